@@ -1,0 +1,70 @@
+package wire
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"time"
+)
+
+// Time is a timestamp as the analytics APIs spell it: Unix seconds as a JSON
+// number (Graph) or as a string (Vonage messaging), or an RFC 3339 or
+// YYYY-MM-DD string (Vonage templates and pricing).
+type Time struct{ time.Time }
+
+func (t *Time) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	if bytes.Equal(b, []byte("null")) {
+		t.Time = time.Time{}
+		return nil
+	}
+	s := string(b)
+	if len(b) > 0 && b[0] == '"' {
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+	}
+	if secs, err := strconv.ParseInt(s, 10, 64); err == nil {
+		t.Time = time.Unix(secs, 0).UTC()
+		return nil
+	}
+	for _, layout := range []string{time.RFC3339, "2006-01-02"} {
+		if parsed, err := time.Parse(layout, s); err == nil {
+			t.Time = parsed.UTC()
+			return nil
+		}
+	}
+	return fmt.Errorf("timestamp %.40q is neither Unix seconds nor an RFC 3339 or YYYY-MM-DD date", s)
+}
+
+// ID is an identifier that the APIs send as a string or as a bare number.
+type ID string
+
+func (id *ID) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	if len(b) > 0 && b[0] == '"' {
+		var s string
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+		*id = ID(s)
+		return nil
+	}
+	var n json.Number
+	if err := json.Unmarshal(b, &n); err != nil {
+		return fmt.Errorf("identifier is neither a string nor a number")
+	}
+	*id = ID(n.String())
+	return nil
+}
+
+// Paging is the paging object of Graph and of Vonage's Graph-like answers.
+type Paging struct {
+	Cursors struct {
+		Before string `json:"before"`
+		After  string `json:"after"`
+	} `json:"cursors"`
+	Next     string `json:"next"`
+	Previous string `json:"previous"`
+}

@@ -1,0 +1,262 @@
+package meta
+
+import (
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/whatsapp-exporter/whatsapp_exporter/provider"
+	"github.com/whatsapp-exporter/whatsapp_exporter/provider/internal/wire"
+)
+
+// page is one answer of an analytics field or edge. The documents show three
+// shapes, and all three reach us:
+//   - analytics: {"analytics": {"data_points": [...]}} with no data wrapper;
+//   - conversation_analytics, pricing_analytics: {"<field>": {"data": [{"data_points": [...]}]}};
+//   - template_analytics, and any paging link we follow: {"data": [{"data_points": [...]}], "paging": {...}}.
+type page[P any] struct {
+	DataPoints []P `json:"data_points"`
+	Data       []struct {
+		DataPoints []P `json:"data_points"`
+	} `json:"data"`
+	Paging *wire.Paging `json:"paging"`
+}
+
+func (p *page[P]) points() []P {
+	all := p.DataPoints
+	for _, d := range p.Data {
+		all = append(all, d.DataPoints...)
+	}
+	return all
+}
+
+func (p *page[P]) next() string {
+	if p.Paging == nil {
+		return ""
+	}
+	return p.Paging.Next
+}
+
+// The wire forms of the data points. Every value is a pointer: a field the
+// API leaves out is unknown, not zero.
+
+type messagingWire struct {
+	Start     wire.Time `json:"start"`
+	End       wire.Time `json:"end"`
+	Sent      *float64  `json:"sent"`
+	Delivered *float64  `json:"delivered"`
+}
+
+type conversationWire struct {
+	Start                 wire.Time `json:"start"`
+	End                   wire.Time `json:"end"`
+	Conversation          *float64  `json:"conversation"`
+	PhoneNumber           string    `json:"phone_number"`
+	Country               string    `json:"country"`
+	ConversationType      string    `json:"conversation_type"`
+	ConversationDirection string    `json:"conversation_direction"`
+	ConversationCategory  string    `json:"conversation_category"`
+	Cost                  *float64  `json:"cost"`
+}
+
+type pricingWire struct {
+	Start           wire.Time `json:"start"`
+	End             wire.Time `json:"end"`
+	Volume          *float64  `json:"volume"`
+	Cost            *float64  `json:"cost"`
+	PhoneNumber     string    `json:"phone_number"`
+	Country         string    `json:"country"`
+	Tier            string    `json:"tier"`
+	PricingType     string    `json:"pricing_type"`
+	PricingCategory string    `json:"pricing_category"`
+}
+
+type templateWire struct {
+	TemplateID wire.ID   `json:"template_id"`
+	Start      wire.Time `json:"start"`
+	End        wire.Time `json:"end"`
+	Sent       *float64  `json:"sent"`
+	Delivered  *float64  `json:"delivered"`
+	Read       *float64  `json:"read"`
+	Clicked    []struct {
+		Type          string  `json:"type"`
+		ButtonContent string  `json:"button_content"`
+		Count         float64 `json:"count"`
+	} `json:"clicked"`
+	Cost []struct {
+		Type  string  `json:"type"`
+		Value float64 `json:"value"`
+	} `json:"cost"`
+}
+
+func (w messagingWire) point() provider.MessagingPoint {
+	return provider.MessagingPoint{Start: w.Start.Time, End: w.End.Time, Sent: w.Sent, Delivered: w.Delivered}
+}
+
+func (w conversationWire) point() provider.ConversationPoint {
+	return provider.ConversationPoint{
+		Start: w.Start.Time, End: w.End.Time,
+		PhoneNumber: w.PhoneNumber, Country: w.Country,
+		Category: w.ConversationCategory, Type: w.ConversationType, Direction: w.ConversationDirection,
+		Conversations: w.Conversation, Cost: w.Cost,
+	}
+}
+
+func (w pricingWire) point() provider.PricingPoint {
+	return provider.PricingPoint{
+		Start: w.Start.Time, End: w.End.Time,
+		PhoneNumber: w.PhoneNumber, Country: w.Country,
+		Category: w.PricingCategory, Type: w.PricingType, Tier: w.Tier,
+		Volume: w.Volume, Cost: w.Cost,
+	}
+}
+
+func (w templateWire) point() provider.TemplatePoint {
+	p := provider.TemplatePoint{
+		TemplateID: string(w.TemplateID), Start: w.Start.Time, End: w.End.Time,
+		Sent: w.Sent, Delivered: w.Delivered, Read: w.Read,
+	}
+	for _, c := range w.Clicked {
+		p.Clicked = append(p.Clicked, provider.ButtonClicks{Type: c.Type, Content: c.ButtonContent, Count: c.Count})
+	}
+	for _, c := range w.Cost {
+		p.Cost = append(p.Cost, provider.TemplateCost{Type: c.Type, Value: c.Value})
+	}
+	return p
+}
+
+// graphErrorBody is the Graph API's error envelope (graph-api-facts.md, "Errors").
+type graphErrorBody struct {
+	Error *struct {
+		Message        string `json:"message"`
+		Type           string `json:"type"`
+		Code           int    `json:"code"`
+		ErrorSubcode   int    `json:"error_subcode"`
+		ErrorUserTitle string `json:"error_user_title"`
+		ErrorUserMsg   string `json:"error_user_msg"`
+		IsTransient    bool   `json:"is_transient"`
+	} `json:"error"`
+}
+
+// Graph error codes that mean "slow down" (graph-api-facts.md, "Errors"):
+// 4 application, 17 user/account, 32 page, 613 custom rate limit, 341
+// application limit reached, 80007 WABA rate limit (BSP documentation) and
+// 80008 too many calls to this WABA.
+var rateLimitCodes = map[int]bool{4: true, 17: true, 32: true, 341: true, 613: true, 80007: true, 80008: true}
+
+// Codes 1 and 2 are Graph's "unknown error" and "service temporarily
+// unavailable": retry.
+var transientCodes = map[int]bool{1: true, 2: true}
+
+// graphError turns a non-2xx Graph answer into a typed error, or returns nil
+// when the body is not a Graph error (a proxy's HTML page, say).
+func graphError(status int, header http.Header, body []byte) *provider.APIError {
+	var envelope graphErrorBody
+	if err := json.Unmarshal(body, &envelope); err != nil || envelope.Error == nil {
+		return nil
+	}
+	e := envelope.Error
+	msg := e.Message
+	if e.ErrorUserTitle != "" && !strings.Contains(msg, e.ErrorUserTitle) {
+		msg = e.ErrorUserTitle + ": " + msg
+	}
+	apiErr := &provider.APIError{
+		Code:        strconv.Itoa(e.Code),
+		Subcode:     e.ErrorSubcode,
+		Message:     msg,
+		RateLimited: rateLimitCodes[e.Code],
+		Transient:   e.IsTransient || transientCodes[e.Code],
+	}
+	if apiErr.RateLimited {
+		apiErr.RetryAfter = regainAccess(header)
+	}
+	if costUnavailable(e.ErrorUserTitle, e.Message, e.ErrorUserMsg) {
+		apiErr.Err = provider.ErrCostUnavailable
+	}
+	return apiErr
+}
+
+// costUnavailable recognises the exception that "Analytics" documents for
+// businesses billed through a partner: title "Cost not available", message
+// "Cost is no longer shown for businesses who bill through a partner". Its
+// error code is not documented, so the texts are matched.
+func costUnavailable(texts ...string) bool {
+	for _, t := range texts {
+		t = strings.ToLower(t)
+		if strings.Contains(t, "cost not available") || strings.Contains(t, "cost is no longer shown") {
+			return true
+		}
+	}
+	return false
+}
+
+// bucUsage is one entry of X-Business-Use-Case-Usage; the first three
+// figures are percentages, the last is minutes (graph-api-facts.md, "Rate limits").
+type bucUsage struct {
+	Type                        string   `json:"type"`
+	CallCount                   *float64 `json:"call_count"`
+	TotalCPUTime                *float64 `json:"total_cputime"`
+	TotalTime                   *float64 `json:"total_time"`
+	EstimatedTimeToRegainAccess *float64 `json:"estimated_time_to_regain_access"`
+}
+
+// usageReports reads Graph's usage headers. Headers that do not parse are
+// ignored: they are advisory, and their absence does not mean zero usage.
+func usageReports(header http.Header) []provider.Usage {
+	var reports []provider.Usage
+	if v := header.Get("X-Business-Use-Case-Usage"); v != "" {
+		var byObject map[string][]bucUsage
+		if json.Unmarshal([]byte(v), &byObject) == nil {
+			for _, entries := range byObject {
+				for _, u := range entries {
+					r := provider.Usage{
+						Type:         u.Type,
+						CallCount:    percent(u.CallCount),
+						TotalCPUTime: percent(u.TotalCPUTime),
+						TotalTime:    percent(u.TotalTime),
+					}
+					if u.EstimatedTimeToRegainAccess != nil && *u.EstimatedTimeToRegainAccess > 0 {
+						r.RegainAccess = time.Duration(*u.EstimatedTimeToRegainAccess * float64(time.Minute))
+					}
+					if r.Type == "" {
+						r.Type = "unknown"
+					}
+					reports = append(reports, r)
+				}
+			}
+		}
+	}
+	if v := header.Get("X-App-Usage"); v != "" {
+		var u bucUsage
+		if json.Unmarshal([]byte(v), &u) == nil {
+			reports = append(reports, provider.Usage{
+				Type: "app", CallCount: percent(u.CallCount), TotalCPUTime: percent(u.TotalCPUTime), TotalTime: percent(u.TotalTime),
+			})
+		}
+	}
+	return reports
+}
+
+func percent(v *float64) float64 {
+	if v == nil {
+		return -1
+	}
+	return *v
+}
+
+// regainAccess is the longest wait any usage report asks for.
+func regainAccess(header http.Header) time.Duration {
+	var longest time.Duration
+	for _, u := range usageReports(header) {
+		longest = max(longest, u.RegainAccess)
+	}
+	return longest
+}
+
+func inspectUsage(obs provider.Observer, _ int, header http.Header) {
+	for _, u := range usageReports(header) {
+		obs.ObserveUsage(u)
+	}
+}

@@ -1,0 +1,328 @@
+// Package meta reads WhatsApp Business Account analytics from Meta's Graph
+// API: the analytics, conversation_analytics and pricing_analytics fields of a
+// WABA and its template_analytics edge, as specified in
+// meta-graph-analytics-v21.txt and meta-waba-analytics-node-reference.txt.
+// BSPs that pass the Graph API through under their own URL use this package
+// too (see package passthrough).
+package meta
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/whatsapp-exporter/whatsapp_exporter/provider"
+	"github.com/whatsapp-exporter/whatsapp_exporter/provider/internal/wire"
+)
+
+// DefaultURL is where Meta serves the Graph API.
+const DefaultURL = "https://graph.facebook.com"
+
+// templateIDsPerRequest is the template_analytics limit on template_ids
+// ("Maximum 10", meta-graph-analytics-v21.txt).
+const templateIDsPerRequest = 10
+
+// Options configure a Client.
+type Options struct {
+	// BaseURL is the API root, including any path prefix a BSP puts in
+	// front of the Graph paths ("https://api.example.com/api").
+	BaseURL    string
+	APIVersion string
+	// AccessToken is sent as "Authorization: Bearer", never in a URL.
+	AccessToken string
+	// AppSecret, when set, signs every request with appsecret_proof, for
+	// apps that require it.
+	AppSecret string
+	// NoCost stops the client from ever asking for cost, for sources that
+	// never return it (a BSP billing on its own account).
+	NoCost bool
+
+	HTTP         *http.Client
+	Throttle     *provider.Throttle
+	Timeout      time.Duration
+	MaxBodyBytes int64
+	MaxPages     int
+}
+
+// Client is a provider.Source backed by the Graph API.
+type Client struct {
+	base     *url.URL
+	version  string
+	proof    string
+	noCost   bool
+	maxPages int
+	wire     *wire.Client
+}
+
+var _ provider.Source = (*Client)(nil)
+
+// New returns a client for the Graph API at opts.BaseURL.
+func New(opts Options) (*Client, error) {
+	base, err := url.Parse(strings.TrimRight(opts.BaseURL, "/"))
+	if err != nil || base.Scheme == "" || base.Host == "" {
+		return nil, fmt.Errorf("invalid API URL %q: want scheme://host[/prefix]", opts.BaseURL)
+	}
+	c := &Client{
+		base:     base,
+		version:  strings.Trim(opts.APIVersion, "/"),
+		noCost:   opts.NoCost,
+		maxPages: opts.MaxPages,
+	}
+	if c.maxPages <= 0 {
+		c.maxPages = wire.DefaultMaxPages
+	}
+	if opts.AppSecret != "" {
+		mac := hmac.New(sha256.New, []byte(opts.AppSecret))
+		mac.Write([]byte(opts.AccessToken))
+		c.proof = hex.EncodeToString(mac.Sum(nil))
+	}
+	token := opts.AccessToken
+	c.wire = &wire.Client{
+		HTTP:         opts.HTTP,
+		Throttle:     opts.Throttle,
+		Timeout:      opts.Timeout,
+		MaxBodyBytes: opts.MaxBodyBytes,
+		Authorize: func(r *http.Request) {
+			if token != "" {
+				r.Header.Set("Authorization", "Bearer "+token)
+			}
+		},
+		Secrets:  []string{opts.AccessToken, opts.AppSecret},
+		APIError: graphError,
+		Inspect:  inspectUsage,
+	}
+	return c, nil
+}
+
+// Messaging reads the analytics field.
+func (c *Client) Messaging(ctx context.Context, q provider.MessagingQuery) ([]provider.MessagingPoint, error) {
+	fields := newExpansion("analytics", q.Window, messagingGranularity(q.Window.Granularity)).
+		strings("phone_numbers", q.PhoneNumbers).
+		strings("country_codes", q.CountryCodes).
+		ints("product_types", q.ProductTypes)
+	raw, err := fetchPages[messagingWire](ctx, c, "analytics", c.nodeURL(q.WABAID, fields.String()))
+	return convert(raw, messagingWire.point), err
+}
+
+// Conversations reads the conversation_analytics field.
+func (c *Client) Conversations(ctx context.Context, q provider.ConversationQuery) ([]provider.ConversationPoint, error) {
+	metrics := []string{"CONVERSATION"}
+	if q.Cost && !c.noCost {
+		metrics = append(metrics, "COST")
+	}
+	fields := newExpansion("conversation_analytics", q.Window, analyticsGranularity(q.Window.Granularity)).
+		strings("phone_numbers", q.PhoneNumbers).
+		strings("country_codes", q.CountryCodes).
+		strings("metric_types", metrics).
+		strings("conversation_categories", q.Categories).
+		strings("conversation_types", q.Types).
+		strings("conversation_directions", q.Directions).
+		strings("dimensions", q.Dimensions)
+	raw, err := fetchPages[conversationWire](ctx, c, "conversation_analytics", c.nodeURL(q.WABAID, fields.String()))
+	return convert(raw, conversationWire.point), err
+}
+
+// Pricing reads the pricing_analytics field.
+func (c *Client) Pricing(ctx context.Context, q provider.PricingQuery) ([]provider.PricingPoint, error) {
+	metrics := []string{"VOLUME"}
+	if q.Cost && !c.noCost {
+		metrics = append(metrics, "COST")
+	}
+	fields := newExpansion("pricing_analytics", q.Window, analyticsGranularity(q.Window.Granularity)).
+		strings("phone_numbers", q.PhoneNumbers).
+		strings("country_codes", q.CountryCodes).
+		strings("metric_types", metrics).
+		strings("pricing_types", q.Types).
+		strings("pricing_categories", q.Categories).
+		strings("dimensions", q.Dimensions)
+	raw, err := fetchPages[pricingWire](ctx, c, "pricing_analytics", c.nodeURL(q.WABAID, fields.String()))
+	return convert(raw, pricingWire.point), err
+}
+
+// Templates reads the template_analytics edge, ten template IDs a request.
+// Granularity is DAILY whatever the window says: it is the only one the edge
+// accepts.
+func (c *Client) Templates(ctx context.Context, q provider.TemplateQuery) ([]provider.TemplatePoint, error) {
+	metrics := []string{"SENT", "DELIVERED", "READ", "CLICKED"}
+	if q.Cost && !c.noCost {
+		metrics = append(metrics, "COST")
+	}
+	var all []provider.TemplatePoint
+	for ids := range slices.Chunk(q.TemplateIDs, templateIDsPerRequest) {
+		u := c.edgeURL(q.WABAID, "template_analytics")
+		v := u.Query()
+		v.Set("start", unix(q.Window.Start))
+		v.Set("end", unix(q.Window.End))
+		v.Set("granularity", "DAILY")
+		v.Set("metric_types", `["`+strings.Join(metrics, `","`)+`"]`)
+		v.Set("template_ids", "["+strings.Join(ids, ",")+"]")
+		u.RawQuery = v.Encode()
+		raw, err := fetchPages[templateWire](ctx, c, "template_analytics", u)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, convert(raw, templateWire.point)...)
+	}
+	return all, nil
+}
+
+// PhoneNumbers lists the phone_numbers edge, digits only: "+1 631-555-5555"
+// becomes "16315555555", the form the analytics filters take.
+func (c *Client) PhoneNumbers(ctx context.Context, wabaID string) ([]string, error) {
+	type number struct {
+		DisplayPhoneNumber string `json:"display_phone_number"`
+	}
+	numbers, err := listEdge(ctx, c, wabaID, "phone_numbers", "display_phone_number", func(n number) string {
+		return digits(n.DisplayPhoneNumber)
+	})
+	return numbers, err
+}
+
+// TemplateIDs lists the message_templates edge.
+func (c *Client) TemplateIDs(ctx context.Context, wabaID string) ([]string, error) {
+	type template struct {
+		ID wire.ID `json:"id"`
+	}
+	return listEdge(ctx, c, wabaID, "message_templates", "id", func(t template) string { return string(t.ID) })
+}
+
+func (c *Client) nodeURL(wabaID, fields string) *url.URL {
+	u := c.edgeURL(wabaID, "")
+	v := u.Query()
+	v.Set("fields", fields)
+	u.RawQuery = v.Encode()
+	return u
+}
+
+func (c *Client) edgeURL(wabaID, edge string) *url.URL {
+	u := *c.base
+	u.Path = strings.TrimRight(u.Path, "/") + "/" + c.version + "/" + url.PathEscape(wabaID)
+	if edge != "" {
+		u.Path += "/" + edge
+	}
+	if c.proof != "" {
+		u.RawQuery = url.Values{"appsecret_proof": {c.proof}}.Encode()
+	}
+	return &u
+}
+
+// fetchPages follows paging.next from u until the last page and returns the
+// data points of all pages.
+func fetchPages[P any](ctx context.Context, c *Client, op string, u *url.URL) ([]P, error) {
+	var all []P
+	for n := 0; ; n++ {
+		if n == c.maxPages {
+			return nil, c.wire.Fail(ctx, &provider.APIError{Op: op, Code: provider.CodeTooManyPages,
+				Message: fmt.Sprintf("more than %d pages", c.maxPages)})
+		}
+		body, err := c.wire.Get(ctx, op, u)
+		if err != nil {
+			return nil, err
+		}
+		var p page[P]
+		if err := c.decodePage(ctx, op, body, &p); err != nil {
+			return nil, err
+		}
+		all = append(all, p.points()...)
+		if p.next() == "" {
+			return all, nil
+		}
+		if u, err = c.nextPage(ctx, op, p.next()); err != nil {
+			return nil, err
+		}
+	}
+}
+
+// decodePage accepts a field wrapped in its name ({"conversation_analytics": {...}})
+// or bare, as edges and paging links answer.
+func (c *Client) decodePage(ctx context.Context, op string, body []byte, into any) error {
+	var wrapped map[string]json.RawMessage
+	if err := c.wire.Decode(ctx, op, body, &wrapped); err != nil {
+		return err
+	}
+	if inner, ok := wrapped[op]; ok {
+		body = inner
+	}
+	return c.wire.Decode(ctx, op, body, into)
+}
+
+func (c *Client) nextPage(ctx context.Context, op, next string) (*url.URL, error) {
+	u, err := wire.NextPage(c.base, next)
+	if err != nil {
+		return nil, c.wire.Fail(ctx, &provider.APIError{Op: op, Code: provider.CodeForeignNextURL, Message: err.Error()})
+	}
+	if c.proof != "" {
+		v := u.Query()
+		v.Set("appsecret_proof", c.proof)
+		u.RawQuery = v.Encode()
+	}
+	return u, nil
+}
+
+// listEdge reads every page of a WABA edge such as message_templates.
+func listEdge[T any](ctx context.Context, c *Client, wabaID, edge, fields string, key func(T) string) ([]string, error) {
+	u := c.edgeURL(wabaID, edge)
+	v := u.Query()
+	v.Set("fields", fields)
+	v.Set("limit", "100")
+	u.RawQuery = v.Encode()
+	var keys []string
+	seen := map[string]bool{}
+	for n := 0; ; n++ {
+		if n == c.maxPages {
+			return nil, c.wire.Fail(ctx, &provider.APIError{Op: edge, Code: provider.CodeTooManyPages,
+				Message: fmt.Sprintf("more than %d pages", c.maxPages)})
+		}
+		body, err := c.wire.Get(ctx, edge, u)
+		if err != nil {
+			return nil, err
+		}
+		var p struct {
+			Data   []T          `json:"data"`
+			Paging *wire.Paging `json:"paging"`
+		}
+		if err := c.wire.Decode(ctx, edge, body, &p); err != nil {
+			return nil, err
+		}
+		for _, item := range p.Data {
+			if k := key(item); k != "" && !seen[k] {
+				seen[k] = true
+				keys = append(keys, k)
+			}
+		}
+		if p.Paging == nil || p.Paging.Next == "" {
+			return keys, nil
+		}
+		if u, err = c.nextPage(ctx, edge, p.Paging.Next); err != nil {
+			return nil, err
+		}
+	}
+}
+
+func convert[W any, P any](raw []W, f func(W) P) []P {
+	if raw == nil {
+		return nil
+	}
+	out := make([]P, len(raw))
+	for i, w := range raw {
+		out[i] = f(w)
+	}
+	return out
+}
+
+func digits(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= '0' && r <= '9' {
+			return r
+		}
+		return -1
+	}, s)
+}
