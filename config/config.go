@@ -1,0 +1,163 @@
+// Package config reads and validates the exporter's YAML configuration.
+//
+// Decoding is strict: an unknown key is an error. Every error names the file,
+// the line and the field, so that a typo in account 812 of a BSP's config is
+// found without bisecting the file.
+package config
+
+import (
+	"time"
+)
+
+// Config is the whole configuration file.
+type Config struct {
+	Global Global `yaml:"global"`
+	// Defaults holds account keys that apply to every account that does not
+	// set them itself.
+	Defaults Account   `yaml:"defaults"`
+	Accounts []Account `yaml:"accounts"`
+}
+
+// Global holds the process-wide limits. They protect the API budget that all
+// accounts of one app share.
+type Global struct {
+	// RequestsPerSecond caps API requests of the whole process, pages and
+	// discovery included.
+	RequestsPerSecond float64 `yaml:"requests_per_second"`
+	// Burst is how many requests may go out at once after a quiet spell.
+	Burst int `yaml:"burst"`
+	// MaxConcurrentRequests caps requests in flight, so that a hung API
+	// holds a bounded number of connections.
+	MaxConcurrentRequests int `yaml:"max_concurrent_requests"`
+}
+
+// Providers the exporter can read from.
+const (
+	ProviderMeta             = "meta"
+	ProviderGraphPassthrough = "graph_passthrough"
+	ProviderVonage           = "vonage"
+)
+
+// Account is one WhatsApp Business Account to export.
+type Account struct {
+	WABAID string `yaml:"waba_id"`
+	// Name is a human-readable name exported on whatsapp_exporter_account_info.
+	Name     string `yaml:"name"`
+	Provider string `yaml:"provider"`
+	// APIURL is the API root, with the path prefix of a BSP that has one.
+	APIURL     string `yaml:"api_url"`
+	APIVersion string `yaml:"api_version"`
+
+	// AccessToken authenticates to the Graph API (meta) or to a BSP's
+	// Graph passthrough (its API key). Give it inline or in a file.
+	AccessToken     Secret `yaml:"access_token"`
+	AccessTokenFile string `yaml:"access_token_file"`
+	// AppSecret, when set, adds appsecret_proof to every Graph request.
+	AppSecret     Secret `yaml:"app_secret"`
+	AppSecretFile string `yaml:"app_secret_file"`
+
+	// Interval is the time between two refreshes of this account.
+	Interval time.Duration `yaml:"interval"`
+	// Timeout bounds one HTTP request.
+	Timeout time.Duration `yaml:"timeout"`
+
+	Messaging     Messaging     `yaml:"messaging"`
+	Conversations Conversations `yaml:"conversations"`
+	Pricing       Pricing       `yaml:"pricing"`
+	Templates     Templates     `yaml:"templates"`
+
+	// line is where the account starts in the file, for errors found
+	// after loading.
+	line int
+}
+
+// Line is the line of the configuration file on which the account starts.
+func (a *Account) Line() int { return a.line }
+
+// Family holds the keys every analytics family has.
+type Family struct {
+	Enabled *bool `yaml:"enabled"`
+	// Granularity is the bucket size asked for: HALF_HOUR, DAILY (or DAY)
+	// or MONTHLY (or MONTH).
+	Granularity string `yaml:"granularity"`
+	// Lookback is how far before the newest eligible bucket the exporter
+	// looks for data, and for label sets to report as 0.
+	Lookback time.Duration `yaml:"lookback"`
+	// Delay holds back buckets that ended less than Delay ago, because the
+	// API fills them in late.
+	Delay *time.Duration `yaml:"delay"`
+}
+
+// IsEnabled reports whether the family is fetched at all.
+func (f *Family) IsEnabled() bool { return f.Enabled == nil || *f.Enabled }
+
+// DelayOrZero is the configured delay.
+func (f *Family) DelayOrZero() time.Duration {
+	if f.Delay == nil {
+		return 0
+	}
+	return *f.Delay
+}
+
+// Messaging configures messages sent and delivered (the Graph analytics field).
+type Messaging struct {
+	Family       `yaml:",inline"`
+	PhoneNumbers []string `yaml:"phone_numbers"`
+	CountryCodes []string `yaml:"country_codes"`
+	ProductTypes []int    `yaml:"product_types"`
+	// SplitBy makes one request per phone number (PHONE) and/or per country
+	// code (COUNTRY), because the messaging API has no breakdowns.
+	SplitBy []string `yaml:"split_by"`
+}
+
+// Conversations configures conversation counts and cost.
+type Conversations struct {
+	Family                 `yaml:",inline"`
+	PhoneNumbers           []string `yaml:"phone_numbers"`
+	CountryCodes           []string `yaml:"country_codes"`
+	ConversationCategories []string `yaml:"conversation_categories"`
+	ConversationTypes      []string `yaml:"conversation_types"`
+	ConversationDirections []string `yaml:"conversation_directions"`
+	Dimensions             []string `yaml:"dimensions"`
+	Cost                   *bool    `yaml:"cost"`
+}
+
+// Pricing configures per-message pricing volume and cost.
+type Pricing struct {
+	Family            `yaml:",inline"`
+	PhoneNumbers      []string `yaml:"phone_numbers"`
+	CountryCodes      []string `yaml:"country_codes"`
+	PricingCategories []string `yaml:"pricing_categories"`
+	PricingTypes      []string `yaml:"pricing_types"`
+	Dimensions        []string `yaml:"dimensions"`
+	Cost              *bool    `yaml:"cost"`
+}
+
+// Templates configures template analytics.
+type Templates struct {
+	Family `yaml:",inline"`
+	// TemplateIDs to report; empty means every template of the WABA,
+	// discovered from its message_templates edge on each refresh.
+	TemplateIDs []string `yaml:"template_ids"`
+	Cost        *bool    `yaml:"cost"`
+}
+
+// WantCost reports whether cost is asked for (the default).
+func WantCost(cost *bool) bool { return cost == nil || *cost }
+
+// Secret is a credential. It prints as <secret> so that a config dumped to a
+// log or an error message cannot leak it.
+type Secret string
+
+func (s Secret) String() string {
+	if s == "" {
+		return ""
+	}
+	return "<secret>"
+}
+
+// GoString keeps %#v from printing the credential.
+func (s Secret) GoString() string { return `config.Secret("` + s.String() + `")` }
+
+// MarshalYAML keeps a re-encoded config from carrying the credential.
+func (s Secret) MarshalYAML() (any, error) { return s.String(), nil }

@@ -1,0 +1,238 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Limits documented by the APIs.
+const (
+	// template_analytics has a lookback of up to 90 days
+	// (meta-graph-analytics-v21.txt, "Template Analytics").
+	maxTemplateHistory = 90 * 24 * time.Hour
+	// pricing_analytics has a lookback of one year (graph-api-facts.md).
+	maxPricingHistory = 365 * 24 * time.Hour
+)
+
+var (
+	digitsOnly  = regexp.MustCompile(`^[0-9]+$`)
+	apiVersion  = regexp.MustCompile(`^v[0-9]+\.[0-9]+$`)
+	countryCode = regexp.MustCompile(`^[A-Z]{2}$`)
+)
+
+// validator collects every problem of a config, each located in the file.
+type validator struct {
+	file string
+	doc  *yaml.Node
+	dir  string
+	errs []locatedError
+}
+
+type locatedError struct {
+	line int
+	msg  string
+}
+
+// err lists the problems in file order, each once: a bad key in defaults
+// would otherwise be reported for every account that inherits it.
+func (v *validator) err() error {
+	slices.SortFunc(v.errs, func(a, b locatedError) int {
+		if a.line != b.line {
+			return a.line - b.line
+		}
+		return strings.Compare(a.msg, b.msg)
+	})
+	v.errs = slices.Compact(v.errs)
+	errs := make([]error, len(v.errs))
+	for i, e := range v.errs {
+		errs[i] = errors.New(e.msg)
+	}
+	return errors.Join(errs...)
+}
+
+// fail records a problem with the value at path, e.g.
+// ("accounts", 2, "messaging", "granularity"). A value an account inherited
+// from defaults is reported where defaults sets it.
+func (v *validator) fail(path []any, format string, args ...any) {
+	at := path
+	n := lookup(v.doc, path)
+	if n == nil && len(path) > 2 && path[0] == "accounts" {
+		if d := lookup(v.doc, append([]any{"defaults"}, path[2:]...)); d != nil {
+			at, n = append([]any{"defaults"}, path[2:]...), d
+		}
+	}
+	for cut := len(path); n == nil && cut > 0; cut-- {
+		n = lookup(v.doc, path[:cut])
+	}
+	msg := fmt.Sprintf(format, args...)
+	if n == nil {
+		v.errs = append(v.errs, locatedError{0, fmt.Sprintf("%s: %s: %s", v.file, formatPath(at), msg)})
+		return
+	}
+	v.errs = append(v.errs, locatedError{n.Line, fmt.Sprintf("%s:%d: %s: %s", v.file, n.Line, formatPath(at), msg)})
+}
+
+func (v *validator) validate(c *Config) {
+	g := c.Global
+	if g.RequestsPerSecond < 0 {
+		v.fail([]any{"global", "requests_per_second"}, "must be positive")
+	}
+	if g.Burst < 0 {
+		v.fail([]any{"global", "burst"}, "must be positive")
+	}
+	if g.MaxConcurrentRequests < 0 {
+		v.fail([]any{"global", "max_concurrent_requests"}, "must be positive")
+	}
+	if len(c.Accounts) == 0 {
+		v.fail([]any{"accounts"}, "no accounts configured; list at least one WABA")
+	}
+	seen := map[string]int{}
+	for i := range c.Accounts {
+		a := &c.Accounts[i]
+		at := func(rest ...any) []any { return append([]any{"accounts", i}, rest...) }
+		if first, dup := seen[a.WABAID]; dup && a.WABAID != "" {
+			v.fail(at("waba_id"), "WABA %s is already configured at accounts[%d]", a.WABAID, first)
+		}
+		seen[a.WABAID] = i
+		v.account(a, at)
+	}
+}
+
+func (v *validator) account(a *Account, at func(...any) []any) {
+	switch {
+	case a.WABAID == "":
+		v.fail(at(), "waba_id is required")
+	case !digitsOnly.MatchString(a.WABAID):
+		v.fail(at("waba_id"), "%q is not a WABA ID; want digits only", a.WABAID)
+	}
+
+	switch a.Provider {
+	case ProviderMeta, ProviderGraphPassthrough:
+		if !apiVersion.MatchString(a.APIVersion) {
+			v.fail(at("api_version"), "%q is not a Graph API version; want e.g. %s", a.APIVersion, DefaultAPIVersion)
+		}
+		v.secret(&a.AccessToken, a.AccessTokenFile, true, at("access_token"), at("access_token_file"))
+		v.secret(&a.AppSecret, a.AppSecretFile, false, at("app_secret"), at("app_secret_file"))
+	default:
+		v.fail(at("provider"), "unknown provider %q; want %s or %s", a.Provider, ProviderMeta, ProviderGraphPassthrough)
+	}
+	if a.APIURL == "" {
+		v.fail(at("api_url"), "required for provider %s: the BSP's API root, e.g. https://api.example.com/api", a.Provider)
+	} else if u, err := url.Parse(a.APIURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		v.fail(at("api_url"), "%q is not an http(s) URL", a.APIURL)
+	} else if u.RawQuery != "" || u.User != nil {
+		v.fail(at("api_url"), "must not carry a query string or user info; credentials belong in access_token")
+	}
+	if a.Interval <= 0 {
+		v.fail(at("interval"), "must be positive")
+	}
+	if a.Timeout <= 0 {
+		v.fail(at("timeout"), "must be positive")
+	}
+
+	v.family(&a.Messaging.Family, at("messaging"), 0)
+	v.family(&a.Conversations.Family, at("conversations"), 0)
+	v.family(&a.Pricing.Family, at("pricing"), maxPricingHistory)
+	v.family(&a.Templates.Family, at("templates"), maxTemplateHistory)
+	if a.Templates.Granularity != "DAILY" && NormalizeGranularity(a.Templates.Granularity) != "" {
+		v.fail(at("templates", "granularity"), "template analytics are DAILY only")
+	}
+
+	m := &a.Messaging
+	v.each(m.PhoneNumbers, at("messaging", "phone_numbers"), digitsOnly, "a phone number in digits only, e.g. 16505550111")
+	v.each(m.CountryCodes, at("messaging", "country_codes"), countryCode, "a two-letter country code, e.g. US")
+	for i, t := range m.ProductTypes {
+		if t != 0 && t != 2 {
+			v.fail(at("messaging", "product_types", i), "%d is not a product type; want 0 (notification) or 2 (customer support)", t)
+		}
+	}
+	v.enum(m.SplitBy, at("messaging", "split_by"), []string{"PHONE", "COUNTRY"})
+	if slices.Contains(m.SplitBy, "COUNTRY") && len(m.CountryCodes) == 0 {
+		v.fail(at("messaging", "split_by"), "COUNTRY needs the countries to split by in messaging.country_codes")
+	}
+
+	c := &a.Conversations
+	v.each(c.PhoneNumbers, at("conversations", "phone_numbers"), digitsOnly, "a phone number in digits only")
+	v.each(c.CountryCodes, at("conversations", "country_codes"), countryCode, "a two-letter country code")
+	v.enum(c.Dimensions, at("conversations", "dimensions"), AllConversationDimensions)
+
+	p := &a.Pricing
+	v.each(p.PhoneNumbers, at("pricing", "phone_numbers"), digitsOnly, "a phone number in digits only")
+	v.each(p.CountryCodes, at("pricing", "country_codes"), countryCode, "a two-letter country code")
+	v.enum(p.Dimensions, at("pricing", "dimensions"), AllPricingDimensions)
+
+	v.each(a.Templates.TemplateIDs, at("templates", "template_ids"), digitsOnly, "a template ID in digits only")
+}
+
+func (v *validator) family(f *Family, at []any, maxHistory time.Duration) {
+	if NormalizeGranularity(f.Granularity) == "" {
+		v.fail(sub(at, "granularity"), "unknown granularity %q; want HALF_HOUR, DAILY or MONTHLY", f.Granularity)
+	}
+	if f.Lookback < 0 {
+		v.fail(sub(at, "lookback"), "must be positive")
+	}
+	if f.DelayOrZero() < 0 {
+		v.fail(sub(at, "delay"), "must not be negative")
+	}
+	if maxHistory > 0 && f.Lookback+f.DelayOrZero() > maxHistory {
+		v.fail(sub(at, "lookback"), "lookback plus delay is %s, more than the %s of history the API keeps", f.Lookback+f.DelayOrZero(), maxHistory)
+	}
+}
+
+func (v *validator) each(values []string, at []any, re *regexp.Regexp, want string) {
+	for i, s := range values {
+		if !re.MatchString(s) {
+			v.fail(sub(at, i), "%q is not %s", s, want)
+		}
+	}
+}
+
+func (v *validator) enum(values []string, at []any, allowed []string) {
+	seen := map[string]bool{}
+	for i, s := range values {
+		switch {
+		case !slices.Contains(allowed, s):
+			v.fail(sub(at, i), "unknown value %q; want one of %s", s, strings.Join(allowed, ", "))
+		case seen[s]:
+			v.fail(sub(at, i), "%q is listed twice", s)
+		}
+		seen[s] = true
+	}
+}
+
+// secret resolves a credential given inline or in a file. The file is read
+// now, so that a missing secret stops the exporter at start-up rather than at
+// its first request.
+func (v *validator) secret(s *Secret, file string, required bool, inlineAt, fileAt []any) {
+	switch {
+	case *s != "" && file != "":
+		v.fail(fileAt, "set either %s or %s, not both", inlineAt[len(inlineAt)-1], fileAt[len(fileAt)-1])
+	case file != "":
+		path := file
+		if !filepath.IsAbs(path) {
+			path = filepath.Join(v.dir, path)
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			v.fail(fileAt, "%v", err)
+			return
+		}
+		if *s = Secret(strings.TrimSpace(string(data))); *s == "" {
+			v.fail(fileAt, "%s is empty", path)
+		}
+	case *s == "" && required:
+		v.fail(inlineAt[:len(inlineAt)-1], "%s or %s is required", inlineAt[len(inlineAt)-1], fileAt[len(fileAt)-1])
+	}
+}
+
+// sub extends a path without sharing its backing array with other extensions.
+func sub(path []any, rest ...any) []any { return append(slices.Clip(path), rest...) }
