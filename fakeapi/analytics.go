@@ -1,0 +1,219 @@
+package fakeapi
+
+import (
+	"time"
+)
+
+// The families' data, computed from an Account for a query. Each returns
+// the data points in the Graph API's field names; the Vonage fake renames
+// what it must.
+
+type messagingQuery struct {
+	start, end, now time.Time
+	granularity     string
+	phones          []string
+	countries       []string
+}
+
+func (a *Account) messaging(q messagingQuery) []dataPoint {
+	var out []dataPoint
+	for _, b := range buckets(q.start, q.end, q.now, q.granularity) {
+		var sent, delivered float64
+		b.halfHours(func(t time.Time) {
+			for _, p := range a.Phones {
+				if !filter(q.phones, p.Number) {
+					continue
+				}
+				for _, c := range a.Countries {
+					if filter(q.countries, c.Code) {
+						sent += a.sent(p, c, t)
+						delivered += a.delivered(p, c, t)
+					}
+				}
+			}
+		})
+		if sent > 0 {
+			out = append(out, dataPoint{"start": b.start.Unix(), "end": b.end.Unix(), "sent": sent, "delivered": delivered})
+		}
+	}
+	return out
+}
+
+type breakdownQuery struct {
+	start, end, now time.Time
+	granularity     string
+	phones          []string
+	countries       []string
+	categories      []string
+	types           []string
+	directions      []string
+	dimensions      []string
+	cost            bool
+}
+
+func (a *Account) conversationPoints(q breakdownQuery) []dataPoint {
+	var out []dataPoint
+	for _, b := range buckets(q.start, q.end, q.now, q.granularity) {
+		agg := newAggregate()
+		b.halfHours(func(t time.Time) {
+			for _, p := range a.Phones {
+				for _, c := range a.Countries {
+					if !filter(q.phones, p.Number) || !filter(q.countries, c.Code) {
+						continue
+					}
+					for _, cat := range conversationCategories {
+						for _, typ := range conversationTypes {
+							for _, dir := range conversationDirections {
+								if !filter(q.categories, cat.name) || !filter(q.types, typ.name) || !filter(q.directions, dir.name) {
+									continue
+								}
+								n := a.conversations(p, c, cat, typ, dir, t)
+								agg.add([]string{
+									mask(q.dimensions, "PHONE", p.Number), mask(q.dimensions, "COUNTRY", c.Code),
+									mask(q.dimensions, "CONVERSATION_CATEGORY", cat.name), mask(q.dimensions, "CONVERSATION_TYPE", typ.name),
+									mask(q.dimensions, "CONVERSATION_DIRECTION", dir.name),
+								}, n, n*cat.price*typ.price*c.PriceFactor)
+							}
+						}
+					}
+				}
+			}
+		})
+		agg.each(func(v []string, count, cost float64) {
+			dp := dataPoint{"start": b.start.Unix(), "end": b.end.Unix(), "conversation": count}
+			setIf(dp, "phone_number", v[0])
+			setIf(dp, "country", v[1])
+			setIf(dp, "conversation_category", v[2])
+			setIf(dp, "conversation_type", v[3])
+			setIf(dp, "conversation_direction", v[4])
+			if q.cost {
+				dp["cost"] = cost
+			}
+			out = append(out, dp)
+		})
+	}
+	return out
+}
+
+func (a *Account) pricingPoints(q breakdownQuery) []dataPoint {
+	var out []dataPoint
+	for _, b := range buckets(q.start, q.end, q.now, q.granularity) {
+		agg := newAggregate()
+		b.halfHours(func(t time.Time) {
+			for _, p := range a.Phones {
+				for _, c := range a.Countries {
+					if !filter(q.phones, p.Number) || !filter(q.countries, c.Code) {
+						continue
+					}
+					for _, cat := range pricingCategories {
+						for _, typ := range pricingTypes {
+							if !filter(q.categories, cat.name) || !filter(q.types, typ.name) {
+								continue
+							}
+							n := a.pricingVolume(p, c, cat, typ, t)
+							agg.add([]string{
+								mask(q.dimensions, "PHONE", p.Number), mask(q.dimensions, "COUNTRY", c.Code),
+								mask(q.dimensions, "PRICING_CATEGORY", cat.name), mask(q.dimensions, "PRICING_TYPE", typ.name),
+								mask(q.dimensions, "TIER", tier(cat, typ)),
+							}, n, n*cat.price*typ.price*c.PriceFactor)
+						}
+					}
+				}
+			}
+		})
+		agg.each(func(v []string, volume, cost float64) {
+			dp := dataPoint{"start": b.start.Unix(), "end": b.end.Unix(), "volume": volume}
+			setIf(dp, "phone_number", v[0])
+			setIf(dp, "country", v[1])
+			setIf(dp, "pricing_category", v[2])
+			setIf(dp, "pricing_type", v[3])
+			setIf(dp, "tier", v[4])
+			if q.cost {
+				dp["cost"] = cost
+			}
+			out = append(out, dp)
+		})
+	}
+	return out
+}
+
+type templateQuery struct {
+	start, end, now time.Time
+	ids             []string
+	metrics         []string // upper case; empty means all
+}
+
+func (q templateQuery) wants(metric string) bool { return len(q.metrics) == 0 || contains(q.metrics, metric) }
+
+// templatePoints follows "Template Analytics": days in UTC, start snapped
+// back and end forward to 00:00, clicks only for MARKETING and UTILITY
+// templates, cost as an array of typed figures.
+func (a *Account) templatePoints(q templateQuery) []dataPoint {
+	var out []dataPoint
+	end := alignDown(q.end, "DAY")
+	if end.Before(q.end) {
+		end = end.AddDate(0, 0, 1)
+	}
+	for _, id := range q.ids {
+		tpl, ok := a.template(id)
+		if !ok {
+			continue
+		}
+		for _, b := range buckets(q.start, end, q.now, "DAY") {
+			d := a.templateDay(tpl, b.start)
+			dp := dataPoint{"template_id": tpl.ID, "start": b.start.Unix(), "end": b.end.Unix()}
+			if q.wants("SENT") {
+				dp["sent"] = d.sent
+			}
+			if q.wants("DELIVERED") {
+				dp["delivered"] = d.delivered
+			}
+			if q.wants("READ") {
+				dp["read"] = d.read
+			}
+			clickable := tpl.Category == "MARKETING" || tpl.Category == "UTILITY"
+			if q.wants("CLICKED") && clickable && len(tpl.Buttons) > 0 {
+				var clicked []map[string]any
+				for i, btn := range tpl.Buttons {
+					clicked = append(clicked, map[string]any{"type": btn.Type, "button_content": btn.Content, "count": d.clicks[i]})
+				}
+				dp["clicked"] = clicked
+			}
+			if q.wants("COST") {
+				costs := []map[string]any{{"type": "amount_spent", "value": d.amountSpent}}
+				if d.delivered > 0 {
+					costs = append(costs, map[string]any{"type": "cost_per_delivered", "value": round4(d.amountSpent / d.delivered)})
+				}
+				var urlClicks float64
+				for i, btn := range tpl.Buttons {
+					if btn.Type == "url_button" || btn.Type == "unique_url_button" {
+						urlClicks += d.clicks[i]
+					}
+				}
+				if urlClicks > 0 {
+					costs = append(costs, map[string]any{"type": "cost_per_url_button_click", "value": round4(d.amountSpent / urlClicks)})
+				}
+				dp["cost"] = costs
+			}
+			out = append(out, dp)
+		}
+	}
+	return out
+}
+
+func (a *Account) template(id string) (Template, bool) {
+	for _, t := range a.Templates {
+		if t.ID == id {
+			return t, true
+		}
+	}
+	return Template{}, false
+}
+
+func setIf(dp dataPoint, key, v string) {
+	if v != "" {
+		dp[key] = v
+	}
+}
+
+func round4(v float64) float64 { return float64(int64(v*10000+0.5)) / 10000 }

@@ -1,0 +1,136 @@
+package fakeapi
+
+import (
+	"encoding/base64"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+)
+
+// Options tune a fake API.
+type Options struct {
+	// Now is the fake's clock: it decides which buckets are complete.
+	Now func() time.Time
+	// PageSize is how many data points (or edge items) a page holds;
+	// 0 means 500.
+	PageSize int
+	// HourlyBudget is how many requests a WABA may make in an hour before
+	// the fake rate-limits it; 0 means no limit. Usage headers report the
+	// share used either way.
+	HourlyBudget int
+}
+
+// Stats are what a fake saw of one WABA's requests.
+type Stats struct {
+	Requests int
+	// ByOperation counts requests per analytics field or edge.
+	ByOperation map[string]int
+	// CredentialsInURL counts requests that carried a credential in the
+	// query string, where proxies and access logs would see it.
+	CredentialsInURL int
+	// MaxTemplateIDs is the most template IDs one request asked for.
+	MaxTemplateIDs int
+	// MaxDaysPerRequest is the longest window one request asked for, in days.
+	MaxDaysPerRequest float64
+}
+
+// core is what both fakes share: accounts, faults, statistics, budget.
+type core struct {
+	mu       sync.Mutex
+	accounts map[string]*Account
+	faults   map[string][]*Fault
+	stats    map[string]*Stats
+	calls    map[string][]time.Time
+	opts     Options
+}
+
+func newCore(accounts []Account, opts Options) *core {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.PageSize <= 0 {
+		opts.PageSize = 500
+	}
+	c := &core{
+		accounts: map[string]*Account{},
+		faults:   map[string][]*Fault{},
+		stats:    map[string]*Stats{},
+		calls:    map[string][]time.Time{},
+		opts:     opts,
+	}
+	for i := range accounts {
+		a := accounts[i]
+		c.accounts[a.WABAID] = &a
+	}
+	return c
+}
+
+// Stats returns a copy of what the fake saw of a WABA's requests.
+func (c *core) Stats(wabaID string) Stats {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s, ok := c.stats[wabaID]
+	if !ok {
+		return Stats{ByOperation: map[string]int{}}
+	}
+	copied := *s
+	copied.ByOperation = make(map[string]int, len(s.ByOperation))
+	for k, v := range s.ByOperation {
+		copied.ByOperation[k] = v
+	}
+	return copied
+}
+
+// SetDeliveryDrop starts (or, with a zero time, ends) a simulated delivery
+// incident on a WABA: from `from` on, only `rate` of its messages arrive.
+func (c *core) SetDeliveryDrop(wabaID string, from time.Time, rate float64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if a, ok := c.accounts[wabaID]; ok {
+		a.DropFrom, a.DroppedRate = from, rate
+	}
+}
+
+// record counts a request and returns the share of the hourly budget used,
+// in percent, and whether the budget is exhausted.
+func (c *core) record(wabaID, op string, r *http.Request, credentialInURL bool) (usedPercent float64, exhausted bool) {
+	s, ok := c.stats[wabaID]
+	if !ok {
+		s = &Stats{ByOperation: map[string]int{}}
+		c.stats[wabaID] = s
+	}
+	s.Requests++
+	s.ByOperation[op]++
+	if credentialInURL {
+		s.CredentialsInURL++
+	}
+	now := c.opts.Now()
+	calls := c.calls[wabaID]
+	for len(calls) > 0 && now.Sub(calls[0]) > time.Hour {
+		calls = calls[1:]
+	}
+	calls = append(calls, now)
+	c.calls[wabaID] = calls
+	if c.opts.HourlyBudget <= 0 {
+		return float64(len(calls)) / 50, false // a nominal budget of 5,000 an hour
+	}
+	used := 100 * float64(len(calls)) / float64(c.opts.HourlyBudget)
+	return min(used, 100), len(calls) > c.opts.HourlyBudget
+}
+
+// page cuts items to the page that the cursor in "after" points at, and
+// returns the cursor of the next page ("" on the last).
+func page[T any](items []T, after string, size int) ([]T, string) {
+	offset := 0
+	if raw, err := base64.RawURLEncoding.DecodeString(after); err == nil {
+		offset, _ = strconv.Atoi(string(raw))
+	}
+	offset = min(max(offset, 0), len(items))
+	end := min(offset+size, len(items))
+	next := ""
+	if end < len(items) {
+		next = base64.RawURLEncoding.EncodeToString([]byte(strconv.Itoa(end)))
+	}
+	return items[offset:end], next
+}

@@ -1,0 +1,183 @@
+// Package fakeapi serves fakes of the WhatsApp analytics APIs the exporter
+// reads: the Graph API (Meta's, or a BSP's passthrough of it) and Vonage's
+// Channel Manager. The data is deterministic and moves with the clock, so
+// the demo looks alive and the tests can predict every value. Faults (rate
+// limits, 5xx, malformed or huge bodies, slow or hung answers, endless
+// paging, expired tokens) are injected per WABA.
+package fakeapi
+
+import (
+	"hash/fnv"
+	"math"
+	"time"
+)
+
+// Account is one fake WhatsApp Business Account and its traffic.
+type Account struct {
+	WABAID string
+	// Token is the bearer token (or API key) the fake accepts for it.
+	Token string
+	// AppSecret, when set, makes the fake require a matching appsecret_proof.
+	AppSecret string
+	Phones    []Phone
+	Countries []Country
+	Templates []Template
+	// PartnerBilled accounts get Meta's "Cost not available" exception
+	// when they ask for cost.
+	PartnerBilled bool
+	// Volume is the messages a phone sends in a busy half hour.
+	Volume float64
+	// DeliveryRate is the share of sent messages delivered, normally.
+	DeliveryRate float64
+	// DropFrom, when set, is when the delivery rate falls to DroppedRate:
+	// the demo's simulated delivery incident.
+	DropFrom    time.Time
+	DroppedRate float64
+}
+
+// Phone is a business phone number of an account.
+type Phone struct {
+	Number  string // digits, as the analytics endpoints spell it
+	Display string // as the phone_numbers edge spells it
+	Weight  float64
+}
+
+// Country is a destination country and how much of the traffic goes there.
+type Country struct {
+	Code   string
+	Weight float64
+	// PriceFactor scales the base prices: rates differ by market.
+	PriceFactor float64
+}
+
+// Template is a message template and its buttons.
+type Template struct {
+	ID       string
+	Name     string
+	Category string
+	Buttons  []Button
+	Weight   float64
+}
+
+// Button is a template button.
+type Button struct {
+	Type    string // quick_reply_button, url_button, unique_url_button
+	Content string
+}
+
+// Breakdown values, with their share of the traffic and base price. The
+// values are the ones the reference documents list.
+var (
+	conversationCategories = []share{{"AUTHENTICATION", 0.15, 0.0135}, {"MARKETING", 0.35, 0.025}, {"SERVICE", 0.30, 0.0088}, {"UTILITY", 0.20, 0.004}}
+	conversationTypes      = []share{{"REGULAR", 0.80, 1}, {"FREE_TIER", 0.15, 0}, {"FREE_ENTRY_POINT", 0.05, 0}}
+	conversationDirections = []share{{"BUSINESS_INITIATED", 0.6, 1}, {"USER_INITIATED", 0.4, 1}}
+	pricingCategories      = []share{{"AUTHENTICATION", 0.15, 0.0135}, {"MARKETING", 0.35, 0.025}, {"SERVICE", 0.30, 0}, {"UTILITY", 0.20, 0.004}}
+	pricingTypes           = []share{{"REGULAR", 0.75, 1}, {"FREE_CUSTOMER_SERVICE", 0.20, 0}, {"FREE_ENTRY_POINT", 0.05, 0}}
+)
+
+type share struct {
+	name   string
+	weight float64
+	price  float64
+}
+
+const halfHour = 30 * time.Minute
+
+// seed hashes the names that identify a series, so that every series has
+// its own, stable noise.
+func seed(parts ...string) uint64 {
+	h := fnv.New64a()
+	for _, p := range parts {
+		h.Write([]byte(p))
+		h.Write([]byte{0})
+	}
+	return h.Sum64()
+}
+
+// unit maps a seed and a time to a stable pseudo-random number in [0, 1).
+func unit(s uint64, t int64) float64 {
+	z := s + uint64(t)*0x9e3779b97f4a7c15
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
+	z = (z ^ (z >> 27)) * 0x94d049bb133111eb
+	z ^= z >> 31
+	return float64(z>>11) / (1 << 53)
+}
+
+// diurnal makes traffic peak in the afternoon (UTC) and dip at night.
+func diurnal(t time.Time) float64 {
+	hour := float64(t.Hour()) + float64(t.Minute())/60
+	return 1 + 0.6*math.Sin(2*math.Pi*(hour-9)/24)
+}
+
+// sent is the number of messages phone p sent to country c in the half hour
+// starting at t.
+func (a *Account) sent(p Phone, c Country, t time.Time) float64 {
+	noise := 0.85 + 0.3*unit(seed(a.WABAID, p.Number, c.Code, "sent"), t.Unix())
+	return math.Round(a.Volume * p.Weight * c.Weight * diurnal(t) * noise)
+}
+
+func (a *Account) deliveryRate(t time.Time) float64 {
+	if !a.DropFrom.IsZero() && !t.Before(a.DropFrom) {
+		return a.DroppedRate
+	}
+	return a.DeliveryRate
+}
+
+func (a *Account) delivered(p Phone, c Country, t time.Time) float64 {
+	jitter := 0.01 * (unit(seed(a.WABAID, p.Number, c.Code, "delivered"), t.Unix()) - 0.5)
+	return math.Floor(a.sent(p, c, t) * min(1, a.deliveryRate(t)+jitter))
+}
+
+// conversations and the pricing volume are derived from the messages, so
+// that the families agree with each other the way real ones roughly do.
+func (a *Account) conversations(p Phone, c Country, cat, typ, dir share, t time.Time) float64 {
+	noise := 0.8 + 0.4*unit(seed(a.WABAID, p.Number, c.Code, cat.name, typ.name, dir.name), t.Unix())
+	return math.Round(a.sent(p, c, t) * 0.3 * cat.weight * typ.weight * dir.weight * noise)
+}
+
+func (a *Account) pricingVolume(p Phone, c Country, cat, typ share, t time.Time) float64 {
+	if cat.name == "SERVICE" && typ.name == "REGULAR" {
+		return 0 // service messages are free (meta-graph-analytics-v21.txt, pricing categories)
+	}
+	noise := 0.8 + 0.4*unit(seed(a.WABAID, p.Number, c.Code, cat.name, typ.name, "volume"), t.Unix())
+	return math.Round(a.delivered(p, c, t) * cat.weight * typ.weight * noise)
+}
+
+// tier is the volume tier of a market and category; free messages have none
+// (graph-api-facts.md: "marketing 0:MAX, free points have no tier").
+func tier(cat, typ share) string {
+	switch {
+	case typ.name != "REGULAR":
+		return ""
+	case cat.name == "MARKETING":
+		return "0:MAX"
+	default:
+		return "0:750000"
+	}
+}
+
+// templateDay is one template's analytics for the UTC day starting at day.
+type templateDay struct {
+	sent, delivered, read float64
+	clicks                []float64 // per button
+	amountSpent           float64
+}
+
+func (a *Account) templateDay(tpl Template, day time.Time) templateDay {
+	s := seed(a.WABAID, tpl.ID)
+	sent := math.Round(1500 * tpl.Weight * (0.7 + 0.6*unit(s, day.Unix())))
+	d := templateDay{sent: sent}
+	d.delivered = math.Floor(sent * a.deliveryRate(day.Add(12*time.Hour)))
+	d.read = math.Floor(d.delivered * (0.6 + 0.2*unit(s+1, day.Unix())))
+	for i := range tpl.Buttons {
+		d.clicks = append(d.clicks, math.Floor(d.read*(0.05+0.2*unit(s+uint64(2+i), day.Unix()))))
+	}
+	price := 0.0
+	for _, c := range pricingCategories {
+		if c.name == tpl.Category {
+			price = c.price
+		}
+	}
+	d.amountSpent = math.Round(d.delivered*price*100) / 100
+	return d
+}

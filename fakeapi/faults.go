@@ -1,0 +1,81 @@
+package fakeapi
+
+import (
+	"time"
+)
+
+// FaultKind is a way for the fake to misbehave.
+type FaultKind int
+
+const (
+	// RateLimit answers with a Graph rate-limit error: Code (default 4),
+	// HTTP Status (default 429 for code 4, 400 otherwise), and a usage
+	// header asking to wait RegainMinutes.
+	RateLimit FaultKind = iota + 1
+	// ServerError answers 503 with an HTML page, as a load balancer does.
+	ServerError
+	// Malformed answers 200 with JSON cut off in the middle.
+	Malformed
+	// WrongTypes answers 200 with a count spelled as a string.
+	WrongTypes
+	// Slow answers after Delay.
+	Slow
+	// Hang never answers; only the client's timeout ends the request.
+	Hang
+	// InvalidToken answers Graph's code 190, as for an expired token.
+	InvalidToken
+	// EndlessPages links every page to another one.
+	EndlessPages
+	// Huge answers 200 with a valid body of Size bytes.
+	Huge
+	// ForeignNext links the next page to a host that is not the API.
+	ForeignNext
+	// EchoToken answers an error whose message quotes the bearer token, as
+	// a careless proxy might.
+	EchoToken
+)
+
+// Fault is one injected misbehaviour of the fake, for one WABA.
+type Fault struct {
+	Kind FaultKind
+	// Times is how many requests the fault spoils; 0 means until cleared.
+	Times int
+
+	Code          int           // RateLimit: the Graph error code
+	Status        int           // RateLimit: the HTTP status
+	RegainMinutes int           // RateLimit: estimated_time_to_regain_access
+	Delay         time.Duration // Slow
+	Size          int           // Huge
+}
+
+// Inject makes the fake misbehave for one WABA's requests. Faults queue:
+// a fault with Times > 0 gives way to the next one once spent.
+func (g *Graph) Inject(wabaID string, f Fault) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.faults[wabaID] = append(g.faults[wabaID], &f)
+}
+
+// Clear removes all faults of a WABA: the fault ends.
+func (g *Graph) Clear(wabaID string) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	delete(g.faults, wabaID)
+}
+
+// takeFault returns the fault that spoils the current request, if any.
+func (g *Graph) takeFault(wabaID string) *Fault {
+	queue := g.faults[wabaID]
+	if len(queue) == 0 {
+		return nil
+	}
+	f := queue[0]
+	if f.Times > 0 {
+		f.Times--
+		if f.Times == 0 {
+			g.faults[wabaID] = queue[1:]
+		}
+	}
+	copied := *f
+	return &copied
+}

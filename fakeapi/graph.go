@@ -1,0 +1,431 @@
+package fakeapi
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"regexp"
+	"strings"
+	"time"
+)
+
+// Graph is a fake of the Graph API's WhatsApp analytics, served under any
+// path prefix (/v21.0/{waba}, or a BSP's /api/v25.0/{waba}). It follows the
+// reference documents: the analytics, conversation_analytics and
+// pricing_analytics fields of a WABA node, the template_analytics,
+// message_templates and phone_numbers edges, Graph error bodies and the
+// X-Business-Use-Case-Usage header.
+type Graph struct {
+	*core
+	// NoCost makes the fake behave like a BSP passthrough that never returns
+	// cost: COST is dropped from answers instead of raising an error.
+	NoCost bool
+}
+
+// NewGraph returns a fake Graph API serving accounts.
+func NewGraph(accounts []Account, opts Options) *Graph {
+	return &Graph{core: newCore(accounts, opts)}
+}
+
+var graphVersion = regexp.MustCompile(`^v[0-9]+\.[0-9]+$`)
+
+var graphEdges = map[string]bool{"template_analytics": true, "message_templates": true, "phone_numbers": true}
+
+func (g *Graph) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	segs := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
+	edge := ""
+	if len(segs) > 0 && graphEdges[segs[len(segs)-1]] {
+		edge, segs = segs[len(segs)-1], segs[:len(segs)-1]
+	}
+	if len(segs) < 2 || !graphVersion.MatchString(segs[len(segs)-2]) {
+		graphError(w, http.StatusBadRequest, 2500, 0, "Unknown path components: "+r.URL.Path, "OAuthException", false)
+		return
+	}
+	wabaID := segs[len(segs)-1]
+	q := r.URL.Query()
+
+	g.mu.Lock()
+	acct, ok := g.accounts[wabaID]
+	var account Account
+	if ok {
+		account = *acct
+	}
+	op := edge
+	if op == "" {
+		op = fieldNames(q.Get("fields"))
+	}
+	usage, exhausted := g.record(wabaID, op, r, q.Has("access_token"))
+	fault := g.takeFault(wabaID)
+	g.mu.Unlock()
+
+	if !ok {
+		graphError(w, http.StatusBadRequest, 100, 33, fmt.Sprintf("Unsupported get request. Object with ID '%s' does not exist, cannot be loaded due to missing permissions, or does not support this operation.", wabaID), "GraphMethodException", false)
+		return
+	}
+	if r.Header.Get("Authorization") != "Bearer "+account.Token {
+		graphError(w, http.StatusUnauthorized, 190, 0, "Invalid OAuth access token - Cannot parse access token", "OAuthException", false)
+		return
+	}
+	if account.AppSecret != "" {
+		mac := hmac.New(sha256.New, []byte(account.AppSecret))
+		mac.Write([]byte(account.Token))
+		if !hmac.Equal([]byte(q.Get("appsecret_proof")), []byte(hex.EncodeToString(mac.Sum(nil)))) {
+			graphError(w, http.StatusBadRequest, 100, 0, "Invalid appsecret_proof provided in the API argument", "GraphMethodException", false)
+			return
+		}
+	}
+	setUsage(w, wabaID, usage, 0)
+	if exhausted {
+		setUsage(w, wabaID, 100, 60)
+		graphError(w, http.StatusBadRequest, 80007, 2494055, "Rate limit hit", "OAuthException", true)
+		return
+	}
+	if fault != nil && g.misbehave(w, r, wabaID, account, fault) {
+		return
+	}
+
+	switch edge {
+	case "template_analytics":
+		g.templateAnalytics(w, r, &account)
+	case "message_templates":
+		items := make([]any, 0, len(account.Templates))
+		for _, t := range account.Templates {
+			items = append(items, map[string]any{"id": t.ID, "name": t.Name, "status": "APPROVED", "category": t.Category, "language": "en_US"})
+		}
+		g.writeEdge(w, r, items, fault)
+	case "phone_numbers":
+		items := make([]any, 0, len(account.Phones))
+		for i, p := range account.Phones {
+			items = append(items, map[string]any{"id": fmt.Sprintf("1%014d", i+1), "display_phone_number": p.Display, "verified_name": wabaID, "quality_rating": "GREEN"})
+		}
+		g.writeEdge(w, r, items, fault)
+	default:
+		g.node(w, r, &account, fault)
+	}
+}
+
+// node answers a request for fields of the WABA node.
+func (g *Graph) node(w http.ResponseWriter, r *http.Request, a *Account, fault *Fault) {
+	q := r.URL.Query()
+	fields, err := parseFields(q.Get("fields"))
+	if err != nil || len(fields) == 0 {
+		graphError(w, http.StatusBadRequest, 100, 0, "(#100) Invalid fields parameter", "OAuthException", false)
+		return
+	}
+	answer := map[string]any{"id": a.WABAID}
+	for _, f := range fields {
+		start, errStart := unixParam(f.params["start"])
+		end, errEnd := unixParam(f.params["end"])
+		if f.name != "id" && (errStart != nil || errEnd != nil) {
+			graphError(w, http.StatusBadRequest, 100, 0, fmt.Sprintf("(#100) %s requires start and end as UNIX timestamps", f.name), "OAuthException", false)
+			return
+		}
+		granularity := strings.ToUpper(f.params["granularity"])
+		metrics := upper(list(f.params["metric_types"]))
+		switch f.name {
+		case "id":
+		case "analytics":
+			if !oneOf(granularity, "HALF_HOUR", "DAY", "MONTH") {
+				graphError(w, http.StatusBadRequest, 100, 0, "(#100) Param granularity must be one of {HALF_HOUR, DAY, MONTH}", "OAuthException", false)
+				return
+			}
+			points := a.messaging(messagingQuery{
+				start: start, end: end, now: g.opts.Now(), granularity: granularity,
+				phones: list(f.params["phone_numbers"]), countries: list(f.params["country_codes"]),
+			})
+			answer["analytics"] = map[string]any{
+				"phone_numbers": phoneNumbers(a, list(f.params["phone_numbers"])),
+				"country_codes": countryCodes(a, list(f.params["country_codes"])),
+				"granularity":   granularity,
+				"data_points":   points,
+			}
+		case "conversation_analytics", "pricing_analytics":
+			if !oneOf(granularity, "HALF_HOUR", "DAILY", "MONTHLY") {
+				graphError(w, http.StatusBadRequest, 100, 0, "(#100) Param granularity must be one of {HALF_HOUR, DAILY, MONTHLY}", "OAuthException", false)
+				return
+			}
+			bq := breakdownQuery{
+				start: start, end: end, now: g.opts.Now(), granularity: granularity,
+				phones: list(f.params["phone_numbers"]), countries: list(f.params["country_codes"]),
+				dimensions: upper(list(f.params["dimensions"])),
+			}
+			bq.cost = len(metrics) == 0 || contains(metrics, "COST")
+			if bq.cost && a.PartnerBilled && !g.NoCost {
+				if len(metrics) > 0 {
+					costNotAvailable(w)
+					return
+				}
+				bq.cost = false // "If no metric_types are specified, only CONVERSATION is returned"
+			}
+			bq.cost = bq.cost && !g.NoCost
+			var points []dataPoint
+			if f.name == "conversation_analytics" {
+				bq.categories, bq.types, bq.directions = list(f.params["conversation_categories"]), list(f.params["conversation_types"]), list(f.params["conversation_directions"])
+				points = a.conversationPoints(bq)
+			} else {
+				bq.categories, bq.types = list(f.params["pricing_categories"]), list(f.params["pricing_types"])
+				points = a.pricingPoints(bq)
+			}
+			g.recordDays(a.WABAID, start, end)
+			pagePoints, next := g.pageOf(points, q.Get("after"), fault)
+			body := map[string]any{"data": []any{map[string]any{"data_points": pagePoints}}}
+			if paging := g.paging(r, next, fault); paging != nil {
+				body["paging"] = paging
+			}
+			if q.Get("after") != "" {
+				// A paging link answers as the edge: no wrapping field, no id.
+				writeJSON(w, http.StatusOK, body)
+				return
+			}
+			answer[f.name] = body
+		default:
+			graphError(w, http.StatusBadRequest, 100, 0, fmt.Sprintf("(#100) Tried accessing nonexisting field (%s) on node type (WhatsAppBusinessAccount)", f.name), "OAuthException", false)
+			return
+		}
+	}
+	writeJSON(w, http.StatusOK, answer)
+}
+
+func (g *Graph) templateAnalytics(w http.ResponseWriter, r *http.Request, a *Account) {
+	q := r.URL.Query()
+	start, errStart := unixParam(q.Get("start"))
+	end, errEnd := unixParam(q.Get("end"))
+	if errStart != nil || errEnd != nil {
+		graphError(w, http.StatusBadRequest, 100, 0, "(#100) start and end must be UNIX timestamps", "OAuthException", false)
+		return
+	}
+	if !strings.EqualFold(q.Get("granularity"), "DAILY") {
+		graphError(w, http.StatusBadRequest, 100, 0, "(#100) Param granularity must be DAILY", "OAuthException", false)
+		return
+	}
+	ids := list(q.Get("template_ids"))
+	g.mu.Lock()
+	s := g.stats[a.WABAID]
+	s.MaxTemplateIDs = max(s.MaxTemplateIDs, len(ids))
+	g.mu.Unlock()
+	if len(ids) == 0 || len(ids) > 10 {
+		graphError(w, http.StatusBadRequest, 100, 0, "(#100) Param template_ids must be an array of 1 to 10 template IDs", "OAuthException", false)
+		return
+	}
+	if start.Before(g.opts.Now().AddDate(0, 0, -90)) {
+		graphError(w, http.StatusBadRequest, 100, 0, "(#100) start must be within the last 90 days", "OAuthException", false)
+		return
+	}
+	metrics := upper(list(q.Get("metric_types")))
+	if (len(metrics) == 0 || contains(metrics, "COST")) && a.PartnerBilled && !g.NoCost {
+		costNotAvailable(w)
+		return
+	}
+	if g.NoCost && len(metrics) == 0 {
+		metrics = []string{"SENT", "DELIVERED", "READ", "CLICKED"}
+	}
+	g.recordDays(a.WABAID, start, end)
+	points := a.templatePoints(templateQuery{start: start, end: end, now: g.opts.Now(), ids: ids, metrics: metrics})
+	pagePoints, next := page(points, q.Get("after"), g.opts.PageSize)
+	body := map[string]any{"data": []any{map[string]any{"granularity": "DAILY", "data_points": pagePoints}}}
+	if paging := g.paging(r, next, nil); paging != nil {
+		body["paging"] = paging
+	}
+	writeJSON(w, http.StatusOK, body)
+}
+
+// writeEdge answers a list edge, honouring its limit parameter.
+func (g *Graph) writeEdge(w http.ResponseWriter, r *http.Request, items []any, fault *Fault) {
+	size := g.opts.PageSize
+	if limit := r.URL.Query().Get("limit"); limit != "" {
+		fmt.Sscan(limit, &size)
+	}
+	size = min(max(size, 1), g.opts.PageSize)
+	pageItems, next := page(items, r.URL.Query().Get("after"), size)
+	if fault != nil && fault.Kind == EndlessPages {
+		next = "endless"
+	}
+	body := map[string]any{"data": pageItems}
+	if paging := g.paging(r, next, fault); paging != nil {
+		body["paging"] = paging
+	}
+	writeJSON(w, http.StatusOK, body)
+}
+
+func (g *Graph) pageOf(points []dataPoint, after string, fault *Fault) ([]dataPoint, string) {
+	pagePoints, next := page(points, after, g.opts.PageSize)
+	if fault != nil && fault.Kind == EndlessPages {
+		next = "endless"
+	}
+	return pagePoints, next
+}
+
+// paging builds the paging object with a next link that repeats the request
+// with an after cursor, or nil on the last page.
+func (g *Graph) paging(r *http.Request, next string, fault *Fault) map[string]any {
+	if next == "" {
+		return nil
+	}
+	u := *r.URL
+	u.Scheme, u.Host = "http", r.Host
+	if r.TLS != nil {
+		u.Scheme = "https"
+	}
+	if fault != nil && fault.Kind == ForeignNext {
+		u.Host = "collector.attacker.invalid"
+	}
+	v := u.Query()
+	v.Set("after", next)
+	u.RawQuery = v.Encode()
+	return map[string]any{"cursors": map[string]string{"before": "MAZDZD", "after": next}, "next": u.String()}
+}
+
+func (g *Graph) recordDays(wabaID string, start, end time.Time) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if s := g.stats[wabaID]; s != nil {
+		s.MaxDaysPerRequest = max(s.MaxDaysPerRequest, end.Sub(start).Hours()/24)
+	}
+}
+
+// misbehave applies a fault and reports whether it answered the request.
+func (g *Graph) misbehave(w http.ResponseWriter, r *http.Request, wabaID string, a Account, f *Fault) bool {
+	switch f.Kind {
+	case RateLimit:
+		code, status := f.Code, f.Status
+		if code == 0 {
+			code = 4
+		}
+		if status == 0 {
+			status = http.StatusBadRequest
+			if code == 4 {
+				status = http.StatusTooManyRequests
+			}
+		}
+		setUsage(w, wabaID, 100, f.RegainMinutes)
+		graphError(w, status, code, 2446079, "(#"+fmt.Sprint(code)+") Application request limit reached", "OAuthException", true)
+	case ServerError:
+		w.Header().Set("Content-Type", "text/html")
+		w.WriteHeader(http.StatusServiceUnavailable)
+		fmt.Fprint(w, "<html><body><h1>503 Service Unavailable</h1></body></html>")
+	case Malformed:
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, `{"conversation_analytics": {"data": [{"data_points": [{"start": 1685602800, "end": 16856`)
+	case WrongTypes:
+		writeJSON(w, http.StatusOK, map[string]any{"analytics": map[string]any{"data_points": []any{
+			map[string]any{"start": 1685602800, "end": 1685604600, "sent": "many", "delivered": 1},
+		}}})
+	case Slow:
+		select {
+		case <-time.After(f.Delay):
+		case <-r.Context().Done():
+			return true
+		}
+		return false
+	case Hang:
+		<-r.Context().Done()
+	case InvalidToken:
+		graphError(w, http.StatusUnauthorized, 190, 463, "Error validating access token: Session has expired.", "OAuthException", false)
+	case Huge:
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, `{"analytics": {"data_points": [], "padding": "`)
+		pad := strings.Repeat("x", 64<<10)
+		for n := 0; n < f.Size; n += len(pad) {
+			if _, err := fmt.Fprint(w, pad); err != nil {
+				return true
+			}
+		}
+		fmt.Fprint(w, `"}}`)
+	case EchoToken:
+		graphError(w, http.StatusBadRequest, 100, 0, "Malformed access token "+a.Token, "OAuthException", false)
+	default:
+		return false // EndlessPages and ForeignNext shape the answer instead
+	}
+	return true
+}
+
+func graphError(w http.ResponseWriter, status, code, subcode int, msg, typ string, transient bool) {
+	body := map[string]any{"message": msg, "type": typ, "code": code, "fbtrace_id": "AbCdEfGhIjKlMnOp"}
+	if subcode != 0 {
+		body["error_subcode"] = subcode
+	}
+	if transient {
+		body["is_transient"] = true
+	}
+	writeJSON(w, status, map[string]any{"error": body})
+}
+
+// costNotAvailable is the exception "Analytics" documents for businesses
+// billed through a partner.
+func costNotAvailable(w http.ResponseWriter) {
+	writeJSON(w, http.StatusBadRequest, map[string]any{"error": map[string]any{
+		"message":          "Cost is no longer shown for businesses who bill through a partner (i.e., BSP). To understand your charges, please reach out to your partner.",
+		"type":             "OAuthException",
+		"code":             100,
+		"error_user_title": "Cost not available",
+		"fbtrace_id":       "AbCdEfGhIjKlMnOp",
+	}})
+}
+
+// setUsage reports the share of the budget used the way Graph does.
+func setUsage(w http.ResponseWriter, wabaID string, percent float64, regainMinutes int) {
+	usage := map[string][]map[string]any{wabaID: {{
+		"type": "whatsapp_business_management", "call_count": int(percent),
+		"total_cputime": int(percent / 2), "total_time": int(percent / 2),
+		"estimated_time_to_regain_access": regainMinutes,
+	}}}
+	b, _ := json.Marshal(usage)
+	w.Header().Set("X-Business-Use-Case-Usage", string(b))
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
+}
+
+func fieldNames(fields string) string {
+	parsed, err := parseFields(fields)
+	if err != nil {
+		return "invalid"
+	}
+	names := make([]string, len(parsed))
+	for i, f := range parsed {
+		names[i] = f.name
+	}
+	return strings.Join(names, ",")
+}
+
+func phoneNumbers(a *Account, filter []string) []string {
+	var out []string
+	for _, p := range a.Phones {
+		if len(filter) == 0 || contains(filter, p.Number) {
+			out = append(out, p.Number)
+		}
+	}
+	return out
+}
+
+func countryCodes(a *Account, filter []string) []string {
+	var out []string
+	for _, c := range a.Countries {
+		if len(filter) == 0 || contains(filter, c.Code) {
+			out = append(out, c.Code)
+		}
+	}
+	return out
+}
+
+func upper(values []string) []string {
+	for i, v := range values {
+		values[i] = strings.ToUpper(v)
+	}
+	return values
+}
+
+func oneOf(v string, allowed ...string) bool {
+	for _, a := range allowed {
+		if v == a {
+			return true
+		}
+	}
+	return false
+}
