@@ -1,0 +1,659 @@
+package examples
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/whatsapp-exporter/whatsapp_exporter/config"
+)
+
+// promtool returns the path of promtool. Without it the test skips, unless
+// WHATSAPP_EXPORTER_E2E=required (as in CI), where a missing tool must fail
+// rather than let the rules go untested.
+func promtool(t *testing.T) string {
+	t.Helper()
+	path, err := exec.LookPath("promtool")
+	if err == nil {
+		return path
+	}
+	msg := "promtool not found on PATH; install it with: apt-get install -y --no-install-recommends prometheus"
+	if os.Getenv("WHATSAPP_EXPORTER_E2E") == "required" {
+		t.Fatal(msg + " (WHATSAPP_EXPORTER_E2E=required)")
+	}
+	t.Skip(msg)
+	return ""
+}
+
+func runPromtool(t *testing.T, stdin io.Reader, args ...string) {
+	t.Helper()
+	cmd := exec.Command(promtool(t), args...)
+	cmd.Stdin = stdin
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("promtool %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	t.Logf("promtool %s:\n%s", strings.Join(args, " "), out)
+}
+
+// ruleFiles are the rule files Prometheus loads; testFiles their promtool
+// unit tests.
+func ruleFiles(t *testing.T) (rules, tests []string) {
+	t.Helper()
+	all, err := filepath.Glob("rules/*.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range all {
+		if strings.HasSuffix(f, ".test.yml") {
+			tests = append(tests, f)
+		} else {
+			rules = append(rules, f)
+		}
+	}
+	if len(rules) == 0 || len(tests) == 0 {
+		t.Fatalf("rule files %v, test files %v: want both", rules, tests)
+	}
+	return rules, tests
+}
+
+func TestPrometheusConfig(t *testing.T) {
+	// Also loads the rule files it names, relative to itself.
+	runPromtool(t, nil, "check", "config", "prometheus.yml")
+
+	var cfg struct {
+		RuleFiles []string `yaml:"rule_files"`
+	}
+	readYAML(t, "prometheus.yml", &cfg)
+	rules, _ := ruleFiles(t)
+	slices.Sort(cfg.RuleFiles)
+	if !slices.Equal(cfg.RuleFiles, rules) {
+		t.Errorf("prometheus.yml loads %v, want every rule file: %v", cfg.RuleFiles, rules)
+	}
+}
+
+func TestRulesCheck(t *testing.T) {
+	rules, _ := ruleFiles(t)
+	runPromtool(t, nil, append([]string{"check", "rules"}, rules...)...)
+}
+
+func TestRulesUnitTests(t *testing.T) {
+	_, tests := ruleFiles(t)
+	runPromtool(t, nil, append([]string{"test", "rules"}, tests...)...)
+}
+
+type ruleGroups struct {
+	Groups []struct {
+		Name  string `yaml:"name"`
+		Rules []struct {
+			Alert       string            `yaml:"alert"`
+			Record      string            `yaml:"record"`
+			Expr        string            `yaml:"expr"`
+			For         string            `yaml:"for"`
+			Labels      map[string]string `yaml:"labels"`
+			Annotations map[string]string `yaml:"annotations"`
+		} `yaml:"rules"`
+	} `yaml:"groups"`
+}
+
+// TestAlertConventions checks what promtool does not: the alerts sit in one
+// group named whatsapp, apart from the recording rules, carry a severity a
+// router can use and annotations that name the WABA, and every alert has a
+// unit test in which it fires and one in which it does not.
+func TestAlertConventions(t *testing.T) {
+	var alerts ruleGroups
+	readYAML(t, "rules/whatsapp-alerts.yml", &alerts)
+	if len(alerts.Groups) != 1 || alerts.Groups[0].Name != "whatsapp" {
+		t.Fatalf("whatsapp-alerts.yml: want one group named whatsapp, got %d groups", len(alerts.Groups))
+	}
+	var names []string
+	for _, r := range alerts.Groups[0].Rules {
+		if r.Alert == "" {
+			t.Errorf("recording rule %s belongs in whatsapp-recording.yml", r.Record)
+			continue
+		}
+		names = append(names, r.Alert)
+		if !strings.HasPrefix(r.Alert, "WhatsApp") {
+			t.Errorf("alert %s: names start with WhatsApp", r.Alert)
+		}
+		if s := r.Labels["severity"]; s != "warning" && s != "critical" {
+			t.Errorf("alert %s: severity %q, want warning or critical", r.Alert, s)
+		}
+		if r.Annotations["summary"] == "" || r.Annotations["description"] == "" {
+			t.Errorf("alert %s: needs summary and description annotations", r.Alert)
+		}
+		// Every alert but the one about the scrape itself is about a WABA.
+		if r.Alert != "WhatsAppExporterDown" && !strings.Contains(r.Annotations["summary"]+r.Annotations["description"], "$labels.waba_id") {
+			t.Errorf("alert %s: the annotations must name the WABA ($labels.waba_id)", r.Alert)
+		}
+	}
+	for _, want := range []string{"WhatsAppDeliveryRateLow", "WhatsAppDeliveryRateDrop", "WhatsAppExporterRefreshFailing",
+		"WhatsAppExporterDataStale", "WhatsAppAPIRateLimitNearLimit", "WhatsAppAPITokenInvalid"} {
+		if !slices.Contains(names, want) {
+			t.Errorf("no alert %s", want)
+		}
+	}
+
+	var recording ruleGroups
+	readYAML(t, "rules/whatsapp-recording.yml", &recording)
+	for _, g := range recording.Groups {
+		for _, r := range g.Rules {
+			if r.Record == "" {
+				t.Errorf("alert %s belongs in whatsapp-alerts.yml", r.Alert)
+			} else if strings.Count(r.Record, ":") != 2 {
+				t.Errorf("recording rule %s: name it level:metric:operations", r.Record)
+			}
+		}
+	}
+
+	var tests struct {
+		Tests []struct {
+			AlertRuleTest []struct {
+				Alertname string `yaml:"alertname"`
+				ExpAlerts []any  `yaml:"exp_alerts"`
+			} `yaml:"alert_rule_test"`
+		} `yaml:"tests"`
+	}
+	readYAML(t, "rules/whatsapp-alerts.test.yml", &tests)
+	fires, quiet := map[string]bool{}, map[string]bool{}
+	for _, tc := range tests.Tests {
+		for _, a := range tc.AlertRuleTest {
+			if len(a.ExpAlerts) > 0 {
+				fires[a.Alertname] = true
+			} else {
+				quiet[a.Alertname] = true
+			}
+		}
+	}
+	for _, n := range names {
+		if !fires[n] || !quiet[n] {
+			t.Errorf("alert %s: tested firing %v, tested quiet %v; want both", n, fires[n], quiet[n])
+		}
+	}
+}
+
+// TestPrometheusRuleMatchesRuleFiles keeps the Kubernetes copy of the rules
+// equal to the files that the unit tests cover.
+func TestPrometheusRuleMatchesRuleFiles(t *testing.T) {
+	var want []any
+	for _, f := range []string{"rules/whatsapp-recording.yml", "rules/whatsapp-alerts.yml"} {
+		var doc struct {
+			Groups []any `yaml:"groups"`
+		}
+		readYAML(t, f, &doc)
+		want = append(want, doc.Groups...)
+	}
+	var pr struct {
+		Kind string `yaml:"kind"`
+		Spec struct {
+			Groups []any `yaml:"groups"`
+		} `yaml:"spec"`
+	}
+	readYAML(t, "kubernetes/prometheusrule.yaml", &pr)
+	if pr.Kind != "PrometheusRule" {
+		t.Fatalf("kind %q", pr.Kind)
+	}
+	if !reflect.DeepEqual(pr.Spec.Groups, want) {
+		t.Errorf("kubernetes/prometheusrule.yaml differs from rules/whatsapp-recording.yml + rules/whatsapp-alerts.yml; copy the groups over")
+	}
+}
+
+// TestExporterConfigsLoad loads the example configurations with the
+// exporter's own loader, so that a renamed or removed key fails here and not
+// in a user's deployment.
+func TestExporterConfigsLoad(t *testing.T) {
+	t.Run("whatsapp_exporter.yml", func(t *testing.T) {
+		raw, err := os.ReadFile("whatsapp_exporter.yml")
+		if err != nil {
+			t.Fatal(err)
+		}
+		dir := t.TempDir()
+		// The config names its token file relative to itself.
+		writeFile(t, filepath.Join(dir, "secrets", "access_token"), "example-token")
+		writeFile(t, filepath.Join(dir, "config.yml"), string(raw))
+		cfg, err := config.Load(filepath.Join(dir, "config.yml"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(cfg.Accounts) == 0 {
+			t.Fatal("no accounts")
+		}
+		for _, a := range cfg.Accounts {
+			if a.AccessToken != "example-token" {
+				t.Errorf("account %s does not read its token from secrets/access_token", a.WABAID)
+			}
+		}
+	})
+
+	t.Run("kubernetes/configmap.yaml", func(t *testing.T) {
+		var cm struct {
+			Data map[string]string `yaml:"data"`
+		}
+		readYAML(t, "kubernetes/configmap.yaml", &cm)
+		body, ok := cm.Data["config.yml"]
+		if !ok {
+			t.Fatal("no config.yml in the ConfigMap")
+		}
+		// The token file is where the Deployment mounts the Secret.
+		const secretDir = "/etc/whatsapp_exporter/secrets/"
+		if !strings.Contains(body, secretDir+"access_token") {
+			t.Fatalf("the config does not read %saccess_token", secretDir)
+		}
+		dir := t.TempDir()
+		writeFile(t, filepath.Join(dir, "access_token"), "example-token")
+		writeFile(t, filepath.Join(dir, "config.yml"), strings.ReplaceAll(body, secretDir, dir+"/"))
+		if _, err := config.Load(filepath.Join(dir, "config.yml")); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+// TestKubernetesManifests checks that the manifests fit together (names,
+// ports, mounts) and that the exporter runs locked down.
+func TestKubernetesManifests(t *testing.T) {
+	var kust struct {
+		Resources []string `yaml:"resources"`
+	}
+	readYAML(t, "kubernetes/kustomization.yaml", &kust)
+	for _, r := range kust.Resources {
+		if _, err := os.Stat(filepath.Join("kubernetes", r)); err != nil {
+			t.Errorf("kustomization.yaml: %v", err)
+		}
+	}
+
+	type probe struct {
+		HTTPGet struct {
+			Path string `yaml:"path"`
+			Port any    `yaml:"port"`
+		} `yaml:"httpGet"`
+	}
+	var deploy struct {
+		Spec struct {
+			Selector struct {
+				MatchLabels map[string]string `yaml:"matchLabels"`
+			} `yaml:"selector"`
+			Template struct {
+				Metadata struct {
+					Labels map[string]string `yaml:"labels"`
+				} `yaml:"metadata"`
+				Spec struct {
+					SecurityContext struct {
+						RunAsNonRoot bool `yaml:"runAsNonRoot"`
+						RunAsUser    int  `yaml:"runAsUser"`
+						FSGroup      int  `yaml:"fsGroup"`
+					} `yaml:"securityContext"`
+					Containers []struct {
+						Args  []string `yaml:"args"`
+						Ports []struct {
+							Name          string `yaml:"name"`
+							ContainerPort int    `yaml:"containerPort"`
+						} `yaml:"ports"`
+						LivenessProbe   *probe `yaml:"livenessProbe"`
+						ReadinessProbe  *probe `yaml:"readinessProbe"`
+						SecurityContext struct {
+							ReadOnlyRootFilesystem   bool `yaml:"readOnlyRootFilesystem"`
+							AllowPrivilegeEscalation bool `yaml:"allowPrivilegeEscalation"`
+						} `yaml:"securityContext"`
+						Resources struct {
+							Requests map[string]string `yaml:"requests"`
+							Limits   map[string]string `yaml:"limits"`
+						} `yaml:"resources"`
+						VolumeMounts []struct {
+							Name      string `yaml:"name"`
+							MountPath string `yaml:"mountPath"`
+						} `yaml:"volumeMounts"`
+					} `yaml:"containers"`
+					Volumes []struct {
+						Name      string `yaml:"name"`
+						ConfigMap *struct {
+							Name string `yaml:"name"`
+						} `yaml:"configMap"`
+						Secret *struct {
+							SecretName string `yaml:"secretName"`
+						} `yaml:"secret"`
+					} `yaml:"volumes"`
+				} `yaml:"spec"`
+			} `yaml:"template"`
+		} `yaml:"spec"`
+	}
+	readYAML(t, "kubernetes/deployment.yaml", &deploy)
+	pod := deploy.Spec.Template.Spec
+	if len(pod.Containers) != 1 {
+		t.Fatalf("%d containers, want 1", len(pod.Containers))
+	}
+	c := pod.Containers[0]
+	if !pod.SecurityContext.RunAsNonRoot || pod.SecurityContext.RunAsUser == 0 {
+		t.Error("the pod must run as a non-root user")
+	}
+	if !c.SecurityContext.ReadOnlyRootFilesystem || c.SecurityContext.AllowPrivilegeEscalation {
+		t.Error("the container needs readOnlyRootFilesystem and no privilege escalation")
+	}
+	if len(c.Resources.Requests) == 0 || c.Resources.Limits["memory"] == "" {
+		t.Error("the container needs resource requests and a memory limit")
+	}
+	if c.LivenessProbe == nil || c.LivenessProbe.HTTPGet.Path != "/-/healthy" || c.ReadinessProbe == nil {
+		t.Error("want a liveness probe on /-/healthy and a readiness probe")
+	}
+	if len(c.Ports) != 1 || c.Ports[0].ContainerPort != 9919 {
+		t.Fatalf("want one container port, 9919: %+v", c.Ports)
+	}
+	portName := c.Ports[0].Name
+	if !reflect.DeepEqual(deploy.Spec.Selector.MatchLabels, deploy.Spec.Template.Metadata.Labels) {
+		t.Error("the selector does not match the pod's labels")
+	}
+
+	mounts := map[string]string{} // volume -> mount path
+	for _, m := range c.VolumeMounts {
+		mounts[m.Name] = m.MountPath
+	}
+	var configDir, secretDir string
+	for _, v := range pod.Volumes {
+		switch {
+		case v.ConfigMap != nil && v.ConfigMap.Name == "whatsapp-exporter":
+			configDir = mounts[v.Name]
+		case v.Secret != nil && v.Secret.SecretName == "whatsapp-exporter":
+			secretDir = mounts[v.Name]
+		}
+	}
+	if !slices.Contains(c.Args, "--config.file="+configDir+"/config.yml") {
+		t.Errorf("args %v do not load config.yml from the ConfigMap mounted at %q", c.Args, configDir)
+	}
+	var cm struct {
+		Data map[string]string `yaml:"data"`
+	}
+	readYAML(t, "kubernetes/configmap.yaml", &cm)
+	if secretDir == "" || !strings.Contains(cm.Data["config.yml"], "access_token_file: "+secretDir+"/access_token") {
+		t.Errorf("the config's access_token_file is not the Secret's access_token key mounted at %q", secretDir)
+	}
+	var secret struct {
+		StringData map[string]string `yaml:"stringData"`
+	}
+	readYAML(t, "kubernetes/secret.example.yaml", &secret)
+	if _, ok := secret.StringData["access_token"]; !ok {
+		t.Error("secret.example.yaml has no access_token key")
+	}
+
+	var svc struct {
+		Metadata struct {
+			Labels map[string]string `yaml:"labels"`
+		} `yaml:"metadata"`
+		Spec struct {
+			Selector map[string]string `yaml:"selector"`
+			Ports    []struct {
+				Name       string `yaml:"name"`
+				TargetPort any    `yaml:"targetPort"`
+			} `yaml:"ports"`
+		} `yaml:"spec"`
+	}
+	readYAML(t, "kubernetes/service.yaml", &svc)
+	if !reflect.DeepEqual(svc.Spec.Selector, deploy.Spec.Template.Metadata.Labels) {
+		t.Error("the Service does not select the Deployment's pods")
+	}
+	if len(svc.Spec.Ports) != 1 || svc.Spec.Ports[0].TargetPort != portName {
+		t.Errorf("the Service's port must target %q", portName)
+	}
+
+	var sm struct {
+		Kind string `yaml:"kind"`
+		Spec struct {
+			Selector struct {
+				MatchLabels map[string]string `yaml:"matchLabels"`
+			} `yaml:"selector"`
+			Endpoints []struct {
+				Port string `yaml:"port"`
+				Path string `yaml:"path"`
+			} `yaml:"endpoints"`
+		} `yaml:"spec"`
+	}
+	readYAML(t, "kubernetes/servicemonitor.yaml", &sm)
+	if sm.Kind != "ServiceMonitor" || len(sm.Spec.Endpoints) != 1 || sm.Spec.Endpoints[0].Port != svc.Spec.Ports[0].Name {
+		t.Errorf("the ServiceMonitor must scrape the Service's port %q", svc.Spec.Ports[0].Name)
+	}
+	for k, v := range sm.Spec.Selector.MatchLabels {
+		if svc.Metadata.Labels[k] != v {
+			t.Errorf("the ServiceMonitor selects %s=%s, which the Service's labels lack", k, v)
+		}
+	}
+}
+
+// TestComposeStack checks that docker-compose.yml mounts what exists and
+// that the services find each other: Grafana's provider reads where the
+// dashboards are mounted, its data source is the Prometheus service, and
+// Prometheus scrapes the exporter service and finds its rules.
+func TestComposeStack(t *testing.T) {
+	var compose struct {
+		Services map[string]struct {
+			Build *struct {
+				Context string `yaml:"context"`
+			} `yaml:"build"`
+			Command []string `yaml:"command"`
+			Volumes []string `yaml:"volumes"`
+			Ports   []string `yaml:"ports"`
+		} `yaml:"services"`
+	}
+	readYAML(t, "docker-compose.yml", &compose)
+	mountTarget := map[string]string{} // host path (cleaned) -> container path
+	for name, s := range compose.Services {
+		if s.Build != nil {
+			if _, err := os.Stat(filepath.Join(s.Build.Context, "Dockerfile")); err != nil {
+				t.Errorf("service %s: %v", name, err)
+			}
+		}
+		for _, v := range s.Volumes {
+			parts := strings.Split(v, ":")
+			if !strings.HasPrefix(parts[0], ".") {
+				continue // a named volume
+			}
+			if _, err := os.Stat(parts[0]); err != nil {
+				t.Errorf("service %s mounts %s: %v", name, parts[0], err)
+			}
+			mountTarget[filepath.Clean(parts[0])] = parts[1]
+		}
+	}
+
+	var provider struct {
+		Providers []struct {
+			Options struct {
+				Path string `yaml:"path"`
+			} `yaml:"options"`
+		} `yaml:"providers"`
+	}
+	readYAML(t, "grafana/provisioning/dashboards/whatsapp.yml", &provider)
+	if len(provider.Providers) != 1 || provider.Providers[0].Options.Path != mountTarget[filepath.Clean("../dashboards")] {
+		t.Errorf("the dashboard provider reads %+v, but ../dashboards is mounted at %q", provider.Providers, mountTarget["../dashboards"])
+	}
+	if mountTarget[filepath.Clean("./grafana/provisioning")] != "/etc/grafana/provisioning" {
+		t.Error("grafana/provisioning must be mounted at /etc/grafana/provisioning")
+	}
+
+	var ds struct {
+		Datasources []struct {
+			Type string `yaml:"type"`
+			URL  string `yaml:"url"`
+		} `yaml:"datasources"`
+	}
+	readYAML(t, "grafana/provisioning/datasources/prometheus.yml", &ds)
+	if len(ds.Datasources) != 1 || ds.Datasources[0].Type != "prometheus" {
+		t.Fatalf("want one prometheus data source: %+v", ds.Datasources)
+	}
+	if _, ok := compose.Services[hostOf(ds.Datasources[0].URL)]; !ok {
+		t.Errorf("the data source points at %s, which is no service", ds.Datasources[0].URL)
+	}
+
+	var prom struct {
+		ScrapeConfigs []struct {
+			StaticConfigs []struct {
+				Targets []string `yaml:"targets"`
+			} `yaml:"static_configs"`
+		} `yaml:"scrape_configs"`
+	}
+	readYAML(t, "prometheus.yml", &prom)
+	exporter, ok := compose.Services["whatsapp-exporter"]
+	if !ok {
+		t.Fatal("no whatsapp-exporter service")
+	}
+	if len(prom.ScrapeConfigs) == 0 || len(prom.ScrapeConfigs[0].StaticConfigs) == 0 ||
+		!slices.Contains(prom.ScrapeConfigs[0].StaticConfigs[0].Targets, "whatsapp-exporter:9919") {
+		t.Error("prometheus.yml does not scrape whatsapp-exporter:9919")
+	}
+	if !slices.Contains(exporter.Command, "--demo") {
+		t.Error("the stack must run on demo data out of the box, without credentials")
+	}
+	if mountTarget["prometheus.yml"] != "/etc/prometheus/prometheus.yml" || mountTarget["rules"] != "/etc/prometheus/rules" {
+		t.Error("prometheus.yml and rules/ must be mounted side by side in /etc/prometheus, as rule_files expects")
+	}
+}
+
+// TestScrapePassesPromtool lints a real scrape of the demo exporter with
+// promtool check metrics (names, units, help, counter suffixes).
+func TestScrapePassesPromtool(t *testing.T) {
+	tool := promtool(t)
+	scrape := scrapeDemo(t)
+	cmd := exec.Command(tool, "check", "metrics")
+	cmd.Stdin = bytes.NewReader(scrape)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("promtool check metrics: %v\n%s", err, out)
+	}
+	// A scrape of nothing would pass too: make sure it had the analytics.
+	for _, m := range []string{"whatsapp_messages_sent{", "whatsapp_template_read{", "whatsapp_exporter_refresh_success{"} {
+		if !bytes.Contains(scrape, []byte(m)) {
+			t.Errorf("the scrape has no %s series", strings.TrimSuffix(m, "{"))
+		}
+	}
+}
+
+// scrapeDemo builds the exporter, runs its demo, and returns a scrape (in
+// Prometheus' text format, which promtool reads) taken once every account
+// has finished its first refresh.
+func scrapeDemo(t *testing.T) []byte {
+	t.Helper()
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "whatsapp_exporter")
+	build := exec.Command("go", "build", "-o", bin, ".")
+	build.Dir = ".."
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	addr := freeAddr(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	cmd := exec.CommandContext(ctx, bin, "--demo", "--web.listen-address="+addr)
+	var log bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &log, &log
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cancel()
+		cmd.Wait()
+	})
+	deadline := time.Now().Add(60 * time.Second)
+	var lastErr error
+	for time.Now().Before(deadline) {
+		body, err := get("http://" + addr + "/metrics")
+		if err == nil && allRefreshed(body) {
+			return body
+		}
+		lastErr = err
+		time.Sleep(200 * time.Millisecond)
+	}
+	cancel()
+	cmd.Wait()
+	t.Fatalf("the demo exporter did not finish its first refreshes in 60s (last error: %v); its log:\n%s", lastErr, log.String())
+	return nil
+}
+
+// allRefreshed reports whether every configured account has a refresh
+// result, that is, its first refresh has ended.
+func allRefreshed(scrape []byte) bool {
+	waba := regexp.MustCompile(`waba_id="([^"]*)"`)
+	accounts, refreshed := map[string]bool{}, map[string]bool{}
+	sc := bufio.NewScanner(bytes.NewReader(scrape))
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		m := waba.FindStringSubmatch(line)
+		switch {
+		case m == nil:
+		case strings.HasPrefix(line, "whatsapp_exporter_account_info{"):
+			accounts[m[1]] = true
+		case strings.HasPrefix(line, "whatsapp_exporter_refresh_success{"):
+			refreshed[m[1]] = true
+		}
+	}
+	for a := range accounts {
+		if !refreshed[a] {
+			return false
+		}
+	}
+	return len(accounts) > 0
+}
+
+func get(url string) ([]byte, error) {
+	resp, err := http.Get(url)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("%s: %s", url, resp.Status)
+	}
+	return body, nil
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+func hostOf(url string) string {
+	host := strings.TrimPrefix(strings.TrimPrefix(url, "http://"), "https://")
+	if i := strings.IndexAny(host, ":/"); i >= 0 {
+		host = host[:i]
+	}
+	return host
+}
+
+func readYAML(t *testing.T, path string, v any) {
+	t.Helper()
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := yaml.Unmarshal(raw, v); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+}
+
+func writeFile(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
