@@ -1,0 +1,832 @@
+package main
+
+// The end-to-end test: the exporter's demo, scraped by a real Prometheus that
+// loads examples/rules, against which every dashboard query and every rule
+// is evaluated. Dashboard queries and recording rules must return series on
+// the demo. Alerts return nothing on healthy data by design, so for them:
+// every rule evaluates with health ok, every metric an alert reads exists,
+// and the delivery-rate alerts are active for the WABA of an exporter run
+// with --demo.scenario=delivery-drop and for no WABA of a healthy one.
+//
+// It needs prometheus and promtool (Debian's prometheus package); without
+// them it skips, unless WHATSAPP_EXPORTER_E2E=required.
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+const (
+	e2eHealthyJob = "whatsapp"
+	e2eDropJob    = "whatsapp-drop"
+	// The demo WABA whose deliveries drop under --demo.scenario=delivery-drop.
+	e2eDropWABA = "109259195336416"
+)
+
+// e2eTools returns the paths of prometheus and promtool, or skips the test
+// (fails it when WHATSAPP_EXPORTER_E2E=required, as in CI, so that a missing
+// install cannot pass for a green run).
+func e2eTools(t *testing.T) (prometheus, promtool string) {
+	t.Helper()
+	required := os.Getenv("WHATSAPP_EXPORTER_E2E") == "required"
+	var missing []string
+	paths := map[string]string{}
+	for _, tool := range []string{"prometheus", "promtool"} {
+		p, err := exec.LookPath(tool)
+		if err != nil {
+			missing = append(missing, tool)
+		}
+		paths[tool] = p
+	}
+	if len(missing) > 0 {
+		msg := fmt.Sprintf("%s not found on PATH; install with: apt-get install -y --no-install-recommends prometheus", strings.Join(missing, " and "))
+		if required {
+			t.Fatal(msg + " (WHATSAPP_EXPORTER_E2E=required)")
+		}
+		t.Skip(msg)
+	}
+	if testing.Short() && !required {
+		t.Skip("end-to-end test: runs two exporters and a Prometheus")
+	}
+	return paths["prometheus"], paths["promtool"]
+}
+
+func TestEndToEnd(t *testing.T) {
+	prometheusBin, promtoolBin := e2eTools(t)
+	dir := t.TempDir()
+
+	bin := filepath.Join(dir, "whatsapp_exporter")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+
+	// Two exporters, two jobs, one Prometheus: the delivery-rate alert must
+	// fire on the one and not on the other in the same evaluation.
+	addrs := e2eFreeAddrs(t, 3)
+	healthy := e2eStart(t, dir, "healthy", bin, "--demo", "--web.listen-address="+addrs[0])
+	drop := e2eStart(t, dir, "drop", bin, "--demo", "--demo.scenario=delivery-drop", "--web.listen-address="+addrs[1])
+	healthyScrape := healthy.waitRefreshed(t)
+	drop.waitRefreshed(t)
+
+	// A week of history does not fit in a test, but the week-over-week
+	// alert needs the same half hour a week ago: backfill it, with the
+	// healthy demo's current messaging values for both jobs.
+	data := filepath.Join(dir, "prometheus-data")
+	history := filepath.Join(dir, "history.om")
+	weekAgo := time.Now().Add(-7 * 24 * time.Hour)
+	e2eWriteHistory(t, history, healthyScrape, weekAgo, map[string]string{
+		e2eHealthyJob: healthy.addr,
+		e2eDropJob:    drop.addr,
+	})
+	if out, err := exec.Command(promtoolBin, "tsdb", "create-blocks-from", "openmetrics", history, data).CombinedOutput(); err != nil {
+		t.Fatalf("promtool tsdb create-blocks-from openmetrics: %v\n%s", err, out)
+	}
+
+	ruleFiles := e2eRuleFiles(t)
+	promAddr := addrs[2]
+	cfg := filepath.Join(dir, "prometheus.yml")
+	e2eWriteFile(t, cfg, e2ePrometheusConfig(ruleFiles, healthy.addr, drop.addr))
+	prom := e2eStart(t, dir, "prometheus", prometheusBin,
+		"--config.file="+cfg,
+		"--storage.tsdb.path="+data,
+		"--storage.tsdb.retention.time=30d",
+		"--web.listen-address="+promAddr)
+	api := &e2eAPI{base: "http://" + promAddr, proc: prom}
+
+	// Data: both jobs' analytics, a rate over two scrapes of a counter, the
+	// recording rules evaluated, and every rule evaluated once on that data.
+	api.waitFor(t, 60*time.Second, "both jobs scraped with analytics, counters rated and rules evaluated", func() error {
+		for _, q := range []string{
+			`count by (job) (whatsapp_messages_sent)`,
+			`count by (job) (rate(whatsapp_exporter_api_requests_total[1m]))`,
+			`count by (job) (waba_country:whatsapp_pricing_cost:sum)`,
+		} {
+			res, err := api.query(q)
+			if err != nil {
+				return err
+			}
+			if len(res) != 2 {
+				return fmt.Errorf("%s: %d jobs, want 2", q, len(res))
+			}
+		}
+		return api.rulesEvaluatedSince(time.Now().Add(-time.Second))
+	})
+
+	t.Run("dashboards", func(t *testing.T) { e2eCheckDashboards(t, api) })
+	t.Run("recording rules", func(t *testing.T) { e2eCheckRecordingRules(t, api, ruleFiles) })
+	t.Run("rules health", func(t *testing.T) { e2eCheckRulesHealth(t, api, ruleFiles) })
+	t.Run("alert metrics exist", func(t *testing.T) { e2eCheckAlertMetrics(t, api, ruleFiles) })
+	t.Run("alerts", func(t *testing.T) { e2eCheckAlerts(t, api) })
+}
+
+// e2eCheckDashboards resolves each dashboard's variables as Grafana would
+// (All of every one), then runs every panel query: each must be valid and
+// return at least one series on the demo.
+func e2eCheckDashboards(t *testing.T, api *e2eAPI) {
+	files, err := filepath.Glob("dashboards/*.json")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no dashboards: %v", err)
+	}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			var d struct {
+				Templating struct {
+					List []struct {
+						Type     string `json:"type"`
+						Name     string `json:"name"`
+						Query    any    `json:"query"`
+						Regex    string `json:"regex"`
+						AllValue string `json:"allValue"`
+					} `json:"list"`
+				} `json:"templating"`
+				Annotations struct {
+					List []struct {
+						Name string `json:"name"`
+						Expr string `json:"expr"`
+					} `json:"list"`
+				} `json:"annotations"`
+				Panels []e2ePanel `json:"panels"`
+			}
+			raw, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := json.Unmarshal(raw, &d); err != nil {
+				t.Fatal(err)
+			}
+
+			vars := map[string]string{
+				// What Grafana would put in for a short range of 1s scrapes.
+				"__rate_interval": "1m",
+				"__interval":      "1m",
+				"__range":         "5m",
+			}
+			for _, v := range d.Templating.List {
+				if v.Type != "query" {
+					continue
+				}
+				q, _ := v.Query.(string)
+				values, texts, err := api.variableValues(e2eSubstitute(q, vars), v.Regex)
+				if err != nil {
+					t.Errorf("variable %s: %s: %v", v.Name, q, err)
+					continue
+				}
+				if len(values) == 0 {
+					t.Errorf("variable %s: %s lists no values", v.Name, q)
+					continue
+				}
+				if v.Name == "waba_id" {
+					// The regex shows each account by name: every demo
+					// account has one.
+					for i := range values {
+						if texts[i] == values[i] || texts[i] == "" {
+							t.Errorf("variable waba_id: %s is shown as %q, want its name", values[i], texts[i])
+						}
+					}
+				}
+				// All is the allValue, or else the regex of all values.
+				if v.AllValue != "" {
+					vars[v.Name] = v.AllValue
+				} else {
+					quoted := make([]string, len(values))
+					for i, s := range values {
+						quoted[i] = regexp.QuoteMeta(s)
+					}
+					vars[v.Name] = "(" + strings.Join(quoted, "|") + ")"
+				}
+			}
+
+			n := 0
+			for _, p := range e2eFlatten(d.Panels) {
+				for _, tg := range p.Targets {
+					n++
+					expr := e2eSubstitute(tg.Expr, vars)
+					res, err := api.query(expr)
+					switch {
+					case err != nil:
+						t.Errorf("panel %q: %v\n  query: %s", p.Title, err, expr)
+					case len(res) == 0:
+						t.Errorf("panel %q returns no series\n  query: %s", p.Title, expr)
+					}
+				}
+			}
+			if n == 0 {
+				t.Error("no panel queries")
+			}
+			// ALERTS exist only while alerts do: the annotation query must be
+			// valid, it need not return anything.
+			for _, a := range d.Annotations.List {
+				if _, err := api.query(e2eSubstitute(a.Expr, vars)); err != nil {
+					t.Errorf("annotation %q: %v", a.Name, err)
+				}
+			}
+		})
+	}
+}
+
+type e2ePanel struct {
+	Title   string `json:"title"`
+	Targets []struct {
+		Expr string `json:"expr"`
+	} `json:"targets"`
+	Panels []e2ePanel `json:"panels"`
+}
+
+func e2eFlatten(ps []e2ePanel) []e2ePanel {
+	var out []e2ePanel
+	for _, p := range ps {
+		out = append(out, p)
+		out = append(out, e2eFlatten(p.Panels)...)
+	}
+	return out
+}
+
+var e2eVariable = regexp.MustCompile(`\$\{(\w+)(?::\w+)?\}|\$(\w+)`)
+
+// e2eSubstitute replaces Grafana variables ($name, ${name}) with values.
+func e2eSubstitute(expr string, vars map[string]string) string {
+	return e2eVariable.ReplaceAllStringFunc(expr, func(m string) string {
+		sub := e2eVariable.FindStringSubmatch(m)
+		name := sub[1] + sub[2]
+		if v, ok := vars[name]; ok {
+			return v
+		}
+		return m
+	})
+}
+
+type e2eRule struct {
+	Alert  string `yaml:"alert"`
+	Record string `yaml:"record"`
+	Expr   string `yaml:"expr"`
+}
+
+func e2eRuleFiles(t *testing.T) []string {
+	t.Helper()
+	files, err := filepath.Glob("examples/rules/*.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, f := range files {
+		if strings.HasSuffix(f, ".test.yml") {
+			continue // promtool unit tests, not rules
+		}
+		abs, err := filepath.Abs(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, abs)
+	}
+	if len(out) == 0 {
+		t.Fatal("no rule files in examples/rules")
+	}
+	return out
+}
+
+func e2eRules(t *testing.T, files []string) []e2eRule {
+	t.Helper()
+	var rules []e2eRule
+	for _, f := range files {
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var doc struct {
+			Groups []struct {
+				Rules []e2eRule `yaml:"rules"`
+			} `yaml:"groups"`
+		}
+		if err := yaml.Unmarshal(raw, &doc); err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		for _, g := range doc.Groups {
+			rules = append(rules, g.Rules...)
+		}
+	}
+	return rules
+}
+
+func e2eCheckRecordingRules(t *testing.T, api *e2eAPI, files []string) {
+	n := 0
+	for _, r := range e2eRules(t, files) {
+		if r.Record == "" {
+			continue
+		}
+		n++
+		res, err := api.query(r.Record)
+		switch {
+		case err != nil:
+			t.Errorf("%s: %v", r.Record, err)
+		case len(res) == 0:
+			t.Errorf("recording rule %s has no series on the demo", r.Record)
+		}
+	}
+	if n == 0 {
+		t.Error("no recording rules")
+	}
+}
+
+// e2eCheckRulesHealth asks Prometheus itself: every rule of the files is
+// loaded and its last evaluation went without error.
+func e2eCheckRulesHealth(t *testing.T, api *e2eAPI, files []string) {
+	groups, err := api.rules()
+	if err != nil {
+		t.Fatal(err)
+	}
+	loaded := map[string]bool{}
+	for _, g := range groups {
+		for _, r := range g.Rules {
+			loaded[r.Name] = true
+			if r.Health != "ok" || r.LastError != "" {
+				t.Errorf("rule %s: health %q, last error %q", r.Name, r.Health, r.LastError)
+			}
+		}
+	}
+	for _, r := range e2eRules(t, files) {
+		if name := r.Alert + r.Record; !loaded[name] {
+			t.Errorf("rule %s is not loaded", name)
+		}
+	}
+}
+
+var (
+	e2eString   = regexp.MustCompile(`"(?:[^"\\]|\\.)*"`)
+	e2eMatchers = regexp.MustCompile(`\{[^}]*\}`)
+	e2eGrouping = regexp.MustCompile(`\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)`)
+	e2eRange    = regexp.MustCompile(`\[[^\]]*\]|\boffset\s+\w+`)
+	e2eToken    = regexp.MustCompile(`[a-zA-Z_:][a-zA-Z0-9_:]*(\s*\()?`)
+	e2eKeywords = map[string]bool{"and": true, "or": true, "unless": true, "bool": true, "by": true, "without": true,
+		"on": true, "ignoring": true, "group_left": true, "group_right": true, "offset": true}
+)
+
+// e2eMetricNames extracts the metric names of a PromQL expression: what is
+// left once strings, matchers, grouping clauses, ranges, functions and
+// keywords are taken out.
+func e2eMetricNames(expr string) []string {
+	s := e2eString.ReplaceAllString(expr, `""`)
+	s = e2eMatchers.ReplaceAllString(s, " ")
+	s = e2eGrouping.ReplaceAllString(s, " ")
+	s = e2eRange.ReplaceAllString(s, " ")
+	var names []string
+	for _, m := range e2eToken.FindAllStringSubmatch(s, -1) {
+		tok := strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(m[0]), "("))
+		if m[1] != "" || e2eKeywords[tok] { // a function call, or a keyword
+			continue
+		}
+		if !slices.Contains(names, tok) {
+			names = append(names, tok)
+		}
+	}
+	return names
+}
+
+// e2eCheckAlertMetrics: alert expressions return nothing on healthy data by
+// design, so instead every metric they read must exist in Prometheus: a
+// renamed metric would otherwise silence an alert for good.
+func e2eCheckAlertMetrics(t *testing.T, api *e2eAPI, files []string) {
+	for _, r := range e2eRules(t, files) {
+		if r.Alert == "" {
+			continue
+		}
+		names := e2eMetricNames(r.Expr)
+		if len(names) == 0 {
+			t.Errorf("alert %s: found no metric in %s", r.Alert, r.Expr)
+		}
+		for _, name := range names {
+			res, err := api.query(fmt.Sprintf(`count({__name__=%q})`, name))
+			if err != nil || len(res) == 0 {
+				t.Errorf("alert %s reads %s, which Prometheus does not have (err %v)", r.Alert, name, err)
+			}
+		}
+	}
+}
+
+// e2eCheckAlerts: on the delivery-drop demo the delivery-rate alerts are
+// pending (or firing) for the dropping WABA, and nothing else is; on the
+// healthy demo no alert is, in the same evaluations of the same rules.
+func e2eCheckAlerts(t *testing.T, api *e2eAPI) {
+	want := []string{
+		e2eDropJob + "/" + e2eDropWABA + "/WhatsAppDeliveryRateDrop",
+		e2eDropJob + "/" + e2eDropWABA + "/WhatsAppDeliveryRateLow",
+	}
+	var got []string
+	api.waitFor(t, 30*time.Second, "the delivery-rate alerts for the dropping WABA", func() error {
+		alerts, err := api.alerts()
+		if err != nil {
+			return err
+		}
+		got = got[:0]
+		for _, a := range alerts {
+			if a.State != "pending" && a.State != "firing" {
+				continue
+			}
+			got = append(got, a.Labels["job"]+"/"+a.Labels["waba_id"]+"/"+a.Labels["alertname"])
+		}
+		sort.Strings(got)
+		for _, w := range want {
+			if !slices.Contains(got, w) {
+				return fmt.Errorf("active alerts %v lack %s", got, w)
+			}
+		}
+		return nil
+	})
+	// The rules have now been evaluated on both jobs' data. Let two more
+	// evaluations pass all the same, so that an alert of the healthy job, if
+	// there is one, has certainly shown.
+	mark := time.Now().Add(2 * time.Second)
+	api.waitFor(t, 15*time.Second, "two more rule evaluations", func() error {
+		return api.rulesEvaluatedSince(mark)
+	})
+	alerts, err := api.alerts()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got = got[:0]
+	for _, a := range alerts {
+		got = append(got, a.Labels["job"]+"/"+a.Labels["waba_id"]+"/"+a.Labels["alertname"])
+	}
+	sort.Strings(got)
+	if !slices.Equal(got, want) {
+		t.Errorf("alerts are %v, want exactly %v: the healthy demo must raise none", got, want)
+	}
+}
+
+func e2ePrometheusConfig(ruleFiles []string, healthyAddr, dropAddr string) string {
+	var b strings.Builder
+	b.WriteString("global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nrule_files:\n")
+	for _, f := range ruleFiles {
+		fmt.Fprintf(&b, "  - %q\n", f)
+	}
+	b.WriteString("scrape_configs:\n")
+	for _, j := range []struct{ job, addr string }{{e2eHealthyJob, healthyAddr}, {e2eDropJob, dropAddr}} {
+		fmt.Fprintf(&b, "  - job_name: %q\n    static_configs:\n      - targets: [%q]\n", j.job, j.addr)
+	}
+	return b.String()
+}
+
+// e2eWriteHistory writes the messaging series of a scrape as OpenMetrics
+// samples around at, once per job with the labels Prometheus would add when
+// scraping that job's target.
+func e2eWriteHistory(t *testing.T, path string, scrape []byte, at time.Time, targets map[string]string) {
+	t.Helper()
+	type series struct{ labels, value string }
+	families := map[string][]series{}
+	line := regexp.MustCompile(`^(whatsapp_messages_(?:sent|delivered))\{([^}]*)\} (\S+)$`)
+	label := regexp.MustCompile(`(\w+)="((?:[^"\\]|\\.)*)"`)
+	sc := bufio.NewScanner(bytes.NewReader(scrape))
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		m := line.FindStringSubmatch(sc.Text())
+		if m == nil {
+			continue
+		}
+		// Prometheus drops empty labels when it scrapes: do the same.
+		var kept []string
+		for _, l := range label.FindAllStringSubmatch(m[2], -1) {
+			if l[2] != "" {
+				kept = append(kept, l[0])
+			}
+		}
+		families[m[1]] = append(families[m[1]], series{strings.Join(kept, ","), m[3]})
+	}
+	if len(families) != 2 {
+		t.Fatalf("the scrape has messaging families %v, want sent and delivered", families)
+	}
+	var b strings.Builder
+	for _, name := range []string{"whatsapp_messages_delivered", "whatsapp_messages_sent"} {
+		fmt.Fprintf(&b, "# TYPE %s gauge\n", name)
+		for _, job := range []string{e2eHealthyJob, e2eDropJob} {
+			for _, s := range families[name] {
+				// From a minute before to five after: the test reads
+				// "offset 1w" within that.
+				for ts := at.Add(-time.Minute); ts.Before(at.Add(5 * time.Minute)); ts = ts.Add(10 * time.Second) {
+					fmt.Fprintf(&b, "%s{job=%q,instance=%q,%s} %s %d\n", name, job, targets[job], s.labels, s.value, ts.Unix())
+				}
+			}
+		}
+	}
+	b.WriteString("# EOF\n")
+	e2eWriteFile(t, path, b.String())
+}
+
+// e2eProc is a process the test started; its output goes to a log file.
+type e2eProc struct {
+	name, addr, log string
+	cmd             *exec.Cmd
+}
+
+func e2eStart(t *testing.T, dir, name, bin string, args ...string) *e2eProc {
+	t.Helper()
+	p := &e2eProc{name: name, log: filepath.Join(dir, name+".log")}
+	for _, a := range args {
+		if v, ok := strings.CutPrefix(a, "--web.listen-address="); ok {
+			p.addr = v
+		}
+	}
+	out, err := os.Create(p.log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	p.cmd = exec.CommandContext(ctx, bin, args...)
+	p.cmd.Stdout, p.cmd.Stderr = out, out
+	if err := p.cmd.Start(); err != nil {
+		cancel()
+		t.Fatalf("start %s: %v", name, err)
+	}
+	t.Cleanup(func() {
+		cancel()
+		p.cmd.Wait()
+		out.Close()
+	})
+	return p
+}
+
+// tail returns the last lines of the process' log, for failure messages.
+func (p *e2eProc) tail() string {
+	raw, _ := os.ReadFile(p.log)
+	lines := strings.Split(strings.TrimRight(string(raw), "\n"), "\n")
+	if len(lines) > 30 {
+		lines = lines[len(lines)-30:]
+	}
+	return fmt.Sprintf("last lines of the %s log:\n%s", p.name, strings.Join(lines, "\n"))
+}
+
+// waitRefreshed waits until every account of the exporter has finished its
+// first refresh, and returns that scrape.
+func (p *e2eProc) waitRefreshed(t *testing.T) []byte {
+	t.Helper()
+	waba := regexp.MustCompile(`waba_id="([^"]*)"`)
+	deadline := time.Now().Add(60 * time.Second)
+	var lastErr error
+	for time.Now().Before(deadline) {
+		body, err := e2eGet("http://" + p.addr + "/metrics")
+		if err == nil {
+			accounts, refreshed := map[string]bool{}, map[string]bool{}
+			for _, line := range strings.Split(string(body), "\n") {
+				m := waba.FindStringSubmatch(line)
+				switch {
+				case m == nil:
+				case strings.HasPrefix(line, "whatsapp_exporter_account_info{"):
+					accounts[m[1]] = true
+				case strings.HasPrefix(line, "whatsapp_exporter_refresh_success{"):
+					refreshed[m[1]] = true
+				}
+			}
+			done := len(accounts) > 0
+			for a := range accounts {
+				done = done && refreshed[a]
+			}
+			if done {
+				return body
+			}
+			err = fmt.Errorf("accounts %v, refreshed %v", accounts, refreshed)
+		}
+		lastErr = err
+		time.Sleep(200 * time.Millisecond)
+	}
+	t.Fatalf("exporter %s did not finish its first refreshes in 60s: %v\n%s", p.name, lastErr, p.tail())
+	return nil
+}
+
+// e2eAPI queries Prometheus' HTTP API.
+type e2eAPI struct {
+	base string
+	proc *e2eProc
+}
+
+type e2eSeries struct {
+	Metric map[string]string `json:"metric"`
+}
+
+func (a *e2eAPI) get(path string, params url.Values, data any) error {
+	body, err := e2eGet(a.base + path + "?" + params.Encode())
+	if err != nil {
+		return err
+	}
+	var resp struct {
+		Status string          `json:"status"`
+		Error  string          `json:"error"`
+		Data   json.RawMessage `json:"data"`
+	}
+	if err := json.Unmarshal(body, &resp); err != nil {
+		return fmt.Errorf("%s: %v", path, err)
+	}
+	if resp.Status != "success" {
+		return fmt.Errorf("%s: %s", path, resp.Error)
+	}
+	return json.Unmarshal(resp.Data, data)
+}
+
+// query runs an instant query now; a scalar counts as one series.
+func (a *e2eAPI) query(q string) ([]e2eSeries, error) {
+	var data struct {
+		ResultType string          `json:"resultType"`
+		Result     json.RawMessage `json:"result"`
+	}
+	if err := a.get("/api/v1/query", url.Values{"query": {q}}, &data); err != nil {
+		return nil, err
+	}
+	if data.ResultType != "vector" && data.ResultType != "matrix" {
+		return []e2eSeries{{}}, nil
+	}
+	var res []e2eSeries
+	return res, json.Unmarshal(data.Result, &res)
+}
+
+var (
+	e2eLabelValues = regexp.MustCompile(`^label_values\((.*),\s*(\w+)\)$`)
+	e2eQueryResult = regexp.MustCompile(`^query_result\((.*)\)$`)
+)
+
+// variableValues runs a Grafana Prometheus variable query (label_values or
+// query_result) and applies its regex, as Grafana does: the named groups
+// "value" and "text" pick what the option filters on and what it shows.
+func (a *e2eAPI) variableValues(q, regex string) (values, texts []string, err error) {
+	var candidates []string
+	switch {
+	case e2eLabelValues.MatchString(q):
+		m := e2eLabelValues.FindStringSubmatch(q)
+		var series []map[string]string
+		params := url.Values{"match[]": {m[1]}, "start": {fmt.Sprint(time.Now().Add(-5 * time.Minute).Unix())}}
+		if err := a.get("/api/v1/series", params, &series); err != nil {
+			return nil, nil, err
+		}
+		for _, s := range series {
+			if v := s[m[2]]; v != "" && !slices.Contains(candidates, v) {
+				candidates = append(candidates, v)
+			}
+		}
+	case e2eQueryResult.MatchString(q):
+		// Grafana lists each series as name{labels in API order} value ts.
+		res, err := a.query(e2eQueryResult.FindStringSubmatch(q)[1])
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, s := range res {
+			keys := make([]string, 0, len(s.Metric))
+			for k := range s.Metric {
+				if k != "__name__" {
+					keys = append(keys, k)
+				}
+			}
+			sort.Strings(keys)
+			parts := make([]string, len(keys))
+			for i, k := range keys {
+				parts[i] = fmt.Sprintf("%s=%q", k, s.Metric[k])
+			}
+			candidates = append(candidates, fmt.Sprintf("%s{%s} 1 %d", s.Metric["__name__"], strings.Join(parts, ","), time.Now().UnixMilli()))
+		}
+	default:
+		return nil, nil, fmt.Errorf("not a label_values or query_result query")
+	}
+	if regex == "" {
+		return candidates, candidates, nil
+	}
+	re, err := regexp.Compile(strings.TrimSuffix(strings.TrimPrefix(regex, "/"), "/"))
+	if err != nil {
+		return nil, nil, fmt.Errorf("regex %s: %v", regex, err)
+	}
+	for _, c := range candidates {
+		m := re.FindStringSubmatch(c)
+		if m == nil {
+			continue
+		}
+		value, text := m[re.SubexpIndex("value")], ""
+		if i := re.SubexpIndex("text"); i >= 0 {
+			text = m[i]
+		}
+		if text == "" {
+			text = value
+		}
+		if !slices.Contains(values, value) {
+			values, texts = append(values, value), append(texts, text)
+		}
+	}
+	return values, texts, nil
+}
+
+type e2eRuleGroup struct {
+	Rules []struct {
+		Name           string    `json:"name"`
+		Health         string    `json:"health"`
+		LastError      string    `json:"lastError"`
+		LastEvaluation time.Time `json:"lastEvaluation"`
+	} `json:"rules"`
+}
+
+func (a *e2eAPI) rules() ([]e2eRuleGroup, error) {
+	var data struct {
+		Groups []e2eRuleGroup `json:"groups"`
+	}
+	return data.Groups, a.get("/api/v1/rules", nil, &data)
+}
+
+// rulesEvaluatedSince reports an error unless every rule was evaluated after t.
+func (a *e2eAPI) rulesEvaluatedSince(t time.Time) error {
+	groups, err := a.rules()
+	if err != nil {
+		return err
+	}
+	if len(groups) == 0 {
+		return fmt.Errorf("no rule groups loaded")
+	}
+	for _, g := range groups {
+		for _, r := range g.Rules {
+			if r.LastEvaluation.Before(t) {
+				return fmt.Errorf("rule %s last evaluated at %s", r.Name, r.LastEvaluation)
+			}
+		}
+	}
+	return nil
+}
+
+type e2eAlert struct {
+	Labels map[string]string `json:"labels"`
+	State  string            `json:"state"`
+}
+
+func (a *e2eAPI) alerts() ([]e2eAlert, error) {
+	var data struct {
+		Alerts []e2eAlert `json:"alerts"`
+	}
+	return data.Alerts, a.get("/api/v1/alerts", nil, &data)
+}
+
+// waitFor polls cond until it returns nil, or fails the test with its last
+// error and the end of Prometheus' log.
+func (a *e2eAPI) waitFor(t *testing.T, timeout time.Duration, what string, cond func() error) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		err := cond()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("waited %s for %s: %v\n%s", timeout, what, err, a.proc.tail())
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+}
+
+func e2eGet(u string) ([]byte, error) {
+	resp, err := http.Get(u)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, err
+	}
+	// The query API answers errors with 400 and 422 and a JSON body that
+	// says why: let the caller read it.
+	if resp.StatusCode >= 500 || resp.StatusCode == http.StatusNotFound {
+		return nil, fmt.Errorf("GET %s: %s: %s", u, resp.Status, body)
+	}
+	return body, nil
+}
+
+// e2eFreeAddrs returns n distinct free loopback addresses. The listeners
+// are held until all are picked: closed one by one, the kernel may hand out
+// the same port twice.
+func e2eFreeAddrs(t *testing.T, n int) []string {
+	t.Helper()
+	var addrs []string
+	for range n {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer l.Close()
+		addrs = append(addrs, l.Addr().String())
+	}
+	return addrs
+}
+
+func e2eWriteFile(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
