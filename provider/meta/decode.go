@@ -80,14 +80,18 @@ type templateWire struct {
 	Sent       *float64  `json:"sent"`
 	Delivered  *float64  `json:"delivered"`
 	Read       *float64  `json:"read"`
-	Clicked    []struct {
-		Type          string  `json:"type"`
-		ButtonContent string  `json:"button_content"`
-		Count         float64 `json:"count"`
+	// The document's text says click entries have "a type and value";
+	// its example, like the API, says count. Both are read, and an entry
+	// with neither is left out rather than reported as 0 clicks.
+	Clicked []struct {
+		Type          string   `json:"type"`
+		ButtonContent string   `json:"button_content"`
+		Count         *float64 `json:"count"`
+		Value         *float64 `json:"value"`
 	} `json:"clicked"`
 	Cost []struct {
-		Type  string  `json:"type"`
-		Value float64 `json:"value"`
+		Type  string   `json:"type"`
+		Value *float64 `json:"value"`
 	} `json:"cost"`
 }
 
@@ -119,10 +123,18 @@ func (w templateWire) point() provider.TemplatePoint {
 		Sent: w.Sent, Delivered: w.Delivered, Read: w.Read,
 	}
 	for _, c := range w.Clicked {
-		p.Clicked = append(p.Clicked, provider.ButtonClicks{Type: c.Type, Content: c.ButtonContent, Count: c.Count})
+		count := c.Count
+		if count == nil {
+			count = c.Value
+		}
+		if count != nil {
+			p.Clicked = append(p.Clicked, provider.ButtonClicks{Type: c.Type, Content: c.ButtonContent, Count: *count})
+		}
 	}
 	for _, c := range w.Cost {
-		p.Cost = append(p.Cost, provider.TemplateCost{Type: c.Type, Value: c.Value})
+		if c.Value != nil {
+			p.Cost = append(p.Cost, provider.TemplateCost{Type: c.Type, Value: *c.Value})
+		}
 	}
 	return p
 }
@@ -162,8 +174,14 @@ func graphError(status int, header http.Header, body []byte) *provider.APIError 
 	if e.ErrorUserTitle != "" && !strings.Contains(msg, e.ErrorUserTitle) {
 		msg = e.ErrorUserTitle + ": " + msg
 	}
+	code := strconv.Itoa(e.Code)
+	if e.Code == 0 {
+		// An envelope without a code (some proxies and BSPs answer so)
+		// would otherwise report the error code "0".
+		code = provider.HTTPStatusCode(status)
+	}
 	apiErr := &provider.APIError{
-		Code:        strconv.Itoa(e.Code),
+		Code:        code,
 		Subcode:     e.ErrorSubcode,
 		Message:     msg,
 		RateLimited: rateLimitCodes[e.Code],

@@ -3,7 +3,7 @@
 // WABA and its template_analytics edge, as specified in
 // meta-graph-analytics-v21.txt and meta-waba-analytics-node-reference.txt.
 // BSPs that pass the Graph API through under their own URL use this package
-// too (see package passthrough).
+// too, with Options.NoCost (provider graph_passthrough; see sources.go).
 package meta
 
 import (
@@ -204,7 +204,13 @@ func (c *Client) nodeURL(wabaID, fields string) *url.URL {
 
 func (c *Client) edgeURL(wabaID, edge string) *url.URL {
 	u := *c.base
-	u.Path = strings.TrimRight(u.Path, "/") + "/" + c.version + "/" + url.PathEscape(wabaID)
+	u.Path = strings.TrimRight(u.Path, "/")
+	if c.version != "" {
+		// No version: the base URL already ends in one, as some BSPs
+		// document theirs (https://api.example.com/api/v25.0).
+		u.Path += "/" + c.version
+	}
+	u.Path += "/" + url.PathEscape(wabaID)
 	if edge != "" {
 		u.Path += "/" + edge
 	}

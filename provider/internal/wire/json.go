@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"strconv"
 	"time"
 )
@@ -35,7 +36,34 @@ func (t *Time) UnmarshalJSON(b []byte) error {
 			return nil
 		}
 	}
-	return fmt.Errorf("timestamp %.40q is neither Unix seconds nor an RFC 3339 or YYYY-MM-DD date", s)
+	return typeError(b, reflect.TypeFor[time.Time]())
+}
+
+// typeError reports a value these types cannot take. It is an
+// *json.UnmarshalTypeError because encoding/json then adds the path of the
+// field to it, which an error of another type would lose. A short value is
+// quoted so that the reader sees what came; a long one is only measured,
+// never cut: the cut-off head of an echoed credential would escape the
+// redaction of whole secrets.
+func typeError(b []byte, want reflect.Type) error {
+	kind, text := "number", string(b)
+	if len(b) > 0 {
+		switch b[0] {
+		case '"':
+			kind = "string"
+			_ = json.Unmarshal(b, &text) // b is a valid JSON string: the decoder checked it
+		case '{':
+			kind = "object"
+		case '[':
+			kind = "array"
+		case 't', 'f':
+			kind = "bool"
+		}
+	}
+	if len(text) > 40 {
+		return &json.UnmarshalTypeError{Value: fmt.Sprintf("%s of %d bytes", kind, len(text)), Type: want}
+	}
+	return &json.UnmarshalTypeError{Value: fmt.Sprintf("%s %q", kind, text), Type: want}
 }
 
 // ID is an identifier that the APIs send as a string or as a bare number.
@@ -53,7 +81,7 @@ func (id *ID) UnmarshalJSON(b []byte) error {
 	}
 	var n json.Number
 	if err := json.Unmarshal(b, &n); err != nil {
-		return fmt.Errorf("identifier is neither a string nor a number")
+		return typeError(b, reflect.TypeFor[string]())
 	}
 	*id = ID(n.String())
 	return nil

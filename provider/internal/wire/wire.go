@@ -145,8 +145,13 @@ func (c *Client) fail(obs provider.Observer, err *provider.APIError) error {
 // Redact removes the client's secrets from s and shortens it to a log line.
 func (c *Client) Redact(s string) string {
 	for _, secret := range c.Secrets {
-		if secret != "" {
-			s = strings.ReplaceAll(s, secret, "<redacted>")
+		if secret == "" {
+			continue
+		}
+		// An API that echoes the request URL back in its error text
+		// shows the secret query-escaped.
+		for _, form := range []string{secret, url.QueryEscape(secret), url.PathEscape(secret)} {
+			s = strings.ReplaceAll(s, form, "<redacted>")
 		}
 	}
 	s = strings.Join(strings.Fields(s), " ")
@@ -197,8 +202,11 @@ func describeJSONError(err error) string {
 	return "malformed response: " + err.Error()
 }
 
-// RetryAfter reads an HTTP Retry-After header given in seconds.
-func RetryAfter(h http.Header) time.Duration {
+// RetryAfter reads an HTTP Retry-After header, given in seconds or as an
+// HTTP date.
+func RetryAfter(h http.Header) time.Duration { return retryAfter(h, time.Now()) }
+
+func retryAfter(h http.Header, now time.Time) time.Duration {
 	v := strings.TrimSpace(h.Get("Retry-After"))
 	if v == "" {
 		return 0
@@ -207,7 +215,7 @@ func RetryAfter(h http.Header) time.Duration {
 		return time.Duration(secs) * time.Second
 	}
 	if t, err := http.ParseTime(v); err == nil {
-		if d := time.Until(t); d > 0 {
+		if d := t.Sub(now); d > 0 {
 			return d
 		}
 	}
