@@ -6,6 +6,7 @@
 package config
 
 import (
+	"encoding/json"
 	"time"
 )
 
@@ -56,6 +57,14 @@ type Account struct {
 	AppSecret     Secret `yaml:"app_secret"`
 	AppSecretFile string `yaml:"app_secret_file"`
 
+	// APIKey and APISecret authenticate to Vonage's Channel Manager, as
+	// HTTP Basic auth the way every Vonage API key/secret pair is used. The
+	// key names the Vonage account and is not secret; the secret is given
+	// inline or in a file.
+	APIKey        string `yaml:"api_key"`
+	APISecret     Secret `yaml:"api_secret"`
+	APISecretFile string `yaml:"api_secret_file"`
+
 	// Interval is the time between two refreshes of this account.
 	Interval time.Duration `yaml:"interval"`
 	// Timeout bounds one HTTP request.
@@ -69,6 +78,9 @@ type Account struct {
 	// line is where the account starts in the file, for errors found
 	// after loading.
 	line int
+	// urlVersion is the Graph API version that api_url ended in, when it
+	// was given as a full prefix (https://bsp.example.com/api/v25.0).
+	urlVersion string
 }
 
 // Line is the line of the configuration file on which the account starts.
@@ -161,3 +173,6 @@ func (s Secret) GoString() string { return `config.Secret("` + s.String() + `")`
 
 // MarshalYAML keeps a re-encoded config from carrying the credential.
 func (s Secret) MarshalYAML() (any, error) { return s.String(), nil }
+
+// MarshalJSON does the same for JSON, the other way a config gets dumped.
+func (s Secret) MarshalJSON() ([]byte, error) { return json.Marshal(s.String()) }

@@ -70,6 +70,7 @@ func (a *Account) applyDefaults() {
 	if a.APIURL == "" {
 		a.APIURL = defaultURL[a.Provider]
 	}
+	a.splitURLVersion()
 	if a.APIVersion == "" && a.Provider != ProviderVonage {
 		a.APIVersion = DefaultAPIVersion
 	}
@@ -89,6 +90,7 @@ func (a *Account) applyDefaults() {
 	if a.Pricing.Dimensions == nil {
 		a.Pricing.Dimensions = AllPricingDimensions
 	}
+	a.applyProviderDefaults()
 }
 
 // defaultURL is where each provider's API lives; a passthrough BSP has no

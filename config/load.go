@@ -84,6 +84,7 @@ func (a *Account) overrideInherited(n *yaml.Node) {
 	}{
 		{"access_token", "access_token_file", func() { a.AccessToken = "" }, func() { a.AccessTokenFile = "" }},
 		{"app_secret", "app_secret_file", func() { a.AppSecret = "" }, func() { a.AppSecretFile = "" }},
+		{"api_secret", "api_secret_file", func() { a.APISecret = "" }, func() { a.APISecretFile = "" }},
 	} {
 		hasInline, hasFile := child(n, pair.inline) != nil, child(n, pair.file) != nil
 		switch {
@@ -117,10 +118,11 @@ func yamlError(filename string, doc *yaml.Node, err error) error {
 			continue
 		}
 		line, msg := m[1], m[2]
+		field := errorPath(doc, atoi(line), msg)
 		if u := unknownField.FindStringSubmatch(msg); u != nil {
 			msg = fmt.Sprintf("unknown key %q", u[1])
 		}
-		if field := pathAtLine(doc, atoi(line)); field != "" {
+		if field != "" {
 			out = append(out, fmt.Errorf("%s:%s: %s: %s", filename, line, field, msg))
 		} else {
 			out = append(out, fmt.Errorf("%s:%s: %s", filename, line, msg))
@@ -167,6 +169,75 @@ func lookup(n *yaml.Node, path []any) *yaml.Node {
 		}
 	}
 	return n
+}
+
+// typeMismatch matches yaml.v3's "cannot unmarshal !!str `5x` into
+// time.Duration"; it cuts values longer than 10 bytes to 7 and "...".
+var typeMismatch = regexp.MustCompile("^cannot unmarshal (!!\\w+)(?: `(.*)`)? into ")
+
+// errorPath names the field a yaml.v3 error is about. The error gives only a
+// line, and one line can hold several nodes: a block mapping starts on the
+// line of its first key, a flow list holds all its items. So the node the
+// message describes (the unknown key, the value of the wrong kind) is looked
+// for first, and the deepest key on the line is the fallback.
+func errorPath(doc *yaml.Node, line int, msg string) string {
+	var match func(key, value *yaml.Node) bool
+	if u := unknownField.FindStringSubmatch(msg); u != nil {
+		match = func(key, _ *yaml.Node) bool { return key != nil && key.Line == line && key.Value == u[1] }
+	} else if m := typeMismatch.FindStringSubmatch(msg); m != nil {
+		tag, value := m[1], m[2]
+		match = func(_, v *yaml.Node) bool {
+			if v.Line != line || v.ShortTag() != tag {
+				return false
+			}
+			if prefix, cut := strings.CutSuffix(value, "..."); cut {
+				return strings.HasPrefix(v.Value, prefix)
+			}
+			return value == "" || v.Value == value
+		}
+	}
+	if match != nil {
+		if p, ok := findPath(doc, "", match); ok {
+			return p
+		}
+	}
+	return pathAtLine(doc, line)
+}
+
+// findPath returns the path of the last node, in document order, that match
+// accepts: the deepest, since a block list or mapping starts on the line of
+// its first item, which may be the one in error.
+func findPath(n *yaml.Node, path string, match func(key, value *yaml.Node) bool) (found string, ok bool) {
+	var walk func(n *yaml.Node, path string)
+	walk = func(n *yaml.Node, path string) {
+		switch n.Kind {
+		case yaml.DocumentNode:
+			for _, c := range n.Content {
+				walk(c, path)
+			}
+		case yaml.MappingNode:
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				k, v := n.Content[i], n.Content[i+1]
+				p := joinPath(path, k.Value)
+				if match(k, v) {
+					found, ok = p, true
+				}
+				walk(v, p)
+			}
+		case yaml.SequenceNode:
+			for i, item := range n.Content {
+				p := fmt.Sprintf("%s[%d]", path, i)
+				if match(nil, item) {
+					found, ok = p, true
+				}
+				walk(item, p)
+			}
+		}
+	}
+	if n != nil {
+		walk(n, path)
+	}
+	return found, ok
 }
 
 // pathAtLine names the deepest key that sits on line, such as

@@ -27,6 +27,11 @@ var (
 	digitsOnly  = regexp.MustCompile(`^[0-9]+$`)
 	apiVersion  = regexp.MustCompile(`^v[0-9]+\.[0-9]+$`)
 	countryCode = regexp.MustCompile(`^[A-Z]{2}$`)
+	// Category and type filters are passed to the API as given: Meta adds
+	// values (and its own documents misspell some, e.g.
+	// AUTHENTICATION_INTERATIONAL in meta-graph-analytics-v21.txt), so only
+	// the shape is checked here, and the API judges the value.
+	apiValue = regexp.MustCompile(`^[A-Z][A-Z_]*$`)
 )
 
 // validator collects every problem of a config, each located in the file.
@@ -119,18 +124,37 @@ func (v *validator) account(a *Account, at func(...any) []any) {
 	case ProviderMeta, ProviderGraphPassthrough:
 		if !apiVersion.MatchString(a.APIVersion) {
 			v.fail(at("api_version"), "%q is not a Graph API version; want e.g. %s", a.APIVersion, DefaultAPIVersion)
+		} else if a.urlVersion != "" && a.APIVersion != a.urlVersion {
+			v.fail(at("api_version"), "%s contradicts the version %s that api_url ends in; give the version in one place", a.APIVersion, a.urlVersion)
 		}
 		v.secret(&a.AccessToken, a.AccessTokenFile, true, at("access_token"), at("access_token_file"))
 		v.secret(&a.AppSecret, a.AppSecretFile, false, at("app_secret"), at("app_secret_file"))
+		v.unused(at, "it authenticates with access_token", "api_key", "api_secret", "api_secret_file")
+	case ProviderVonage:
+		if a.APIKey == "" {
+			v.fail(at(), "api_key is required for provider vonage: the Vonage API key, sent with api_secret as HTTP Basic auth")
+		}
+		v.secret(&a.APISecret, a.APISecretFile, true, at("api_secret"), at("api_secret_file"))
+		v.unused(at, "it authenticates with api_key and api_secret", "access_token", "access_token_file", "app_secret", "app_secret_file")
+		v.unused(at, "its Channel Manager API has one version, v1", "api_version")
 	default:
-		v.fail(at("provider"), "unknown provider %q; want %s or %s", a.Provider, ProviderMeta, ProviderGraphPassthrough)
+		v.fail(at("provider"), "unknown provider %q; want %s, %s or %s", a.Provider, ProviderMeta, ProviderGraphPassthrough, ProviderVonage)
 	}
-	if a.APIURL == "" {
-		v.fail(at("api_url"), "required for provider %s: the BSP's API root, e.g. https://api.example.com/api", a.Provider)
-	} else if u, err := url.Parse(a.APIURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+	switch u, err := url.Parse(a.APIURL); {
+	case a.APIURL == "":
+		// Only a passthrough has no default URL; an unknown provider is
+		// reported as such above.
+		if a.Provider == ProviderGraphPassthrough {
+			v.fail(at("api_url"), "required for provider %s: the BSP's API root, e.g. https://api.example.com/api", a.Provider)
+		}
+	case err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "":
 		v.fail(at("api_url"), "%q is not an http(s) URL", a.APIURL)
-	} else if u.RawQuery != "" || u.User != nil {
-		v.fail(at("api_url"), "must not carry a query string or user info; credentials belong in access_token")
+	case u.RawQuery != "" || u.User != nil:
+		where := "access_token"
+		if a.Provider == ProviderVonage {
+			where = "api_key and api_secret"
+		}
+		v.fail(at("api_url"), "must not carry a query string or user info; credentials belong in %s", where)
 	}
 	if a.Interval <= 0 {
 		v.fail(at("interval"), "must be positive")
@@ -139,10 +163,15 @@ func (v *validator) account(a *Account, at func(...any) []any) {
 		v.fail(at("timeout"), "must be positive")
 	}
 
-	v.family(&a.Messaging.Family, at("messaging"), 0)
+	messagingHistory, pricingHistory := time.Duration(0), maxPricingHistory
+	if a.Provider == ProviderVonage {
+		messagingHistory, pricingHistory = vonageHistory, vonageHistory
+	}
+	v.family(&a.Messaging.Family, at("messaging"), messagingHistory)
 	v.family(&a.Conversations.Family, at("conversations"), 0)
-	v.family(&a.Pricing.Family, at("pricing"), maxPricingHistory)
+	v.family(&a.Pricing.Family, at("pricing"), pricingHistory)
 	v.family(&a.Templates.Family, at("templates"), maxTemplateHistory)
+	v.offers(a, at)
 	if a.Templates.Granularity != "DAILY" && NormalizeGranularity(a.Templates.Granularity) != "" {
 		v.fail(at("templates", "granularity"), "template analytics are DAILY only")
 	}
@@ -163,14 +192,68 @@ func (v *validator) account(a *Account, at func(...any) []any) {
 	c := &a.Conversations
 	v.each(c.PhoneNumbers, at("conversations", "phone_numbers"), digitsOnly, "a phone number in digits only")
 	v.each(c.CountryCodes, at("conversations", "country_codes"), countryCode, "a two-letter country code")
+	v.each(c.ConversationCategories, at("conversations", "conversation_categories"), apiValue, "a category in upper case, e.g. MARKETING")
+	v.each(c.ConversationTypes, at("conversations", "conversation_types"), apiValue, "a conversation type in upper case, e.g. REGULAR")
+	v.each(c.ConversationDirections, at("conversations", "conversation_directions"), apiValue, "a direction in upper case, e.g. USER_INITIATED")
 	v.enum(c.Dimensions, at("conversations", "dimensions"), AllConversationDimensions)
 
 	p := &a.Pricing
 	v.each(p.PhoneNumbers, at("pricing", "phone_numbers"), digitsOnly, "a phone number in digits only")
 	v.each(p.CountryCodes, at("pricing", "country_codes"), countryCode, "a two-letter country code")
+	v.each(p.PricingCategories, at("pricing", "pricing_categories"), apiValue, "a pricing category in upper case, e.g. MARKETING")
+	v.each(p.PricingTypes, at("pricing", "pricing_types"), apiValue, "a pricing type in upper case, e.g. REGULAR")
 	v.enum(p.Dimensions, at("pricing", "dimensions"), AllPricingDimensions)
 
 	v.each(a.Templates.TemplateIDs, at("templates", "template_ids"), digitsOnly, "a template ID in digits only")
+}
+
+// offers rejects what the account's provider cannot serve: a family it has
+// no endpoint for, cost it never reports, filters and discovery its API
+// lacks. Each is a refresh that could only fail, so it is caught here, at
+// its line, rather than as a failing refresh forever.
+func (v *validator) offers(a *Account, at func(...any) []any) {
+	for _, key := range []string{"messaging", "conversations", "pricing", "templates"} {
+		if FamilyOffer(a.Provider, key) == NotOffered && a.families()[key].IsEnabled() {
+			v.fail(at(key, "enabled"), "provider %s does not offer %s analytics; remove enabled: true", a.Provider, key)
+		}
+	}
+	if !ReportsCost(a.Provider) {
+		for key, cost := range map[string]*bool{"conversations": a.Conversations.Cost, "pricing": a.Pricing.Cost, "templates": a.Templates.Cost} {
+			if cost != nil && *cost {
+				v.fail(at(key, "cost"), "provider %s does not report cost; the cost series are absent for it, remove cost: true", a.Provider)
+			}
+		}
+	}
+	if a.Provider != ProviderVonage {
+		return
+	}
+	// vonage-channel-manager-analytics.txt has no endpoint that lists a
+	// WABA's phone numbers or templates, and its pricing-analytics filters
+	// by phone number, country and tier only.
+	if m := a.Messaging; m.IsEnabled() && slices.Contains(m.SplitBy, "PHONE") && len(m.PhoneNumbers) == 0 {
+		v.fail(at("messaging", "split_by"), "PHONE needs the numbers to split by in messaging.phone_numbers: the Vonage analytics API cannot list a WABA's numbers")
+	}
+	if t := a.Templates; t.IsEnabled() && len(t.TemplateIDs) == 0 {
+		v.fail(at("templates", "enabled"), "provider vonage needs the templates to report in templates.template_ids: its analytics API cannot list a WABA's templates")
+	}
+	if len(a.Pricing.PricingCategories) > 0 {
+		v.fail(at("pricing", "pricing_categories"), "not a filter of Vonage's pricing-analytics; break the volume down with dimensions: [PRICING_CATEGORY] instead")
+	}
+	if len(a.Pricing.PricingTypes) > 0 {
+		v.fail(at("pricing", "pricing_types"), "not a filter of Vonage's pricing-analytics; break the volume down with dimensions: [PRICING_TYPE] instead")
+	}
+}
+
+// unused rejects a key that the account itself sets but its provider never
+// reads: a Graph token on a Vonage account is a mistake, not a fallback. A
+// key inherited from defaults is fine, so that one defaults section can serve
+// accounts of several providers.
+func (v *validator) unused(at func(...any) []any, why string, keys ...string) {
+	for _, k := range keys {
+		if lookup(v.doc, at(k)) != nil {
+			v.fail(at(k), "not used by this account's provider: %s", why)
+		}
+	}
 }
 
 func (v *validator) family(f *Family, at []any, maxHistory time.Duration) {

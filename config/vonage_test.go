@@ -1,0 +1,296 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+// parseProviderConfig parses src as dir/providers.yml, next to the secret
+// files the cases need.
+func parseProviderConfig(t *testing.T, src string) (*Config, error) {
+	t.Helper()
+	dir := t.TempDir()
+	for name, content := range map[string]string{"vonage_secret": "vonage-secret-value\n", "token": "graph-token\n", "empty": "\n"} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return Parse([]byte(src), filepath.Join(dir, "providers.yml"))
+}
+
+// One file with a Meta, a Vonage and a passthrough account, and the defaults
+// each provider gets.
+func TestProviderDefaults(t *testing.T) {
+	cfg, err := parseProviderConfig(t, `
+defaults:
+  access_token_file: token
+accounts:
+  - waba_id: "102290129340398"
+  - waba_id: "345688589250625"
+    provider: vonage
+    api_key: a1b2c3d4
+    api_secret_file: vonage_secret
+  - waba_id: "345688589250626"
+    provider: vonage
+    api_key: a1b2c3d4
+    api_secret: inline-secret
+    templates:
+      template_ids: ["458951126288942"]
+  - waba_id: "115344761664057"
+    provider: graph_passthrough
+    api_url: https://api.splashifypro.com/api
+    api_version: v25.0
+  - waba_id: "115344761664058"
+    provider: graph_passthrough
+    api_url: https://api.splashifypro.com/api/v25.0/
+    pricing:
+      enabled: true
+`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type want struct {
+		url, version                     string
+		messaging, conv, pricing, templ  bool
+		convCost, pricingCost, templCost bool
+	}
+	for i, w := range []want{
+		{"https://graph.facebook.com", DefaultAPIVersion, true, true, true, true, true, true, true},
+		{"https://api.nexmo.com", "", true, false, true, false, false, false, false},
+		{"https://api.nexmo.com", "", true, false, true, true, false, false, false},
+		{"https://api.splashifypro.com/api", "v25.0", true, true, false, false, false, false, false},
+		{"https://api.splashifypro.com/api", "v25.0", true, true, true, false, false, false, false},
+	} {
+		a := cfg.Accounts[i]
+		got := want{
+			a.APIURL, a.APIVersion,
+			a.Messaging.IsEnabled(), a.Conversations.IsEnabled(), a.Pricing.IsEnabled(), a.Templates.IsEnabled(),
+			WantCost(a.Conversations.Cost), WantCost(a.Pricing.Cost), WantCost(a.Templates.Cost),
+		}
+		if got != w {
+			t.Errorf("accounts[%d] (%s): got %+v, want %+v", i, a.Provider, got, w)
+		}
+	}
+	if s := cfg.Accounts[1].APISecret; s != "vonage-secret-value" {
+		t.Errorf("api_secret_file read as %q", string(s))
+	}
+	if s := cfg.Accounts[2].APISecret; s != "inline-secret" || cfg.Accounts[2].APIKey != "a1b2c3d4" {
+		t.Errorf("inline api_secret %q, api_key %q", string(s), cfg.Accounts[2].APIKey)
+	}
+	// The Graph token in defaults is for the Graph accounts; the Vonage
+	// ones inherit it without error, and without reading it.
+	if cfg.Accounts[1].AccessToken != "" {
+		t.Errorf("a Vonage account read the defaults' access_token_file")
+	}
+}
+
+// An account-level api_secret_file replaces a default api_secret rather than
+// clashing with it, as for the other credentials.
+func TestAPISecretOverridesDefault(t *testing.T) {
+	cfg, err := parseProviderConfig(t, `
+defaults:
+  provider: vonage
+  api_key: a1b2c3d4
+  api_secret: from-defaults
+accounts:
+  - waba_id: "1"
+  - waba_id: "2"
+    api_secret_file: vonage_secret
+`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Accounts[0].APISecret != "from-defaults" || cfg.Accounts[1].APISecret != "vonage-secret-value" {
+		t.Errorf("secrets %q and %q", string(cfg.Accounts[0].APISecret), string(cfg.Accounts[1].APISecret))
+	}
+}
+
+// Every mistake with the new keys is reported at its line and path.
+func TestProviderErrors(t *testing.T) {
+	const vonage = "accounts:\n  - waba_id: \"1\"\n    provider: vonage\n    api_key: k\n    api_secret: s\n"   // lines 1-5
+	const passthrough = "accounts:\n  - waba_id: \"1\"\n    provider: graph_passthrough\n    access_token: x\n" // lines 1-4
+	for _, tc := range []struct {
+		name string
+		src  string
+		want []string
+	}{
+		{
+			name: "vonage without api_key",
+			src:  "accounts:\n  - waba_id: \"1\"\n    provider: vonage\n    api_secret: s\n",
+			want: []string{`providers.yml:2: accounts[0]: api_key is required for provider vonage`},
+		},
+		{
+			name: "vonage without api_secret",
+			src:  "accounts:\n  - waba_id: \"1\"\n    provider: vonage\n    api_key: k\n",
+			want: []string{`providers.yml:2: accounts[0]: api_secret or api_secret_file is required`},
+		},
+		{
+			name: "api_secret twice",
+			src:  vonage + "    api_secret_file: vonage_secret\n",
+			want: []string{`providers.yml:6: accounts[0].api_secret_file: set either api_secret or api_secret_file, not both`},
+		},
+		{
+			name: "api_secret_file missing",
+			src:  "accounts:\n  - waba_id: \"1\"\n    provider: vonage\n    api_key: k\n    api_secret_file: nowhere\n",
+			want: []string{`providers.yml:5: accounts[0].api_secret_file: open `},
+		},
+		{
+			name: "api_secret_file empty",
+			src:  "accounts:\n  - waba_id: \"1\"\n    provider: vonage\n    api_key: k\n    api_secret_file: empty\n",
+			want: []string{`providers.yml:5: accounts[0].api_secret_file: `, `empty is empty`},
+		},
+		{
+			name: "Graph token on a Vonage account",
+			src:  vonage + "    access_token: x\n",
+			want: []string{`providers.yml:6: accounts[0].access_token: not used by this account's provider: it authenticates with api_key and api_secret`},
+		},
+		{
+			name: "api_version on a Vonage account",
+			src:  vonage + "    api_version: v21.0\n",
+			want: []string{`providers.yml:6: accounts[0].api_version: not used by this account's provider`},
+		},
+		{
+			name: "Vonage credentials on a Meta account",
+			src:  "accounts:\n  - waba_id: \"1\"\n    access_token: x\n    api_key: k\n",
+			want: []string{`providers.yml:4: accounts[0].api_key: not used by this account's provider: it authenticates with access_token`},
+		},
+		{
+			name: "conversations on Vonage",
+			src:  vonage + "    conversations:\n      enabled: true\n",
+			want: []string{`providers.yml:7: accounts[0].conversations.enabled: provider vonage does not offer conversations analytics; remove enabled: true`},
+		},
+		{
+			name: "conversations enabled for all accounts in defaults",
+			src:  "defaults:\n  conversations:\n    enabled: true\n" + strings.Replace(vonage, "accounts:\n", "accounts:\n", 1),
+			want: []string{`providers.yml:3: defaults.conversations.enabled: provider vonage does not offer conversations analytics`},
+		},
+		{
+			name: "Vonage templates without template_ids",
+			src:  vonage + "    templates:\n      enabled: true\n",
+			want: []string{`providers.yml:7: accounts[0].templates.enabled: provider vonage needs the templates to report in templates.template_ids`},
+		},
+		{
+			name: "Vonage cost",
+			src:  vonage + "    pricing:\n      cost: true\n",
+			want: []string{`providers.yml:7: accounts[0].pricing.cost: provider vonage does not report cost`},
+		},
+		{
+			name: "passthrough cost",
+			src:  passthrough + "    api_url: https://bsp.example.com/api\n    conversations:\n      cost: true\n",
+			want: []string{`providers.yml:7: accounts[0].conversations.cost: provider graph_passthrough does not report cost`},
+		},
+		{
+			name: "Vonage messaging past the 90-day lookback",
+			src:  vonage + "    messaging:\n      granularity: DAILY\n      lookback: 2160h\n",
+			want: []string{`providers.yml:8: accounts[0].messaging.lookback: lookback plus delay is 2162h0m0s, more than the 2160h0m0s of history the API keeps`},
+		},
+		{
+			name: "Vonage pricing past the 90-day lookback",
+			src:  vonage + "    pricing:\n      granularity: MONTHLY\n      lookback: 2400h\n",
+			want: []string{`providers.yml:8: accounts[0].pricing.lookback: lookback plus delay is 2402h0m0s, more than the 2160h0m0s`},
+		},
+		{
+			name: "Vonage templates past the 90-day lookback",
+			src:  vonage + "    templates:\n      template_ids: [\"1\"]\n      lookback: 2159h\n",
+			want: []string{`providers.yml:8: accounts[0].templates.lookback: lookback plus delay is 2161h0m0s`},
+		},
+		{
+			name: "Vonage split by phone without the numbers",
+			src:  vonage + "    messaging:\n      split_by: [PHONE]\n",
+			want: []string{`providers.yml:7: accounts[0].messaging.split_by: PHONE needs the numbers to split by in messaging.phone_numbers`},
+		},
+		{
+			name: "Vonage pricing filters",
+			src:  vonage + "    pricing:\n      pricing_categories: [MARKETING]\n      pricing_types: [REGULAR]\n",
+			want: []string{
+				`providers.yml:7: accounts[0].pricing.pricing_categories: not a filter of Vonage's pricing-analytics`,
+				`providers.yml:8: accounts[0].pricing.pricing_types: not a filter of Vonage's pricing-analytics`,
+			},
+		},
+		{
+			name: "passthrough version in two places",
+			src:  passthrough + "    api_url: https://bsp.example.com/api/v25.0\n    api_version: v21.0\n",
+			want: []string{`providers.yml:6: accounts[0].api_version: v21.0 contradicts the version v25.0 that api_url ends in`},
+		},
+		{
+			name: "passthrough without api_url",
+			src:  passthrough,
+			want: []string{`providers.yml:2: accounts[0].api_url: required for provider graph_passthrough`},
+		},
+		{
+			name: "unknown provider lists vonage",
+			src:  "accounts:\n  - waba_id: \"1\"\n    provider: twilio\n",
+			want: []string{`providers.yml:3: accounts[0].provider: unknown provider "twilio"; want meta, graph_passthrough or vonage`},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := parseProviderConfig(t, tc.src)
+			if err == nil {
+				t.Fatal("accepted")
+			}
+			lines := strings.Split(err.Error(), "\n")
+			for _, want := range tc.want {
+				found := slices.ContainsFunc(lines, func(l string) bool {
+					// Errors carry the file's full path; compare from
+					// its base name on.
+					i := strings.Index(l, "providers.yml:")
+					return i >= 0 && strings.Contains(l[i:], want)
+				})
+				if !found {
+					t.Errorf("no error line containing %q in:\n%s", want, err)
+				}
+			}
+			if len(lines) != len(tc.want) && tc.name != "api_secret_file empty" {
+				t.Errorf("%d error lines, want %d:\n%s", len(lines), len(tc.want), err)
+			}
+		})
+	}
+}
+
+// Secrets given for Vonage never show when the config is printed.
+func TestAPISecretNeverPrinted(t *testing.T) {
+	cfg, err := parseProviderConfig(t, "accounts:\n  - waba_id: \"1\"\n    provider: vonage\n    api_key: k\n    api_secret_file: vonage_secret\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{
+		cfg.Accounts[0].APISecret.String(),
+		cfg.Accounts[0].APISecret.GoString(),
+	} {
+		if strings.Contains(s, "vonage-secret-value") {
+			t.Errorf("printed %q", s)
+		}
+	}
+}
+
+// The demo and tests build configs in code: Finish gives them the same
+// provider defaults and checks.
+func TestFinishProviders(t *testing.T) {
+	on := true
+	cfg := &Config{Accounts: []Account{
+		{WABAID: "1", Provider: ProviderVonage, APIKey: "k", APISecret: "s"},
+		{WABAID: "2", Provider: ProviderGraphPassthrough, APIURL: "http://127.0.0.1:1/api/v25.0", AccessToken: "t"},
+	}}
+	if err := Finish(cfg); err != nil {
+		t.Fatal(err)
+	}
+	if v := cfg.Accounts[0]; v.Conversations.IsEnabled() || v.Templates.IsEnabled() || v.Timeout != DefaultTimeout || v.APIURL != "https://api.nexmo.com" {
+		t.Errorf("vonage defaults not applied: %+v", v)
+	}
+	if p := cfg.Accounts[1]; p.APIURL != "http://127.0.0.1:1/api" || p.APIVersion != "v25.0" {
+		t.Errorf("passthrough prefix split as %q + %q", p.APIURL, p.APIVersion)
+	}
+
+	bad := &Config{Accounts: []Account{{WABAID: "1", Provider: ProviderVonage, APIKey: "k", APISecret: "s"}}}
+	bad.Accounts[0].Conversations.Enabled = &on
+	bad.Accounts[0].Messaging.Lookback = 100 * 24 * time.Hour
+	err := Finish(bad)
+	if err == nil || !strings.Contains(err.Error(), "accounts[0].conversations.enabled: provider vonage does not offer conversations") ||
+		!strings.Contains(err.Error(), "accounts[0].messaging.lookback") {
+		t.Errorf("Finish: %v", err)
+	}
+}
