@@ -9,6 +9,7 @@ import (
 	"github.com/whatsapp-exporter/whatsapp_exporter/config"
 	"github.com/whatsapp-exporter/whatsapp_exporter/provider"
 	"github.com/whatsapp-exporter/whatsapp_exporter/provider/meta"
+	"github.com/whatsapp-exporter/whatsapp_exporter/provider/vonage"
 )
 
 // newTargets builds the API client of every configured account. All clients
@@ -40,18 +41,34 @@ func newTargets(cfg *config.Config) ([]collector.Target, error) {
 	return targets, nil
 }
 
+// newSource builds the client of one account's provider. Nothing above this
+// function knows which provider feeds an account: the collector sees a
+// provider.Source, and the config has already turned off the families and the
+// cost a provider cannot serve.
 func newSource(a config.Account, client *http.Client, throttle *provider.Throttle) (provider.Source, error) {
 	switch a.Provider {
 	case config.ProviderMeta, config.ProviderGraphPassthrough:
+		// A passthrough BSP serves the Graph paths under its own root
+		// (api_url, e.g. https://api.splashifypro.com/api) with its API key
+		// as the bearer token, and never returns cost.
 		return meta.New(meta.Options{
 			BaseURL:     a.APIURL,
 			APIVersion:  a.APIVersion,
 			AccessToken: string(a.AccessToken),
 			AppSecret:   string(a.AppSecret),
-			NoCost:      a.Provider == config.ProviderGraphPassthrough,
+			NoCost:      !config.ReportsCost(a.Provider),
 			HTTP:        client,
 			Throttle:    throttle,
 			Timeout:     a.Timeout,
+		})
+	case config.ProviderVonage:
+		return vonage.New(vonage.Options{
+			BaseURL:   a.APIURL,
+			APIKey:    a.APIKey,
+			APISecret: string(a.APISecret),
+			HTTP:      client,
+			Throttle:  throttle,
+			Timeout:   a.Timeout,
 		})
 	}
 	return nil, fmt.Errorf("unknown provider %q", a.Provider)

@@ -143,7 +143,9 @@ type templateQuery struct {
 	metrics         []string // upper case; empty means all
 }
 
-func (q templateQuery) wants(metric string) bool { return len(q.metrics) == 0 || contains(q.metrics, metric) }
+func (q templateQuery) wants(metric string) bool {
+	return len(q.metrics) == 0 || contains(q.metrics, metric)
+}
 
 // templatePoints follows "Template Analytics": days in UTC, start snapped
 // back and end forward to 00:00, clicks only for MARKETING and UTILITY

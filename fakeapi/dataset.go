@@ -15,8 +15,11 @@ import (
 // Account is one fake WhatsApp Business Account and its traffic.
 type Account struct {
 	WABAID string
-	// Token is the bearer token (or API key) the fake accepts for it.
+	// Token is the bearer token (or API key) the fake accepts for it; the
+	// Vonage fake takes it as the API secret.
 	Token string
+	// APIKey is the Vonage API key that goes with Token as the secret.
+	APIKey string
 	// AppSecret, when set, makes the fake require a matching appsecret_proof.
 	AppSecret string
 	Phones    []Phone

@@ -21,13 +21,22 @@ const (
 )
 
 // The demo's WABAs. DemoDropWABA is the one whose deliveries drop in the
-// delivery-drop scenario.
+// delivery-drop scenario. The first three are read from the Meta Graph fake;
+// DemoVonageWABA from the Vonage fake, DemoPassthroughWABA from a Graph fake
+// behind a BSP's path prefix that never returns cost.
 const (
-	DemoRetailWABA  = "102290129340398"
-	DemoTravelWABA  = "104996122399160"
-	DemoDropWABA    = "109259195336416"
-	demoAPIVersion  = config.DefaultAPIVersion
-	demoRefreshTime = time.Minute
+	DemoRetailWABA      = "102290129340398"
+	DemoTravelWABA      = "104996122399160"
+	DemoDropWABA        = "109259195336416"
+	DemoVonageWABA      = "345688589250625"
+	DemoPassthroughWABA = "115344761664057"
+	demoAPIVersion      = config.DefaultAPIVersion
+	demoRefreshTime     = time.Minute
+	// DemoPassthroughPrefix is where the passthrough fake serves the Graph
+	// paths, as a BSP serves /api/v25.0/{WABA_ID}
+	// (graph-passthrough-bsp-conversation-analytics.txt).
+	DemoPassthroughPrefix  = "/api"
+	demoPassthroughVersion = "v25.0"
 )
 
 // DemoAccounts is the demo's data: a retailer with several numbers, markets
@@ -79,13 +88,52 @@ func DemoAccounts() []Account {
 	}
 }
 
+// DemoVonageAccounts is the demo's WABA behind Vonage's Channel Manager: a
+// logistics company with two numbers and templates whose clicks Vonage
+// reports as one number each.
+func DemoVonageAccounts() []Account {
+	return []Account{{
+		WABAID: DemoVonageWABA, Volume: 70, DeliveryRate: 0.96,
+		Phones: []Phone{
+			{Number: "16505550111", Display: "+1 650-555-0111", Weight: 1},
+			{Number: "4915155550199", Display: "+49 151 55550199", Weight: 0.7},
+		},
+		Countries: []Country{{"US", 0.5, 1}, {"DE", 0.3, 1.4}, {"NL", 0.2, 1.3}},
+		Templates: []Template{
+			{ID: "458951126288942", Name: "shipment_update", Category: "UTILITY", Weight: 1,
+				Buttons: []Button{{"url_button", "Track parcel"}}},
+			{ID: "458951126288937", Name: "delivery_slot", Category: "UTILITY", Weight: 0.6,
+				Buttons: []Button{{"quick_reply_button", "Morning"}, {"quick_reply_button", "Afternoon"}}},
+			{ID: "458951126288950", Name: "signup_code", Category: "AUTHENTICATION", Weight: 0.4},
+		},
+	}}
+}
+
+// DemoPassthroughAccounts is the demo's WABA behind a BSP that passes the
+// Graph API through: a clinic with one number, billed by the BSP (no cost).
+func DemoPassthroughAccounts() []Account {
+	return []Account{{
+		WABAID: DemoPassthroughWABA, Volume: 40, DeliveryRate: 0.97,
+		Phones:    []Phone{{Number: "912240289385", Display: "+91 22 4028 9385", Weight: 1}},
+		Countries: []Country{{"IN", 0.7, 0.3}, {"KW", 0.3, 0.8}},
+		Templates: []Template{
+			{ID: "1121988012088524", Name: "appointment_reminder", Category: "UTILITY", Weight: 1,
+				Buttons: []Button{{"quick_reply_button", "Confirm"}}},
+		},
+	}}
+}
+
 // Demo is the built-in demo: fake APIs on a loopback port and a config that
 // points the exporter at them.
 type Demo struct {
 	Config *config.Config
-	Graph  *Graph
-	URL    string
-	server *http.Server
+	// Graph is Meta's Graph API, Vonage the Channel Manager and
+	// Passthrough a BSP's Graph passthrough under DemoPassthroughPrefix.
+	Graph       *Graph
+	Vonage      *Vonage
+	Passthrough *Graph
+	URL         string
+	server      *http.Server
 }
 
 // StartDemo serves the demo's fake APIs on 127.0.0.1 and returns the config
@@ -95,9 +143,12 @@ func StartDemo(scenario string, now func() time.Time) (*Demo, error) {
 	if now == nil {
 		now = time.Now
 	}
-	accounts := DemoAccounts()
-	for i := range accounts {
-		accounts[i].Token = randomToken()
+	accounts, vonageAccounts, passthroughAccounts := DemoAccounts(), DemoVonageAccounts(), DemoPassthroughAccounts()
+	for _, list := range [][]Account{accounts, vonageAccounts, passthroughAccounts} {
+		for i := range list {
+			list[i].Token = randomToken()
+			list[i].APIKey = randomToken()[:13] // "demo-" and 8 hex digits, the length of a Vonage key
+		}
 	}
 	switch scenario {
 	case "", ScenarioHealthy:
@@ -113,15 +164,27 @@ func StartDemo(scenario string, now func() time.Time) (*Demo, error) {
 		return nil, fmt.Errorf("unknown demo scenario %q; want %s or %s", scenario, ScenarioHealthy, ScenarioDeliveryDrop)
 	}
 
-	graph := NewGraph(accounts, Options{Now: now, HourlyBudget: 5000})
+	opts := Options{Now: now, HourlyBudget: 5000}
+	graph := NewGraph(accounts, opts)
+	vonage := NewVonage(vonageAccounts, opts)
+	passthrough := NewGraph(passthroughAccounts, opts)
+	passthrough.NoCost = true
+	// One listener for all three: the Graph fake finds the version and WABA
+	// at the end of any path, so the BSP's prefix needs no stripping.
+	mux := http.NewServeMux()
+	mux.Handle(DemoPassthroughPrefix+"/", passthrough)
+	mux.Handle("/v1/channel-manager/", vonage)
+	mux.Handle("/", graph)
 	listener, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, fmt.Errorf("start demo API: %w", err)
 	}
 	d := &Demo{
-		Graph:  graph,
-		URL:    "http://" + listener.Addr().String(),
-		server: &http.Server{Handler: graph, ReadHeaderTimeout: 10 * time.Second},
+		Graph:       graph,
+		Vonage:      vonage,
+		Passthrough: passthrough,
+		URL:         "http://" + listener.Addr().String(),
+		server:      &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second},
 	}
 	go d.server.Serve(listener)
 
@@ -139,6 +202,34 @@ func StartDemo(scenario string, now func() time.Time) (*Demo, error) {
 				acct.Messaging.CountryCodes = append(acct.Messaging.CountryCodes, c.Code)
 			}
 		}
+		cfg.Accounts = append(cfg.Accounts, acct)
+	}
+	for _, a := range vonageAccounts {
+		// Vonage cannot list numbers or templates: the config names them.
+		// Conversations are off by default (the Channel Manager has none).
+		acct := config.Account{
+			WABAID: a.WABAID, Name: demoName(a.WABAID), Provider: config.ProviderVonage,
+			APIURL: d.URL, APIKey: a.APIKey, APISecret: config.Secret(a.Token),
+			Interval: demoRefreshTime,
+		}
+		acct.Messaging.SplitBy = []string{"PHONE"}
+		for _, p := range a.Phones {
+			acct.Messaging.PhoneNumbers = append(acct.Messaging.PhoneNumbers, p.Number)
+		}
+		for _, t := range a.Templates {
+			acct.Templates.TemplateIDs = append(acct.Templates.TemplateIDs, t.ID)
+		}
+		cfg.Accounts = append(cfg.Accounts, acct)
+	}
+	for _, a := range passthroughAccounts {
+		// The BSP's defaults: conversations and messaging; pricing and
+		// templates are opt-in for a passthrough and stay off here.
+		acct := config.Account{
+			WABAID: a.WABAID, Name: demoName(a.WABAID), Provider: config.ProviderGraphPassthrough,
+			APIURL: d.URL + DemoPassthroughPrefix, APIVersion: demoPassthroughVersion, AccessToken: config.Secret(a.Token),
+			Interval: demoRefreshTime,
+		}
+		acct.Messaging.SplitBy = []string{"PHONE"}
 		cfg.Accounts = append(cfg.Accounts, acct)
 	}
 	if err := config.Finish(cfg); err != nil {
@@ -162,6 +253,10 @@ func demoName(wabaID string) string {
 		return "Acme Retail"
 	case DemoTravelWABA:
 		return "Globex Travel"
+	case DemoVonageWABA:
+		return "Umbrella Logistics (Vonage)"
+	case DemoPassthroughWABA:
+		return "Hooli Clinic (BSP passthrough)"
 	default:
 		return "Initech Support"
 	}

@@ -50,22 +50,22 @@ type Fault struct {
 
 // Inject makes the fake misbehave for one WABA's requests. Faults queue:
 // a fault with Times > 0 gives way to the next one once spent.
-func (g *Graph) Inject(wabaID string, f Fault) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	g.faults[wabaID] = append(g.faults[wabaID], &f)
+func (c *core) Inject(wabaID string, f Fault) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.faults[wabaID] = append(c.faults[wabaID], &f)
 }
 
 // Clear removes all faults of a WABA: the fault ends.
-func (g *Graph) Clear(wabaID string) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	delete(g.faults, wabaID)
+func (c *core) Clear(wabaID string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.faults, wabaID)
 }
 
 // takeFault returns the fault that spoils the current request, if any.
-func (g *Graph) takeFault(wabaID string) *Fault {
-	queue := g.faults[wabaID]
+func (c *core) takeFault(wabaID string) *Fault {
+	queue := c.faults[wabaID]
 	if len(queue) == 0 {
 		return nil
 	}
@@ -73,7 +73,7 @@ func (g *Graph) takeFault(wabaID string) *Fault {
 	if f.Times > 0 {
 		f.Times--
 		if f.Times == 0 {
-			g.faults[wabaID] = queue[1:]
+			c.faults[wabaID] = queue[1:]
 		}
 	}
 	copied := *f

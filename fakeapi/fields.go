@@ -61,10 +61,13 @@ func list(v string) []string {
 	if v == "" {
 		return nil
 	}
-	var out []string
-	if json.Unmarshal([]byte(v), &out) == nil {
-		return out
+	var quoted []string
+	if json.Unmarshal([]byte(v), &quoted) == nil {
+		return quoted
 	}
+	// Not a list of JSON strings. A failed Unmarshal may have filled in
+	// part of quoted ("" for each bare number of [1,2]), so start afresh.
+	var out []string
 	v = strings.TrimSuffix(strings.TrimPrefix(v, "["), "]")
 	for _, item := range strings.Split(v, ",") {
 		if item = strings.Trim(strings.TrimSpace(item), `"`); item != "" {

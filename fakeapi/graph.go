@@ -89,7 +89,7 @@ func (g *Graph) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	switch edge {
 	case "template_analytics":
-		g.templateAnalytics(w, r, &account)
+		g.templateAnalytics(w, r, &account, fault)
 	case "message_templates":
 		items := make([]any, 0, len(account.Templates))
 		for _, t := range account.Templates {
@@ -189,7 +189,7 @@ func (g *Graph) node(w http.ResponseWriter, r *http.Request, a *Account, fault *
 	writeJSON(w, http.StatusOK, answer)
 }
 
-func (g *Graph) templateAnalytics(w http.ResponseWriter, r *http.Request, a *Account) {
+func (g *Graph) templateAnalytics(w http.ResponseWriter, r *http.Request, a *Account, fault *Fault) {
 	q := r.URL.Query()
 	start, errStart := unixParam(q.Get("start"))
 	end, errEnd := unixParam(q.Get("end"))
@@ -224,9 +224,9 @@ func (g *Graph) templateAnalytics(w http.ResponseWriter, r *http.Request, a *Acc
 	}
 	g.recordDays(a.WABAID, start, end)
 	points := a.templatePoints(templateQuery{start: start, end: end, now: g.opts.Now(), ids: ids, metrics: metrics})
-	pagePoints, next := page(points, q.Get("after"), g.opts.PageSize)
+	pagePoints, next := g.pageOf(points, q.Get("after"), fault)
 	body := map[string]any{"data": []any{map[string]any{"granularity": "DAILY", "data_points": pagePoints}}}
-	if paging := g.paging(r, next, nil); paging != nil {
+	if paging := g.paging(r, next, fault); paging != nil {
 		body["paging"] = paging
 	}
 	writeJSON(w, http.StatusOK, body)
@@ -310,9 +310,7 @@ func (g *Graph) misbehave(w http.ResponseWriter, r *http.Request, wabaID string,
 		w.Header().Set("Content-Type", "application/json")
 		fmt.Fprint(w, `{"conversation_analytics": {"data": [{"data_points": [{"start": 1685602800, "end": 16856`)
 	case WrongTypes:
-		writeJSON(w, http.StatusOK, map[string]any{"analytics": map[string]any{"data_points": []any{
-			map[string]any{"start": 1685602800, "end": 1685604600, "sent": "many", "delivered": 1},
-		}}})
+		writeJSON(w, http.StatusOK, wrongTypes(r))
 	case Slow:
 		select {
 		case <-time.After(f.Delay):
@@ -340,6 +338,31 @@ func (g *Graph) misbehave(w http.ResponseWriter, r *http.Request, wabaID string,
 		return false // EndlessPages and ForeignNext shape the answer instead
 	}
 	return true
+}
+
+// wrongTypes is a well-formed answer in the shape of the request's field or
+// edge with one value of the wrong JSON type: an answer in another shape
+// would read as "no data" rather than as the type error it stands for.
+func wrongTypes(r *http.Request) map[string]any {
+	point := map[string]any{"start": 1685602800, "end": 1685604600}
+	switch path := r.URL.Path; {
+	case strings.HasSuffix(path, "/template_analytics"):
+		point["template_id"], point["sent"] = "1", "many"
+		return map[string]any{"data": []any{map[string]any{"data_points": []any{point}}}}
+	case strings.HasSuffix(path, "/message_templates"):
+		return map[string]any{"data": []any{map[string]any{"id": map[string]any{"id": 1}}}}
+	case strings.HasSuffix(path, "/phone_numbers"):
+		return map[string]any{"data": []any{map[string]any{"display_phone_number": 16505550111}}}
+	}
+	fields := r.URL.Query().Get("fields")
+	for _, f := range []struct{ field, count string }{{"conversation_analytics", "conversation"}, {"pricing_analytics", "volume"}} {
+		if strings.HasPrefix(fields, f.field) {
+			point[f.count] = "many"
+			return map[string]any{f.field: map[string]any{"data": []any{map[string]any{"data_points": []any{point}}}}}
+		}
+	}
+	point["sent"], point["delivered"] = "many", 1
+	return map[string]any{"analytics": map[string]any{"data_points": []any{point}}}
 }
 
 func graphError(w http.ResponseWriter, status, code, subcode int, msg, typ string, transient bool) {
