@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-kit/log"
@@ -38,6 +39,10 @@ type account struct {
 	// Consecutive refreshes that were rate limited or failed transiently,
 	// for the backoff.
 	rateLimitedStreak, failureStreak int
+	// throttledFor is the longest wait the API's usage headers asked for
+	// during the current refresh (0: none). Written by the observer while a
+	// family is fetched, read by refresh between families.
+	throttledFor atomic.Int64
 }
 
 func newAccount(t Target, logger log.Logger, m *selfMetrics) *account {
@@ -85,7 +90,7 @@ func window(f *config.Family, now time.Time) (provider.Window, time.Time) {
 
 // fetch refreshes one family and returns its new gauges.
 func (a *account) fetch(ctx context.Context, f provider.Family, now time.Time) (family, error) {
-	ctx = provider.WithObserver(ctx, observer{m: a.metrics, waba: a.cfg.WABAID, family: string(f)})
+	ctx = provider.WithObserver(ctx, observer{m: a.metrics, waba: a.cfg.WABAID, family: string(f), throttledFor: &a.throttledFor})
 	w, cutoff := window(a.familyConfig(f), now)
 	var samples []sample
 	var err error

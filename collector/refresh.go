@@ -3,6 +3,7 @@ package collector
 import (
 	"context"
 	"errors"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-kit/log/level"
@@ -12,8 +13,9 @@ import (
 
 // Backoff bounds. A transient failure (5xx, timeout) is retried sooner than
 // the regular interval, starting at retryBase; a rate-limited account waits
-// longer than its interval, up to the larger of maxRateLimitBackoff and its
-// interval, or as long as the API asks, whichever is longer.
+// longer than its interval (twice it at first, doubling), up to the larger of
+// maxRateLimitBackoff and twice its interval, or as long as the API asks,
+// whichever is longer.
 const (
 	retryBase           = 15 * time.Second
 	maxRateLimitBackoff = time.Hour
@@ -27,6 +29,7 @@ func (c *Collector) refresh(ctx context.Context, a *account) time.Duration {
 	next := a.snapshot.Load().next()
 	var rateLimited *provider.APIError
 	transient := false
+	a.throttledFor.Store(0)
 
 	for _, f := range provider.Families {
 		if !a.familyConfig(f).IsEnabled() {
@@ -34,9 +37,10 @@ func (c *Collector) refresh(ctx context.Context, a *account) time.Duration {
 		}
 		st := next.families[f]
 		st.attempted = true
-		if rateLimited != nil {
-			// The API told us to slow down; asking for the other
-			// families now would only dig the hole deeper.
+		if rateLimited != nil || a.throttledFor.Load() > 0 {
+			// The API told us to slow down, by an error or by its usage
+			// headers; asking for the other families now would only dig
+			// the hole deeper.
 			st.success = false
 			next.families[f] = st
 			continue
@@ -68,18 +72,25 @@ func (c *Collector) refresh(ctx context.Context, a *account) time.Duration {
 
 	next.build(a.cfg)
 	a.snapshot.Store(next)
-	return a.nextDelay(rateLimited, transient)
+	return a.nextDelay(rateLimited, time.Duration(a.throttledFor.Load()), transient)
 }
 
-// nextDelay is the wait before the next refresh.
-func (a *account) nextDelay(rateLimited *provider.APIError, transient bool) time.Duration {
+// nextDelay is the wait before the next refresh. throttledFor is what the
+// usage headers asked for: a budget at its limit is backed off like a
+// rate-limit error, even when the requests themselves succeeded.
+func (a *account) nextDelay(rateLimited *provider.APIError, throttledFor time.Duration, transient bool) time.Duration {
 	interval := a.cfg.Interval
 	switch {
-	case rateLimited != nil:
+	case rateLimited != nil || throttledFor > 0:
 		a.failureStreak = 0
 		a.rateLimitedStreak++
-		d := backoff(interval, a.rateLimitedStreak, max(maxRateLimitBackoff, interval))
-		return max(d, rateLimited.RetryAfter)
+		// The first rate limit already waits twice the interval: waiting
+		// one interval would be the regular schedule, not a backoff.
+		d := backoff(2*interval, a.rateLimitedStreak, max(maxRateLimitBackoff, 2*interval))
+		if rateLimited != nil {
+			d = max(d, rateLimited.RetryAfter)
+		}
+		return max(d, throttledFor)
 	case transient:
 		a.rateLimitedStreak = 0
 		a.failureStreak++
@@ -128,6 +139,9 @@ type observer struct {
 	m      *selfMetrics
 	waba   string
 	family string
+	// throttledFor collects the usage headers' request to slow down, for
+	// the account's backoff.
+	throttledFor *atomic.Int64
 }
 
 func (o observer) ObserveResponse(code string) {
@@ -148,4 +162,18 @@ func (o observer) ObserveUsage(u provider.Usage) {
 		}
 	}
 	o.m.regainAccess.WithLabelValues(o.waba, usageType).Set(u.RegainAccess.Seconds())
+
+	// Graph reports the share of the budget used in percent, and the minutes
+	// until access returns once it is cut (graph-api-facts.md, "Rate
+	// limits"). Either one at its limit backs the account off.
+	wait := u.RegainAccess
+	if wait <= 0 && max(u.CallCount, u.TotalCPUTime, u.TotalTime) >= 100 {
+		wait = time.Nanosecond // at the limit, no time given: the usual backoff
+	}
+	for {
+		cur := o.throttledFor.Load()
+		if int64(wait) <= cur || o.throttledFor.CompareAndSwap(cur, int64(wait)) {
+			break
+		}
+	}
 }
