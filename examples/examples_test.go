@@ -240,6 +240,29 @@ func TestExporterConfigsLoad(t *testing.T) {
 		}
 	})
 
+	t.Run("providers.yml", func(t *testing.T) {
+		raw, err := os.ReadFile("providers.yml")
+		if err != nil {
+			t.Fatal(err)
+		}
+		dir := t.TempDir()
+		for _, f := range []string{"access_token", "vonage_api_secret", "bsp_api_key"} {
+			writeFile(t, filepath.Join(dir, "secrets", f), "example-"+f)
+		}
+		writeFile(t, filepath.Join(dir, "providers.yml"), string(raw))
+		cfg, err := config.Load(filepath.Join(dir, "providers.yml"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var providers []string
+		for _, a := range cfg.Accounts {
+			providers = append(providers, a.Provider)
+		}
+		if want := []string{config.ProviderMeta, config.ProviderVonage, config.ProviderGraphPassthrough}; !slices.Equal(providers, want) {
+			t.Errorf("providers = %v, want one account of each: %v", providers, want)
+		}
+	})
+
 	t.Run("kubernetes/configmap.yaml", func(t *testing.T) {
 		var cm struct {
 			Data map[string]string `yaml:"data"`
