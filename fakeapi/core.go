@@ -120,8 +120,9 @@ func (c *core) record(wabaID, op string, r *http.Request, credentialInURL bool) 
 }
 
 // page cuts items to the page that the cursor in "after" points at, and
-// returns the cursor of the next page ("" on the last).
-func page[T any](items []T, after string, size int) ([]T, string) {
+// returns the cursor of the next page ("" on the last). Under an
+// EndlessPages fault there is always a next page.
+func page[T any](items []T, after string, size int, fault *Fault) ([]T, string) {
 	offset := 0
 	if raw, err := base64.RawURLEncoding.DecodeString(after); err == nil {
 		offset, _ = strconv.Atoi(string(raw))
@@ -131,6 +132,9 @@ func page[T any](items []T, after string, size int) ([]T, string) {
 	next := ""
 	if end < len(items) {
 		next = base64.RawURLEncoding.EncodeToString([]byte(strconv.Itoa(end)))
+	}
+	if fault != nil && fault.Kind == EndlessPages {
+		next = "endless"
 	}
 	return items[offset:end], next
 }

@@ -170,7 +170,7 @@ func (g *Graph) node(w http.ResponseWriter, r *http.Request, a *Account, fault *
 				points = a.pricingPoints(bq)
 			}
 			g.recordDays(a.WABAID, start, end)
-			pagePoints, next := g.pageOf(points, q.Get("after"), fault)
+			pagePoints, next := page(points, q.Get("after"), g.opts.PageSize, fault)
 			body := map[string]any{"data": []any{map[string]any{"data_points": pagePoints}}}
 			if paging := g.paging(r, next, fault); paging != nil {
 				body["paging"] = paging
@@ -224,7 +224,7 @@ func (g *Graph) templateAnalytics(w http.ResponseWriter, r *http.Request, a *Acc
 	}
 	g.recordDays(a.WABAID, start, end)
 	points := a.templatePoints(templateQuery{start: start, end: end, now: g.opts.Now(), ids: ids, metrics: metrics})
-	pagePoints, next := g.pageOf(points, q.Get("after"), fault)
+	pagePoints, next := page(points, q.Get("after"), g.opts.PageSize, fault)
 	body := map[string]any{"data": []any{map[string]any{"granularity": "DAILY", "data_points": pagePoints}}}
 	if paging := g.paging(r, next, fault); paging != nil {
 		body["paging"] = paging
@@ -239,23 +239,12 @@ func (g *Graph) writeEdge(w http.ResponseWriter, r *http.Request, items []any, f
 		fmt.Sscan(limit, &size)
 	}
 	size = min(max(size, 1), g.opts.PageSize)
-	pageItems, next := page(items, r.URL.Query().Get("after"), size)
-	if fault != nil && fault.Kind == EndlessPages {
-		next = "endless"
-	}
+	pageItems, next := page(items, r.URL.Query().Get("after"), size, fault)
 	body := map[string]any{"data": pageItems}
 	if paging := g.paging(r, next, fault); paging != nil {
 		body["paging"] = paging
 	}
 	writeJSON(w, http.StatusOK, body)
-}
-
-func (g *Graph) pageOf(points []dataPoint, after string, fault *Fault) ([]dataPoint, string) {
-	pagePoints, next := page(points, after, g.opts.PageSize)
-	if fault != nil && fault.Kind == EndlessPages {
-		next = "endless"
-	}
-	return pagePoints, next
 }
 
 // paging builds the paging object with a next link that repeats the request

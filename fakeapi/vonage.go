@@ -185,7 +185,7 @@ func (v *Vonage) messagingAnalytics(w http.ResponseWriter, r *http.Request, a *A
 			"sent": p["sent"], "delivered": p["delivered"],
 		})
 	}
-	pageEntries, next := v.pageOf(entries, q.Get("after"), fault)
+	pageEntries, next := page(entries, q.Get("after"), v.opts.PageSize, fault)
 	writeJSON(w, http.StatusOK, map[string]any{
 		"id": a.WABAID, "granularity": g,
 		"phone_numbers": phoneNumbers(a, phones), "country_codes": countryCodes(a, countries),
@@ -221,7 +221,7 @@ func (v *Vonage) pricingAnalytics(w http.ResponseWriter, r *http.Request, a *Acc
 		}
 		entries = append(entries, entry)
 	}
-	pageEntries, next := v.pageOf(entries, q.Get("after"), fault)
+	pageEntries, next := page(entries, q.Get("after"), v.opts.PageSize, fault)
 	writeJSON(w, http.StatusOK, map[string]any{
 		"granularity": g, "product_type": "cloud_api",
 		"_embedded": map[string]any{"pricing_analytics": pageEntries},
@@ -269,10 +269,7 @@ func (v *Vonage) templateAnalytics(w http.ResponseWriter, r *http.Request, a *Ac
 		}
 		entries = append(entries, entry)
 	}
-	pageEntries, next := page(entries, q.Get("cursor"), v.opts.PageSize)
-	if fault != nil && fault.Kind == EndlessPages {
-		next = "endless"
-	}
+	pageEntries, next := page(entries, q.Get("cursor"), v.opts.PageSize, fault)
 	links := map[string]any{"self": map[string]string{"href": v.link(r, "", "", nil)}}
 	if next != "" {
 		links["next"] = map[string]string{"href": v.link(r, "cursor", next, fault)}
@@ -294,14 +291,6 @@ func vonageDates(p dataPoint, g string) (string, string) {
 		end = end.AddDate(0, 0, -1)
 	}
 	return start.Format(time.RFC3339), end.Format(time.RFC3339)
-}
-
-func (v *Vonage) pageOf(entries []any, after string, fault *Fault) ([]any, string) {
-	pageEntries, next := page(entries, after, v.opts.PageSize)
-	if fault != nil && fault.Kind == EndlessPages {
-		next = "endless"
-	}
-	return pageEntries, next
 }
 
 // paging is the Graph-style paging object of the messaging and pricing
