@@ -426,7 +426,7 @@ func TestTransientRetry(t *testing.T) {
 // The token (and the app secret) never reach a log line, an error text or
 // /metrics, whatever the API echoes back; and it never travels in a URL.
 func TestTokenSecrecy(t *testing.T) {
-	const token = "EAAGsecretTOKEN1234567890zz"
+	const token = "test-token-not-real-1234567890zz"
 	const appSecret = "app-secret-0987654321"
 	clk := newClock(testNow)
 	fa := testFakeAccount(faultyWABA, token)

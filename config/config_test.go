@@ -39,7 +39,7 @@ func TestLoadGood(t *testing.T) {
 		{"a.Provider", a.Provider, ProviderMeta},
 		{"a.APIURL", a.APIURL, "https://graph.facebook.com"},
 		{"a.APIVersion", a.APIVersion, DefaultAPIVersion},
-		{"a.AccessToken", string(a.AccessToken), "EAAtokenfromfile123"},
+		{"a.AccessToken", string(a.AccessToken), "test-token-from-file-123"},
 		{"a.AppSecret", string(a.AppSecret), "appsecret456"},
 		{"a.Interval", a.Interval, 5 * time.Minute},
 		{"a.Timeout", a.Timeout, DefaultTimeout},
@@ -467,7 +467,7 @@ func unwrapAll(err error) error {
 // TestSecretNeverPrinted dumps a loaded config every way a log line or a
 // debug page might, and looks for the credentials.
 func TestSecretNeverPrinted(t *testing.T) {
-	const token, appSecret = "EAAGsupersecrettoken", "appsecretvalue42"
+	const token, appSecret = "test-token-super-secret", "appsecretvalue42"
 	src := fmt.Sprintf("accounts:\n  - waba_id: \"1\"\n    access_token: %s\n    app_secret: %s\n", token, appSecret)
 	cfg, err := Parse([]byte(src), "c.yml")
 	if err != nil {

@@ -16,7 +16,7 @@ import (
 	"github.com/whatsapp-exporter/whatsapp_exporter/provider"
 )
 
-const token = "EAAGtoken+with/odd=chars"
+const token = "fake+token/with=odd-chars"
 
 // recorder is a provider.Observer that remembers what it saw.
 type recorder struct {
