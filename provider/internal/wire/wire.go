@@ -46,8 +46,10 @@ type Client struct {
 	Inspect func(obs provider.Observer, status int, header http.Header)
 }
 
-// Get fetches u and returns the body of a 2xx answer. Every outcome is
-// reported to the context's Observer exactly once.
+// Get fetches u and returns the body of a 2xx answer. The outcome of every
+// request sent is reported to the context's Observer exactly once; a wait for
+// the throttle that ends with the context (shutdown) sent nothing and is not
+// reported.
 func (c *Client) Get(ctx context.Context, op string, u *url.URL) ([]byte, error) {
 	obs := provider.ObserverFrom(ctx)
 	release, err := c.Throttle.Acquire(ctx)
