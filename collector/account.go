@@ -43,16 +43,22 @@ type account struct {
 	// during the current refresh (0: none). Written by the observer while a
 	// family is fetched, read by refresh between families.
 	throttledFor atomic.Int64
+	// The rate-limit budget types reported during the current refresh, and
+	// those whose gauges are exported, to drop the ones no longer reported.
+	// Only the account's own refresh goroutine touches them.
+	usageSeen, usageExported map[string]bool
 }
 
 func newAccount(t Target, logger log.Logger, m *selfMetrics) *account {
 	a := &account{
-		cfg:     t.Config,
-		source:  t.Source,
-		logger:  log.With(logger, "waba_id", t.Config.WABAID),
-		metrics: m,
-		noCost:  map[provider.Family]bool{},
-		lastErr: map[provider.Family]string{},
+		cfg:           t.Config,
+		source:        t.Source,
+		logger:        log.With(logger, "waba_id", t.Config.WABAID),
+		metrics:       m,
+		noCost:        map[provider.Family]bool{},
+		usageSeen:     map[string]bool{},
+		usageExported: map[string]bool{},
+		lastErr:       map[provider.Family]string{},
 	}
 	a.snapshot.Store(newSnapshot(t.Config))
 	return a
@@ -90,7 +96,7 @@ func window(f *config.Family, now time.Time) (provider.Window, time.Time) {
 
 // fetch refreshes one family and returns its new gauges.
 func (a *account) fetch(ctx context.Context, f provider.Family, now time.Time) (family, error) {
-	ctx = provider.WithObserver(ctx, observer{m: a.metrics, waba: a.cfg.WABAID, family: string(f), throttledFor: &a.throttledFor})
+	ctx = provider.WithObserver(ctx, observer{m: a.metrics, waba: a.cfg.WABAID, family: string(f), throttledFor: &a.throttledFor, usageSeen: a.usageSeen})
 	w, cutoff := window(a.familyConfig(f), now)
 	var samples []sample
 	var err error

@@ -100,7 +100,7 @@ func (c *Collector) Run(ctx context.Context) {
 			// fleet's first round, and the jitter below its later ones.
 			for {
 				delay := c.refresh(ctx, a)
-				if !c.sleep(ctx, delay) {
+				if ctx.Err() != nil || !c.sleep(ctx, delay) {
 					return
 				}
 			}

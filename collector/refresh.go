@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/go-kit/log/level"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/whatsapp-exporter/whatsapp_exporter/provider"
 )
@@ -30,6 +31,7 @@ func (c *Collector) refresh(ctx context.Context, a *account) time.Duration {
 	var rateLimited *provider.APIError
 	transient := false
 	a.throttledFor.Store(0)
+	clear(a.usageSeen)
 
 	for _, f := range provider.Families {
 		if !a.familyConfig(f).IsEnabled() {
@@ -63,7 +65,10 @@ func (c *Collector) refresh(ctx context.Context, a *account) time.Duration {
 			}
 		} else {
 			st.success = true
-			st.lastSuccess = now
+			// Read the clock again: in a large fleet's first round the
+			// fetch may have queued for the throttle a long while, and a
+			// stale time would make fresh data look old to the alerts.
+			st.lastSuccess = c.now()
 			st.data = data
 			a.logRecovery(f)
 		}
@@ -72,7 +77,26 @@ func (c *Collector) refresh(ctx context.Context, a *account) time.Duration {
 
 	next.build(a.cfg)
 	a.snapshot.Store(next)
+	a.forgetStaleUsage()
 	return a.nextDelay(rateLimited, time.Duration(a.throttledFor.Load()), transient)
+}
+
+// forgetStaleUsage drops the rate-limit usage gauges of budget types that no
+// answer of this refresh reported. Graph sends its usage headers only while
+// usage is high: a report that is not repeated no longer holds, and must not
+// keep an alert firing on its last value.
+func (a *account) forgetStaleUsage() {
+	for usageType := range a.usageExported {
+		if !a.usageSeen[usageType] {
+			labels := prometheus.Labels{"waba_id": a.cfg.WABAID, "usage_type": usageType}
+			a.metrics.usage.DeletePartialMatch(labels)
+			a.metrics.regainAccess.DeletePartialMatch(labels)
+			delete(a.usageExported, usageType)
+		}
+	}
+	for usageType := range a.usageSeen {
+		a.usageExported[usageType] = true
+	}
 }
 
 // nextDelay is the wait before the next refresh. throttledFor is what the
@@ -87,10 +111,11 @@ func (a *account) nextDelay(rateLimited *provider.APIError, throttledFor time.Du
 		// The first rate limit already waits twice the interval: waiting
 		// one interval would be the regular schedule, not a backoff.
 		d := backoff(2*interval, a.rateLimitedStreak, max(maxRateLimitBackoff, 2*interval))
+		upstream := throttledFor
 		if rateLimited != nil {
-			d = max(d, rateLimited.RetryAfter)
+			upstream = max(upstream, rateLimited.RetryAfter)
 		}
-		return max(d, throttledFor)
+		return max(d, min(upstream, provider.MaxUpstreamWait))
 	case transient:
 		a.rateLimitedStreak = 0
 		a.failureStreak++
@@ -142,6 +167,8 @@ type observer struct {
 	// throttledFor collects the usage headers' request to slow down, for
 	// the account's backoff.
 	throttledFor *atomic.Int64
+	// usageSeen collects the budget types reported during the refresh.
+	usageSeen map[string]bool
 }
 
 func (o observer) ObserveResponse(code string) {
@@ -154,6 +181,7 @@ func (o observer) ObserveError(code string) {
 
 func (o observer) ObserveUsage(u provider.Usage) {
 	usageType := labelValue(u.Type)
+	o.usageSeen[usageType] = true
 	for resource, percent := range map[string]float64{
 		"call_count": u.CallCount, "total_cputime": u.TotalCPUTime, "total_time": u.TotalTime,
 	} {

@@ -61,7 +61,9 @@ func newestBucket(wabaID string, samples []sample, cutoff time.Time) family {
 	index := map[seriesKey]int{}
 	var all []series
 	for _, s := range samples {
-		if s.end.After(cutoff) {
+		if s.end.After(cutoff) || s.end.IsZero() {
+			// A point without an end (an API that left it out) belongs
+			// to no bucket: it must not become a series that reads 0.
 			continue
 		}
 		key := seriesKey{s.desc, strings.Join(s.labels, "\xff")}

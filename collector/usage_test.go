@@ -5,8 +5,14 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/whatsapp-exporter/whatsapp_exporter/config"
+	"github.com/whatsapp-exporter/whatsapp_exporter/provider"
 )
 
 // TestUsageHeaderBackoff: Graph says a budget is spent through its usage
@@ -52,5 +58,91 @@ func TestUsageHeaderBackoff(t *testing.T) {
 				t.Errorf("next refresh in %s, want between %s and %s", d, tt.minDelay, tt.maxDelay)
 			}
 		})
+	}
+}
+
+// TestUsageGaugesForgotten: Graph sends its usage headers only while usage
+// is high. A budget type that the answers of a refresh no longer report must
+// vanish from /metrics, not keep its last value (and an alert firing).
+func TestUsageGaugesForgotten(t *testing.T) {
+	refresh := 0
+	srvURL := startStub(t, func(op string, q url.Values) (int, http.Header, string) {
+		var h http.Header
+		if refresh == 1 {
+			// Two objects report the same budget type: the worst one counts.
+			h = http.Header{"X-Business-Use-Case-Usage": {`{"1001":[{"type":"whatsapp_business_management","call_count":95,"total_cputime":1,"total_time":1}],` +
+				`"2002":[{"type":"whatsapp_business_management","call_count":20,"total_cputime":3,"total_time":1}]}`}}
+		}
+		return http.StatusOK, h, `{"analytics":{"data_points":[` + point(unixAt(11, 0), unixAt(11, 30), `"sent":1,"delivered":1`) + `]},"id":"1001"}`
+	})
+	c := New([]Target{metaTarget(t, testAccount(t, wabaA, srvURL, "token", onlyFamilies("messaging")))},
+		Options{Now: func() time.Time { return testNow }})
+
+	refresh = 1
+	c.refresh(context.Background(), c.accounts[0])
+	want := `
+# HELP whatsapp_exporter_api_rate_limit_usage_ratio Share of the API rate limit used, as last reported by the API's usage headers (1 = the limit).
+# TYPE whatsapp_exporter_api_rate_limit_usage_ratio gauge
+whatsapp_exporter_api_rate_limit_usage_ratio{resource="call_count",usage_type="whatsapp_business_management",waba_id="1001"} 0.95
+whatsapp_exporter_api_rate_limit_usage_ratio{resource="total_cputime",usage_type="whatsapp_business_management",waba_id="1001"} 0.03
+whatsapp_exporter_api_rate_limit_usage_ratio{resource="total_time",usage_type="whatsapp_business_management",waba_id="1001"} 0.01
+`
+	if err := testutil.CollectAndCompare(c, strings.NewReader(want), "whatsapp_exporter_api_rate_limit_usage_ratio"); err != nil {
+		t.Errorf("after a refresh with usage headers: %v", err)
+	}
+
+	refresh = 2
+	c.refresh(context.Background(), c.accounts[0])
+	if n := testutil.CollectAndCount(c, "whatsapp_exporter_api_rate_limit_usage_ratio", "whatsapp_exporter_api_rate_limit_regain_access_seconds"); n != 0 {
+		t.Errorf("after a refresh without usage headers: %d usage series, want none", n)
+	}
+}
+
+// TestUpstreamWaitCapped: a Retry-After or a time to regain access is
+// untrusted input; a year of it must not park the account for a year.
+func TestUpstreamWaitCapped(t *testing.T) {
+	tests := []struct {
+		name   string
+		header http.Header
+	}{
+		{"Retry-After of ten years", http.Header{"Retry-After": {"315360000"}}},
+		{"regain access in a year", http.Header{"X-Business-Use-Case-Usage": {`{"1001":[{"type":"whatsapp_business_management","call_count":100,"estimated_time_to_regain_access":525600}]}`}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srvURL := startStub(t, func(op string, q url.Values) (int, http.Header, string) {
+				return http.StatusBadRequest, tt.header, `{"error":{"message":"(#80007) Rate limit hit","type":"OAuthException","code":80007}}`
+			})
+			c := New([]Target{metaTarget(t, testAccount(t, wabaA, srvURL, "token", onlyFamilies("messaging")))},
+				Options{Now: func() time.Time { return testNow }})
+			d := c.refresh(context.Background(), c.accounts[0])
+			if d != provider.MaxUpstreamWait {
+				t.Errorf("next refresh in %s, want the cap %s", d, provider.MaxUpstreamWait)
+			}
+		})
+	}
+}
+
+// TestPointWithoutEnd: a data point the API sent without an end belongs to
+// no bucket; it must not become a series that reads 0.
+func TestPointWithoutEnd(t *testing.T) {
+	srvURL := startStub(t, func(op string, q url.Values) (int, http.Header, string) {
+		return ok(dataPoints("conversation_analytics",
+			point(unixAt(11, 0), unixAt(11, 30), `"conversation":7,"phone_number":"15550001111"`),
+			`{"start":`+strconv.FormatInt(unixAt(11, 0), 10)+`,"conversation":3,"phone_number":"15550002222"}`))
+	})
+	c := New([]Target{metaTarget(t, testAccount(t, wabaA, srvURL, "token", chain(onlyFamilies("conversations"), func(a *config.Account) {
+		a.Conversations.Dimensions = []string{"PHONE"}
+		no := false
+		a.Conversations.Cost = &no
+	})))}, Options{Now: func() time.Time { return testNow }})
+	c.refresh(context.Background(), c.accounts[0])
+	want := `
+# HELP whatsapp_conversations Conversations in the newest analytics bucket with data.
+# TYPE whatsapp_conversations gauge
+whatsapp_conversations{conversation_category="",conversation_direction="",conversation_type="",country="",phone_number="15550001111",waba_id="1001"} 7
+`
+	if err := testutil.CollectAndCompare(c, strings.NewReader(want), "whatsapp_conversations"); err != nil {
+		t.Error(err)
 	}
 }

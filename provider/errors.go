@@ -6,6 +6,11 @@ import (
 	"time"
 )
 
+// MaxUpstreamWait caps any wait an API asks for (Retry-After, Graph's
+// estimated_time_to_regain_access). Those values are untrusted input: a
+// broken proxy's Retry-After of a year must not park an account for a year.
+const MaxUpstreamWait = 24 * time.Hour
+
 // Error codes for failures that carry no API error code of their own. They are
 // the values of the exporter's error_code label next to the API's own codes
 // (Graph's "4", "190", "80007", ...), so they must stay stable.
@@ -37,7 +42,7 @@ type APIError struct {
 	// Message is the API's own explanation, with credentials removed.
 	Message string
 	// RateLimited means the API asked us to slow down; RetryAfter, when
-	// positive, is how long it said to wait.
+	// positive, is how long it said to wait, at most MaxUpstreamWait.
 	RateLimited bool
 	RetryAfter  time.Duration
 	// Transient means the same request may succeed later without any change

@@ -2,7 +2,9 @@ package meta
 
 import (
 	"encoding/json"
+	"maps"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -227,6 +229,7 @@ func usageReports(header http.Header) []provider.Usage {
 	if v := header.Get("X-Business-Use-Case-Usage"); v != "" {
 		var byObject map[string][]bucUsage
 		if json.Unmarshal([]byte(v), &byObject) == nil {
+			byType := map[string]provider.Usage{}
 			for _, entries := range byObject {
 				for _, u := range entries {
 					r := provider.Usage{
@@ -236,13 +239,21 @@ func usageReports(header http.Header) []provider.Usage {
 						TotalTime:    percent(u.TotalTime),
 					}
 					if u.EstimatedTimeToRegainAccess != nil && *u.EstimatedTimeToRegainAccess > 0 {
-						r.RegainAccess = time.Duration(*u.EstimatedTimeToRegainAccess * float64(time.Minute))
+						// Capped before the conversion, which could overflow.
+						minutes := min(*u.EstimatedTimeToRegainAccess, provider.MaxUpstreamWait.Minutes())
+						r.RegainAccess = time.Duration(minutes * float64(time.Minute))
 					}
 					if r.Type == "" {
 						r.Type = "unknown"
 					}
-					reports = append(reports, r)
+					byType[r.Type] = worst(byType[r.Type], r)
 				}
+			}
+			// One report per budget type: the header may list several
+			// objects with the same type, and the gauge must not flap
+			// between them with map order.
+			for _, t := range slices.Sorted(maps.Keys(byType)) {
+				reports = append(reports, byType[t])
 			}
 		}
 	}
@@ -255,6 +266,19 @@ func usageReports(header http.Header) []provider.Usage {
 		}
 	}
 	return reports
+}
+
+// worst merges two reports of the same budget type, keeping the higher use
+// and the longer wait.
+func worst(a, b provider.Usage) provider.Usage {
+	if a.Type == "" {
+		return b
+	}
+	a.CallCount = max(a.CallCount, b.CallCount)
+	a.TotalCPUTime = max(a.TotalCPUTime, b.TotalCPUTime)
+	a.TotalTime = max(a.TotalTime, b.TotalTime)
+	a.RegainAccess = max(a.RegainAccess, b.RegainAccess)
+	return a
 }
 
 func percent(v *float64) float64 {

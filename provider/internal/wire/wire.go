@@ -205,7 +205,7 @@ func describeJSONError(err error) string {
 }
 
 // RetryAfter reads an HTTP Retry-After header, given in seconds or as an
-// HTTP date.
+// HTTP date, capped at provider.MaxUpstreamWait.
 func RetryAfter(h http.Header) time.Duration { return retryAfter(h, time.Now()) }
 
 func retryAfter(h http.Header, now time.Time) time.Duration {
@@ -214,11 +214,12 @@ func retryAfter(h http.Header, now time.Time) time.Duration {
 		return 0
 	}
 	if secs, err := strconv.Atoi(v); err == nil && secs > 0 {
-		return time.Duration(secs) * time.Second
+		// Capped before the multiplication, which could overflow.
+		return min(time.Duration(min(secs, int(provider.MaxUpstreamWait/time.Second)))*time.Second, provider.MaxUpstreamWait)
 	}
 	if t, err := http.ParseTime(v); err == nil {
 		if d := t.Sub(now); d > 0 {
-			return d
+			return min(d, provider.MaxUpstreamWait)
 		}
 	}
 	return 0
