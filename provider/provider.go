@@ -115,7 +115,6 @@ type PricingQuery struct {
 	CountryCodes []string
 	Categories   []string
 	Types        []string
-	Tiers        []string
 	// Dimensions are the API's breakdowns: PRICING_CATEGORY, PRICING_TYPE,
 	// COUNTRY, PHONE, TIER.
 	Dimensions []string

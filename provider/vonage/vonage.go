@@ -142,7 +142,6 @@ func (c *Client) Pricing(ctx context.Context, q provider.PricingQuery) ([]provid
 	setList(v, "phone_numbers", q.PhoneNumbers, true)
 	setList(v, "country_codes", q.CountryCodes, true)
 	setList(v, "dimensions", q.Dimensions, true)
-	setList(v, "tier", q.Tiers, true)
 	raw, err := fetchPages[pricingWire](ctx, c, opPricing, "pricing_analytics", c.endpoint(q.WABAID, opPricing, v))
 	if err != nil {
 		return nil, err

@@ -271,7 +271,6 @@ func TestPricingDocumentExampleAndPagingNext(t *testing.T) {
 		WABAID:     testWABA,
 		Window:     provider.Window{Start: day(2024, 11, 10), End: day(2024, 11, 14), Granularity: provider.Day},
 		Dimensions: []string{"PRICING_CATEGORY", "PRICING_TYPE", "COUNTRY", "PHONE", "TIER"},
-		Tiers:      []string{"75000:150000"},
 		Cost:       true,
 	})
 	if err != nil {
@@ -299,7 +298,7 @@ func TestPricingDocumentExampleAndPagingNext(t *testing.T) {
 	}
 	q := reqs[0].URL.Query()
 	for name, want := range map[string]string{
-		"start": "2024-11-10", "end": "2024-11-14", "granularity": "DAILY", "tier": `["75000:150000"]`,
+		"start": "2024-11-10", "end": "2024-11-14", "granularity": "DAILY",
 		"dimensions": `["PRICING_CATEGORY","PRICING_TYPE","COUNTRY","PHONE","TIER"]`,
 	} {
 		if q.Get(name) != want {
