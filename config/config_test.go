@@ -195,6 +195,65 @@ func TestSecretFilePaths(t *testing.T) {
 	}
 }
 
+// TestCredentialWhitespace: a credential with a line break, space or control
+// character inside is sent as it is and fails every request as a connection
+// error, so it is rejected at its line instead, without printing it. Spaces
+// around a file's content are a file's trailing newline, and are trimmed.
+func TestCredentialWhitespace(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "two_lines"), "secret-part-one\nsecret-part-two\n")
+	writeFile(t, filepath.Join(dir, "tab"), "secret-part-one\tsecret-part-two")
+	writeFile(t, filepath.Join(dir, "padded"), "\n  secret-part-one \r\n\n")
+	cfgPath := filepath.Join(dir, "c.yml")
+	const waba = "accounts:\n  - waba_id: \"1\"\n" // lines 1-2
+	const msg = "contains whitespace or control characters; a credential is one line without spaces"
+
+	tests := []struct {
+		name string
+		src  string
+		want string // the error after the file name, "" when it loads
+	}{
+		{"access_token with a line break", waba + "    access_token: \"secret-part-one\\nsecret-part-two\"\n",
+			":3: accounts[0].access_token: " + msg},
+		{"access_token as a block of two lines", waba + "    access_token: |\n      secret-part-one\n      secret-part-two\n",
+			":3: accounts[0].access_token: " + msg},
+		{"access_token with a trailing newline", waba + "    access_token: \"secret-part-one\\n\"\n",
+			":3: accounts[0].access_token: " + msg},
+		{"access_token with a control character", waba + "    access_token: \"secret-part-one\\x7fsecret-part-two\"\n",
+			":3: accounts[0].access_token: " + msg},
+		{"access_token in defaults", "defaults:\n  access_token: \"secret-part-one secret-part-two\"\n" + waba,
+			":2: defaults.access_token: " + msg},
+		{"access_token_file of two lines", waba + "    access_token_file: two_lines\n",
+			":3: accounts[0].access_token_file: " + filepath.Join(dir, "two_lines") + " " + msg},
+		{"app_secret with a space", waba + "    access_token: x\n    app_secret: \"secret-part-one secret-part-two\"\n",
+			":4: accounts[0].app_secret: " + msg},
+		{"app_secret_file with a tab", waba + "    access_token: x\n    app_secret_file: tab\n",
+			":4: accounts[0].app_secret_file: " + filepath.Join(dir, "tab") + " " + msg},
+		{"files are trimmed", waba + "    access_token_file: padded\n    app_secret_file: padded\n", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			writeFile(t, cfgPath, tt.src)
+			cfg, err := Load(cfgPath)
+			if tt.want == "" {
+				if err != nil {
+					t.Fatalf("Load: %v", err)
+				}
+				if a := cfg.Accounts[0]; a.AccessToken != "secret-part-one" || a.AppSecret != "secret-part-one" {
+					t.Errorf("credentials read as %q and %q", string(a.AccessToken), string(a.AppSecret))
+				}
+				return
+			}
+			if err == nil || err.Error() != cfgPath+tt.want {
+				t.Fatalf("Load error = %v\nwant %s", err, cfgPath+tt.want)
+			}
+			if strings.Contains(err.Error(), "secret-part") {
+				t.Errorf("the error prints the credential: %v", err)
+			}
+		})
+	}
+}
+
 // TestBadFile checks a file with problems all over it: every problem is
 // reported, in file order, each with file:line and the path of the field.
 func TestBadFile(t *testing.T) {
@@ -371,12 +430,17 @@ func TestParseErrors(t *testing.T) {
 		{
 			name: "template lookback beyond 90 days",
 			src:  head + "    templates:\n      lookback: 2159h\n",
-			want: []string{`bad.yml:5: accounts[0].templates.lookback: lookback plus delay is 2161h0m0s, more than the 2160h0m0s of history the API keeps`},
+			want: []string{`bad.yml:5: accounts[0].templates.lookback: lookback plus delay plus one day (24h0m0s) for aligning the start is 2185h0m0s, more than the 2160h0m0s of history the API keeps; lookback can be at most 2134h0m0s`},
 		},
 		{
 			name: "pricing lookback beyond a year",
 			src:  head + "    pricing:\n      granularity: DAILY\n      lookback: 8760h\n      delay: 1h\n",
-			want: []string{`bad.yml:6: accounts[0].pricing.lookback: lookback plus delay is 8761h0m0s, more than the 8760h0m0s of history the API keeps`},
+			want: []string{`bad.yml:6: accounts[0].pricing.lookback: lookback plus delay plus one day (24h0m0s) for aligning the start is 8785h0m0s, more than the 8760h0m0s of history the API keeps; lookback can be at most 8735h0m0s`},
+		},
+		{
+			name: "delay alone past the history",
+			src:  head + "    templates:\n      lookback: 1h\n      delay: 2150h\n",
+			want: []string{`bad.yml:5: accounts[0].templates.lookback: lookback plus delay plus one day (24h0m0s) for aligning the start is 2175h0m0s, more than the 2160h0m0s of history the API keeps; lower delay`},
 		},
 		{
 			name: "bad api_version and api_url",
@@ -429,6 +493,84 @@ func TestParseErrors(t *testing.T) {
 			}
 			if got := strings.Split(err.Error(), "\n"); !slices.Equal(got, tt.want) {
 				t.Errorf("errors:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(tt.want, "\n"))
+			}
+		})
+	}
+}
+
+// TestHistoryLimit: the collector moves a window's start back to the start
+// of its bucket (collector/account.go, window), so what it asks for reaches
+// lookback + delay + up to one bucket back, and all of that must be within
+// the history the API keeps. Each rejected case loaded before the alignment
+// was counted; each accepted one sits at the limit or has none.
+func TestHistoryLimit(t *testing.T) {
+	const meta = "accounts:\n  - waba_id: \"1\"\n    access_token: x\n"                                       // lines 1-3
+	const vonage = "accounts:\n  - waba_id: \"1\"\n    provider: vonage\n    api_key: k\n    api_secret: s\n" // lines 1-5
+	tests := []struct {
+		name string
+		src  string
+		want string // the error, "" when the config loads
+	}{
+		{
+			name: "templates: the start moves back to midnight, past 90 days",
+			src:  meta + "    templates:\n      lookback: 2136h\n      delay: 23h\n",
+			want: `c.yml:5: accounts[0].templates.lookback: lookback plus delay plus one day (24h0m0s) for aligning the start is 2183h0m0s, more than the 2160h0m0s of history the API keeps; lookback can be at most 2113h0m0s`,
+		},
+		{
+			name: "templates: a day of alignment within 90 days",
+			src:  meta + "    templates:\n      lookback: 2134h\n",
+		},
+		{
+			name: "monthly pricing: the start moves back to the 1st, past a year",
+			src:  meta + "    pricing:\n      granularity: MONTHLY\n      lookback: 8700h\n",
+			want: `c.yml:6: accounts[0].pricing.lookback: lookback plus delay plus one month (744h0m0s) for aligning the start is 9446h0m0s, more than the 8760h0m0s of history the API keeps; lookback can be at most 8014h0m0s`,
+		},
+		{
+			name: "monthly pricing: a month of alignment within a year",
+			src:  meta + "    pricing:\n      granularity: MONTHLY\n      lookback: 8014h\n",
+		},
+		{
+			name: "half-hour pricing: the start moves back to the half hour, past a year",
+			src:  meta + "    pricing:\n      lookback: 8759h45m\n      delay: 0s\n",
+			want: `c.yml:5: accounts[0].pricing.lookback: lookback plus delay plus one half hour (30m0s) for aligning the start is 8760h15m0s, more than the 8760h0m0s of history the API keeps; lookback can be at most 8759h30m0s`,
+		},
+		{
+			name: "half-hour pricing: a half hour of alignment within a year",
+			src:  meta + "    pricing:\n      lookback: 8759h30m\n      delay: 0s\n",
+		},
+		{
+			name: "Meta messaging has no documented limit",
+			src:  meta + "    messaging:\n      granularity: MONTHLY\n      lookback: 20000h\n",
+		},
+		{
+			name: "Vonage monthly messaging: the start moves back to the 1st, past 90 days",
+			src:  vonage + "    messaging:\n      granularity: MONTHLY\n      lookback: 1416h\n",
+			want: `c.yml:8: accounts[0].messaging.lookback: lookback plus delay plus one month (744h0m0s) for aligning the start is 2162h0m0s, more than the 2160h0m0s of history the API keeps; lookback can be at most 1414h0m0s`,
+		},
+		{
+			name: "Vonage monthly messaging: a month of alignment within 90 days",
+			src:  vonage + "    messaging:\n      granularity: MONTHLY\n      lookback: 1414h\n",
+		},
+		{
+			// Vonage takes whole days (provider/vonage, window): a
+			// half-hour window starts at midnight there.
+			name: "Vonage half-hour pricing: the start moves back to midnight, past 90 days",
+			src:  vonage + "    pricing:\n      lookback: 2150h\n",
+			want: `c.yml:7: accounts[0].pricing.lookback: lookback plus delay plus one day (24h0m0s) for aligning the start is 2174h30m0s, more than the 2160h0m0s of history the API keeps; lookback can be at most 2135h30m0s`,
+		},
+		{
+			name: "Vonage half-hour pricing: a day of alignment within 90 days",
+			src:  vonage + "    pricing:\n      lookback: 2135h30m\n",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse([]byte(tt.src), "c.yml")
+			switch {
+			case tt.want == "" && err != nil:
+				t.Errorf("Parse: %v", err)
+			case tt.want != "" && (err == nil || err.Error() != tt.want):
+				t.Errorf("Parse error = %v\nwant %s", err, tt.want)
 			}
 		})
 	}

@@ -27,6 +27,12 @@ var familyDefaults = map[string]struct{ lookback, delay time.Duration }{
 	"MONTHLY":   {lookback: 62 * 24 * time.Hour, delay: 2 * time.Hour},
 }
 
+// vonageMonthlyLookback replaces the MONTHLY default on Vonage: 62 days, plus
+// the delay, plus up to 31 days of aligning the start to the 1st, reaches
+// past the 90 days its API keeps (vonageHistory). 58 days still always covers
+// the last complete month.
+const vonageMonthlyLookback = 58 * 24 * time.Hour
+
 // Every breakdown the API offers, reported unless the config says otherwise.
 var (
 	AllConversationDimensions = []string{"CONVERSATION_CATEGORY", "CONVERSATION_TYPE", "CONVERSATION_DIRECTION", "COUNTRY", "PHONE"}
@@ -80,10 +86,10 @@ func (a *Account) applyDefaults() {
 	if a.Timeout == 0 {
 		a.Timeout = DefaultTimeout
 	}
-	a.Messaging.Family.applyDefaults("HALF_HOUR")
-	a.Conversations.Family.applyDefaults("HALF_HOUR")
-	a.Pricing.Family.applyDefaults("HALF_HOUR")
-	a.Templates.Family.applyDefaults("DAILY")
+	a.Messaging.Family.applyDefaults(a.Provider, "HALF_HOUR")
+	a.Conversations.Family.applyDefaults(a.Provider, "HALF_HOUR")
+	a.Pricing.Family.applyDefaults(a.Provider, "HALF_HOUR")
+	a.Templates.Family.applyDefaults(a.Provider, "DAILY")
 	if a.Conversations.Dimensions == nil {
 		a.Conversations.Dimensions = AllConversationDimensions
 	}
@@ -100,7 +106,7 @@ var defaultURL = map[string]string{
 	ProviderVonage: "https://api.nexmo.com",
 }
 
-func (f *Family) applyDefaults(granularity string) {
+func (f *Family) applyDefaults(provider, granularity string) {
 	if f.Granularity == "" {
 		f.Granularity = granularity
 	}
@@ -109,6 +115,9 @@ func (f *Family) applyDefaults(granularity string) {
 		return // reported by validation
 	}
 	f.Granularity = NormalizeGranularity(f.Granularity)
+	if provider == ProviderVonage && f.Granularity == "MONTHLY" {
+		d.lookback = vonageMonthlyLookback
+	}
 	if f.Lookback == 0 {
 		f.Lookback = d.lookback
 	}

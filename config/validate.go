@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
 
 	"gopkg.in/yaml.v3"
 )
@@ -128,11 +129,24 @@ func (v *validator) account(a *Account, at func(...any) []any) {
 			v.fail(at("api_version"), "%s contradicts the version %s that api_url ends in; give the version in one place", a.APIVersion, a.urlVersion)
 		}
 		v.secret(&a.AccessToken, a.AccessTokenFile, true, at("access_token"), at("access_token_file"))
-		v.secret(&a.AppSecret, a.AppSecretFile, false, at("app_secret"), at("app_secret_file"))
 		v.unused(at, "it authenticates with access_token", "api_key", "api_secret", "api_secret_file")
+		if a.Provider == ProviderMeta {
+			v.secret(&a.AppSecret, a.AppSecretFile, false, at("app_secret"), at("app_secret_file"))
+			break
+		}
+		// appsecret_proof is an HMAC keyed with Meta's app secret: sent to
+		// a BSP it would hand the BSP a value derived from that secret, and
+		// the BSP authenticates with its own key alone. One inherited from
+		// defaults is meant for the meta accounts there, so it is dropped
+		// rather than used.
+		v.unused(at, "appsecret_proof is for Meta's own Graph API; a BSP authenticates with access_token alone", "app_secret", "app_secret_file")
+		a.AppSecret, a.AppSecretFile = "", ""
 	case ProviderVonage:
-		if a.APIKey == "" {
+		switch {
+		case a.APIKey == "":
 			v.fail(at(), "api_key is required for provider vonage: the Vonage API key, sent with api_secret as HTTP Basic auth")
+		case !oneToken(a.APIKey):
+			v.fail(at("api_key"), "%s", notOneToken)
 		}
 		v.secret(&a.APISecret, a.APISecretFile, true, at("api_secret"), at("api_secret_file"))
 		v.unused(at, "it authenticates with api_key and api_secret", "access_token", "access_token_file", "app_secret", "app_secret_file")
@@ -167,14 +181,18 @@ func (v *validator) account(a *Account, at func(...any) []any) {
 	if a.Provider == ProviderVonage {
 		messagingHistory, pricingHistory = vonageHistory, vonageHistory
 	}
-	v.family(&a.Messaging.Family, at("messaging"), messagingHistory)
-	v.family(&a.Conversations.Family, at("conversations"), 0)
-	v.family(&a.Pricing.Family, at("pricing"), pricingHistory)
-	v.family(&a.Templates.Family, at("templates"), maxTemplateHistory)
-	v.offers(a, at)
-	if a.Templates.Granularity != "DAILY" && NormalizeGranularity(a.Templates.Granularity) != "" {
+	v.family(&a.Messaging.Family, at("messaging"), a.Provider, messagingHistory)
+	v.family(&a.Conversations.Family, at("conversations"), a.Provider, 0)
+	v.family(&a.Pricing.Family, at("pricing"), a.Provider, pricingHistory)
+	if a.Templates.Granularity == "DAILY" || NormalizeGranularity(a.Templates.Granularity) == "" {
+		v.family(&a.Templates.Family, at("templates"), a.Provider, maxTemplateHistory)
+	} else {
+		// The granularity is the error: the history measured with its
+		// alignment would be a second, misleading one.
+		v.family(&a.Templates.Family, at("templates"), a.Provider, 0)
 		v.fail(at("templates", "granularity"), "template analytics are DAILY only")
 	}
+	v.offers(a, at)
 
 	m := &a.Messaging
 	v.each(m.PhoneNumbers, at("messaging", "phone_numbers"), digitsOnly, "a phone number in digits only, e.g. 16505550111")
@@ -256,7 +274,7 @@ func (v *validator) unused(at func(...any) []any, why string, keys ...string) {
 	}
 }
 
-func (v *validator) family(f *Family, at []any, maxHistory time.Duration) {
+func (v *validator) family(f *Family, at []any, provider string, maxHistory time.Duration) {
 	if NormalizeGranularity(f.Granularity) == "" {
 		v.fail(sub(at, "granularity"), "unknown granularity %q; want HALF_HOUR, DAILY or MONTHLY", f.Granularity)
 	}
@@ -266,9 +284,37 @@ func (v *validator) family(f *Family, at []any, maxHistory time.Duration) {
 	if f.DelayOrZero() < 0 {
 		v.fail(sub(at, "delay"), "must not be negative")
 	}
-	if maxHistory > 0 && f.Lookback+f.DelayOrZero() > maxHistory {
-		v.fail(sub(at, "lookback"), "lookback plus delay is %s, more than the %s of history the API keeps", f.Lookback+f.DelayOrZero(), maxHistory)
+	if maxHistory == 0 {
+		return
 	}
+	align, unit := alignment(f.Granularity, provider)
+	if reach := f.Lookback + f.DelayOrZero() + align; reach > maxHistory {
+		hint := "; lower delay"
+		if most := maxHistory - f.DelayOrZero() - align; most > 0 {
+			hint = fmt.Sprintf("; lookback can be at most %s", most)
+		}
+		v.fail(sub(at, "lookback"), "lookback plus delay plus one %s (%s) for aligning the start is %s, more than the %s of history the API keeps%s",
+			unit, align, reach, maxHistory, hint)
+	}
+}
+
+// alignment is how far, at worst, the collector's window start moves back
+// from now-delay-lookback when it is aligned to the start of its bucket
+// (collector/account.go, window): a day starts at midnight UTC, a month on
+// the 1st, which is up to 31 days back. The request must still fall within
+// the history the API keeps once moved. Vonage takes whole UTC days only
+// (provider/vonage, window), so a half-hour window there starts at
+// midnight too.
+func alignment(granularity, provider string) (time.Duration, string) {
+	switch NormalizeGranularity(granularity) {
+	case "MONTHLY":
+		return 31 * 24 * time.Hour, "month"
+	case "HALF_HOUR":
+		if provider != ProviderVonage {
+			return 30 * time.Minute, "half hour"
+		}
+	}
+	return 24 * time.Hour, "day"
 }
 
 func (v *validator) each(values []string, at []any, re *regexp.Regexp, want string) {
@@ -309,12 +355,28 @@ func (v *validator) secret(s *Secret, file string, required bool, inlineAt, file
 			v.fail(fileAt, "%v", err)
 			return
 		}
-		if *s = Secret(strings.TrimSpace(string(data))); *s == "" {
+		switch *s = Secret(strings.TrimSpace(string(data))); {
+		case *s == "":
 			v.fail(fileAt, "%s is empty", path)
+		case !oneToken(string(*s)):
+			v.fail(fileAt, "%s %s", path, notOneToken)
 		}
 	case *s == "" && required:
 		v.fail(inlineAt[:len(inlineAt)-1], "%s or %s is required", inlineAt[len(inlineAt)-1], fileAt[len(fileAt)-1])
+	case !oneToken(string(*s)):
+		v.fail(inlineAt, "%s", notOneToken)
 	}
+}
+
+// notOneToken says what is wrong with a credential without quoting it.
+const notOneToken = "contains whitespace or control characters; a credential is one line without spaces"
+
+// oneToken reports whether a credential could be sent as it is. A line
+// break or space inside one (a token file with two lines, a secret pasted
+// with a space) would otherwise load and then fail every request, as a
+// connection error that does not point at the config.
+func oneToken(s string) bool {
+	return !strings.ContainsFunc(s, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) })
 }
 
 // sub extends a path without sharing its backing array with other extensions.

@@ -14,7 +14,7 @@ import (
 func parseProviderConfig(t *testing.T, src string) (*Config, error) {
 	t.Helper()
 	dir := t.TempDir()
-	for name, content := range map[string]string{"vonage_secret": "vonage-secret-value\n", "token": "graph-token\n", "empty": "\n"} {
+	for name, content := range map[string]string{"vonage_secret": "vonage-secret-value\n", "token": "graph-token\n", "empty": "\n", "two_lines": "first-line\nsecond-line\n"} {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o600); err != nil {
 			t.Fatal(err)
 		}
@@ -28,6 +28,7 @@ func TestProviderDefaults(t *testing.T) {
 	cfg, err := parseProviderConfig(t, `
 defaults:
   access_token_file: token
+  app_secret: meta-app-secret
 accounts:
   - waba_id: "102290129340398"
   - waba_id: "345688589250625"
@@ -85,6 +86,14 @@ accounts:
 	// ones inherit it without error, and without reading it.
 	if cfg.Accounts[1].AccessToken != "" {
 		t.Errorf("a Vonage account read the defaults' access_token_file")
+	}
+	// The app secret in defaults is Meta's: the meta account signs with
+	// it, and a passthrough account drops it instead of sending a proof
+	// derived from it to the BSP.
+	for i, want := range map[int]Secret{0: "meta-app-secret", 3: "", 4: ""} {
+		if got := cfg.Accounts[i].AppSecret; got != want {
+			t.Errorf("accounts[%d] (%s) app secret %q, want %q", i, cfg.Accounts[i].Provider, string(got), string(want))
+		}
 	}
 }
 
@@ -186,17 +195,17 @@ func TestProviderErrors(t *testing.T) {
 		{
 			name: "Vonage messaging past the 90-day lookback",
 			src:  vonage + "    messaging:\n      granularity: DAILY\n      lookback: 2160h\n",
-			want: []string{`providers.yml:8: accounts[0].messaging.lookback: lookback plus delay is 2162h0m0s, more than the 2160h0m0s of history the API keeps`},
+			want: []string{`providers.yml:8: accounts[0].messaging.lookback: lookback plus delay plus one day (24h0m0s) for aligning the start is 2186h0m0s, more than the 2160h0m0s of history the API keeps`},
 		},
 		{
 			name: "Vonage pricing past the 90-day lookback",
 			src:  vonage + "    pricing:\n      granularity: MONTHLY\n      lookback: 2400h\n",
-			want: []string{`providers.yml:8: accounts[0].pricing.lookback: lookback plus delay is 2402h0m0s, more than the 2160h0m0s`},
+			want: []string{`providers.yml:8: accounts[0].pricing.lookback: lookback plus delay plus one month (744h0m0s) for aligning the start is 3146h0m0s, more than the 2160h0m0s`},
 		},
 		{
 			name: "Vonage templates past the 90-day lookback",
 			src:  vonage + "    templates:\n      template_ids: [\"1\"]\n      lookback: 2159h\n",
-			want: []string{`providers.yml:8: accounts[0].templates.lookback: lookback plus delay is 2161h0m0s`},
+			want: []string{`providers.yml:8: accounts[0].templates.lookback: lookback plus delay plus one day (24h0m0s) for aligning the start is 2185h0m0s`},
 		},
 		{
 			name: "Vonage split by phone without the numbers",
@@ -210,6 +219,31 @@ func TestProviderErrors(t *testing.T) {
 				`providers.yml:7: accounts[0].pricing.pricing_categories: not a filter of Vonage's pricing-analytics`,
 				`providers.yml:8: accounts[0].pricing.pricing_types: not a filter of Vonage's pricing-analytics`,
 			},
+		},
+		{
+			name: "app_secret on a passthrough account",
+			src:  passthrough + "    api_url: https://bsp.example.com/api\n    app_secret: meta-app-secret\n",
+			want: []string{`providers.yml:6: accounts[0].app_secret: not used by this account's provider: appsecret_proof is for Meta's own Graph API; a BSP authenticates with access_token alone`},
+		},
+		{
+			name: "app_secret_file on a passthrough account",
+			src:  passthrough + "    api_url: https://bsp.example.com/api\n    app_secret_file: token\n",
+			want: []string{`providers.yml:6: accounts[0].app_secret_file: not used by this account's provider: appsecret_proof is for Meta's own Graph API`},
+		},
+		{
+			name: "api_key with a space",
+			src:  "accounts:\n  - waba_id: \"1\"\n    provider: vonage\n    api_key: \"a1b2 c3d4\"\n    api_secret: s\n",
+			want: []string{`providers.yml:4: accounts[0].api_key: contains whitespace or control characters; a credential is one line without spaces`},
+		},
+		{
+			name: "api_secret with a space",
+			src:  "accounts:\n  - waba_id: \"1\"\n    provider: vonage\n    api_key: k\n    api_secret: \"vonage-secret value\"\n",
+			want: []string{`providers.yml:5: accounts[0].api_secret: contains whitespace or control characters; a credential is one line without spaces`},
+		},
+		{
+			name: "api_secret_file of two lines",
+			src:  "accounts:\n  - waba_id: \"1\"\n    provider: vonage\n    api_key: k\n    api_secret_file: two_lines\n",
+			want: []string{`providers.yml:5: accounts[0].api_secret_file: `, `two_lines contains whitespace or control characters; a credential is one line without spaces`},
 		},
 		{
 			name: "passthrough version in two places",
@@ -244,7 +278,12 @@ func TestProviderErrors(t *testing.T) {
 					t.Errorf("no error line containing %q in:\n%s", want, err)
 				}
 			}
-			if len(lines) != len(tc.want) && tc.name != "api_secret_file empty" {
+			for _, secret := range []string{"vonage-secret", "a1b2", "c3d4", "first-line", "second-line"} {
+				if strings.Contains(err.Error(), secret) {
+					t.Errorf("the error prints the credential's %q:\n%s", secret, err)
+				}
+			}
+			if len(lines) != len(tc.want) && tc.name != "api_secret_file empty" && tc.name != "api_secret_file of two lines" {
 				t.Errorf("%d error lines, want %d:\n%s", len(lines), len(tc.want), err)
 			}
 		})
@@ -264,6 +303,49 @@ func TestAPISecretNeverPrinted(t *testing.T) {
 		if strings.Contains(s, "vonage-secret-value") {
 			t.Errorf("printed %q", s)
 		}
+	}
+}
+
+// TestDefaultsWithinHistory: the built-in lookback and delay of every
+// granularity, plus the alignment of the window start, stay within the
+// history each provider's API keeps, for every family.
+func TestDefaultsWithinHistory(t *testing.T) {
+	accounts := map[string]string{
+		ProviderMeta:             "    access_token: x\n",
+		ProviderGraphPassthrough: "    access_token: x\n    api_url: https://bsp.example.com/api\n",
+		ProviderVonage:           "    api_key: k\n    api_secret: s\n",
+	}
+	for _, tc := range []struct {
+		provider, family, granularity string
+		lookback                      time.Duration
+	}{
+		{ProviderMeta, "messaging", "MONTHLY", 62 * 24 * time.Hour},
+		{ProviderMeta, "pricing", "HALF_HOUR", 6 * time.Hour},
+		{ProviderMeta, "pricing", "DAILY", 72 * time.Hour},
+		{ProviderMeta, "pricing", "MONTHLY", 62 * 24 * time.Hour},
+		{ProviderMeta, "templates", "DAILY", 72 * time.Hour},
+		{ProviderGraphPassthrough, "pricing", "MONTHLY", 62 * 24 * time.Hour},
+		{ProviderGraphPassthrough, "templates", "DAILY", 72 * time.Hour},
+		{ProviderVonage, "messaging", "HALF_HOUR", 6 * time.Hour},
+		{ProviderVonage, "messaging", "DAILY", 72 * time.Hour},
+		// 62 days plus a month of alignment would reach past Vonage's 90 days.
+		{ProviderVonage, "messaging", "MONTHLY", 58 * 24 * time.Hour},
+		{ProviderVonage, "pricing", "HALF_HOUR", 6 * time.Hour},
+		{ProviderVonage, "pricing", "DAILY", 72 * time.Hour},
+		{ProviderVonage, "pricing", "MONTHLY", 58 * 24 * time.Hour},
+		{ProviderVonage, "templates", "DAILY", 72 * time.Hour},
+	} {
+		t.Run(tc.provider+" "+tc.family+" "+tc.granularity, func(t *testing.T) {
+			src := "accounts:\n  - waba_id: \"1\"\n    provider: " + tc.provider + "\n" + accounts[tc.provider] +
+				"    " + tc.family + ":\n      granularity: " + tc.granularity + "\n"
+			cfg, err := parseProviderConfig(t, src)
+			if err != nil {
+				t.Fatalf("the defaults do not load: %v", err)
+			}
+			if got := cfg.Accounts[0].families()[tc.family].Lookback; got != tc.lookback {
+				t.Errorf("lookback %s, want %s", got, tc.lookback)
+			}
+		})
 	}
 }
 
