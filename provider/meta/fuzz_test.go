@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/whatsapp-exporter/whatsapp_exporter/provider/internal/wire"
 )
 
 // FuzzDecodeResponses feeds arbitrary bodies and headers to every decoder of
@@ -56,7 +58,9 @@ func FuzzDecodeResponses(f *testing.F) {
 		if c.decodePage(ctx, "template_analytics", body, &tp) == nil {
 			convert(tp.points(), templateWire.point)
 			if next := tp.next(); next != "" {
-				c.nextPage(ctx, "template_analytics", next)
+				if u, err := wire.NextPage(c.base, next); err == nil {
+					c.signNext(u)
+				}
 			}
 		}
 		for _, status := range []int{400, 429, 500} {

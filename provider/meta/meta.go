@@ -54,12 +54,11 @@ type Options struct {
 
 // Client is a provider.Source backed by the Graph API.
 type Client struct {
-	base     *url.URL
-	version  string
-	proof    string
-	noCost   bool
-	maxPages int
-	wire     *wire.Client
+	base    *url.URL
+	version string
+	proof   string
+	noCost  bool
+	wire    *wire.Client
 }
 
 var _ provider.Source = (*Client)(nil)
@@ -71,18 +70,18 @@ func New(opts Options) (*Client, error) {
 		return nil, fmt.Errorf("invalid API URL %q: want scheme://host[/prefix]", opts.BaseURL)
 	}
 	c := &Client{
-		base:     base,
-		version:  strings.Trim(opts.APIVersion, "/"),
-		noCost:   opts.NoCost,
-		maxPages: opts.MaxPages,
-	}
-	if c.maxPages <= 0 {
-		c.maxPages = wire.DefaultMaxPages
+		base:    base,
+		version: strings.Trim(opts.APIVersion, "/"),
+		noCost:  opts.NoCost,
 	}
 	if opts.AppSecret != "" {
 		mac := hmac.New(sha256.New, []byte(opts.AppSecret))
 		mac.Write([]byte(opts.AccessToken))
 		c.proof = hex.EncodeToString(mac.Sum(nil))
+	}
+	var signNext func(*url.URL)
+	if c.proof != "" {
+		signNext = c.signNext
 	}
 	token := opts.AccessToken
 	c.wire = &wire.Client{
@@ -90,6 +89,7 @@ func New(opts Options) (*Client, error) {
 		Throttle:     opts.Throttle,
 		Timeout:      opts.Timeout,
 		MaxBodyBytes: opts.MaxBodyBytes,
+		MaxPages:     opts.MaxPages,
 		Authorize: func(r *http.Request) {
 			if token != "" {
 				r.Header.Set("Authorization", "Bearer "+token)
@@ -98,6 +98,8 @@ func New(opts Options) (*Client, error) {
 		Secrets:  []string{opts.AccessToken, opts.AppSecret},
 		APIError: graphError,
 		Inspect:  inspectUsage,
+
+		PrepareNext: signNext,
 	}
 	return c, nil
 }
@@ -224,27 +226,18 @@ func (c *Client) edgeURL(wabaID, edge string) *url.URL {
 // data points of all pages.
 func fetchPages[P any](ctx context.Context, c *Client, op string, u *url.URL) ([]P, error) {
 	var all []P
-	for n := 0; ; n++ {
-		if n == c.maxPages {
-			return nil, c.wire.Fail(ctx, &provider.APIError{Op: op, Code: provider.CodeTooManyPages,
-				Message: fmt.Sprintf("more than %d pages", c.maxPages)})
-		}
-		body, err := c.wire.Get(ctx, op, u)
-		if err != nil {
-			return nil, err
-		}
+	err := c.wire.Pages(ctx, op, c.base, u, func(body []byte) (string, error) {
 		var p page[P]
 		if err := c.decodePage(ctx, op, body, &p); err != nil {
-			return nil, err
+			return "", err
 		}
 		all = append(all, p.points()...)
-		if p.next() == "" {
-			return all, nil
-		}
-		if u, err = c.nextPage(ctx, op, p.next()); err != nil {
-			return nil, err
-		}
+		return p.next(), nil
+	})
+	if err != nil {
+		return nil, err
 	}
+	return all, nil
 }
 
 // decodePage accepts a field wrapped in its name ({"conversation_analytics": {...}})
@@ -260,17 +253,12 @@ func (c *Client) decodePage(ctx context.Context, op string, body []byte, into an
 	return c.wire.Decode(ctx, op, body, into)
 }
 
-func (c *Client) nextPage(ctx context.Context, op, next string) (*url.URL, error) {
-	u, err := wire.NextPage(c.base, next)
-	if err != nil {
-		return nil, c.wire.Fail(ctx, &provider.APIError{Op: op, Code: provider.CodeForeignNextURL, Message: err.Error()})
-	}
-	if c.proof != "" {
-		v := u.Query()
-		v.Set("appsecret_proof", c.proof)
-		u.RawQuery = v.Encode()
-	}
-	return u, nil
+// signNext adds appsecret_proof to a paging link, which Graph does not
+// repeat in the links it returns.
+func (c *Client) signNext(u *url.URL) {
+	v := u.Query()
+	v.Set("appsecret_proof", c.proof)
+	u.RawQuery = v.Encode()
 }
 
 // listEdge reads every page of a WABA edge such as message_templates.
@@ -282,21 +270,13 @@ func listEdge[T any](ctx context.Context, c *Client, wabaID, edge, fields string
 	u.RawQuery = v.Encode()
 	var keys []string
 	seen := map[string]bool{}
-	for n := 0; ; n++ {
-		if n == c.maxPages {
-			return nil, c.wire.Fail(ctx, &provider.APIError{Op: edge, Code: provider.CodeTooManyPages,
-				Message: fmt.Sprintf("more than %d pages", c.maxPages)})
-		}
-		body, err := c.wire.Get(ctx, edge, u)
-		if err != nil {
-			return nil, err
-		}
+	err := c.wire.Pages(ctx, edge, c.base, u, func(body []byte) (string, error) {
 		var p struct {
 			Data   []T          `json:"data"`
 			Paging *wire.Paging `json:"paging"`
 		}
 		if err := c.wire.Decode(ctx, edge, body, &p); err != nil {
-			return nil, err
+			return "", err
 		}
 		for _, item := range p.Data {
 			if k := key(item); k != "" && !seen[k] {
@@ -304,13 +284,15 @@ func listEdge[T any](ctx context.Context, c *Client, wabaID, edge, fields string
 				keys = append(keys, k)
 			}
 		}
-		if p.Paging == nil || p.Paging.Next == "" {
-			return keys, nil
+		if p.Paging == nil {
+			return "", nil
 		}
-		if u, err = c.nextPage(ctx, edge, p.Paging.Next); err != nil {
-			return nil, err
-		}
+		return p.Paging.Next, nil
+	})
+	if err != nil {
+		return nil, err
 	}
+	return keys, nil
 }
 
 func convert[W any, P any](raw []W, f func(W) P) []P {

@@ -68,9 +68,8 @@ type Options struct {
 
 // Client is a provider.Source backed by the Channel Manager API.
 type Client struct {
-	base     *url.URL // ends in /v1/channel-manager
-	maxPages int
-	wire     *wire.Client
+	base *url.URL // ends in /v1/channel-manager
+	wire *wire.Client
 }
 
 var _ provider.Source = (*Client)(nil)
@@ -92,16 +91,14 @@ func New(opts Options) (*Client, error) {
 		base.Path += apiPrefix
 	}
 	base.RawPath = ""
-	c := &Client{base: base, maxPages: opts.MaxPages}
-	if c.maxPages <= 0 {
-		c.maxPages = wire.DefaultMaxPages
-	}
+	c := &Client{base: base}
 	credential := base64.StdEncoding.EncodeToString([]byte(opts.APIKey + ":" + opts.APISecret))
 	c.wire = &wire.Client{
 		HTTP:         opts.HTTP,
 		Throttle:     opts.Throttle,
 		Timeout:      opts.Timeout,
 		MaxBodyBytes: opts.MaxBodyBytes,
+		MaxPages:     opts.MaxPages,
 		Authorize:    func(r *http.Request) { r.Header.Set("Authorization", "Basic "+credential) },
 		// The encoded pair is as good as the secret: an API that echoes
 		// the Authorization header must not leak it either.
@@ -202,34 +199,24 @@ func (c *Client) endpoint(wabaID, op string, query url.Values) *url.URL {
 // the entries of _embedded[key] of all pages.
 func fetchPages[W any](ctx context.Context, c *Client, op, key string, u *url.URL) ([]W, error) {
 	var all []W
-	for n := 0; ; n++ {
-		if n == c.maxPages {
-			return nil, c.wire.Fail(ctx, &provider.APIError{Op: op, Code: provider.CodeTooManyPages,
-				Message: fmt.Sprintf("more than %d pages", c.maxPages)})
-		}
-		body, err := c.wire.Get(ctx, op, u)
-		if err != nil {
-			return nil, err
-		}
+	err := c.wire.Pages(ctx, op, c.base, u, func(body []byte) (string, error) {
 		var p page
 		if err := c.wire.Decode(ctx, op, body, &p); err != nil {
-			return nil, err
+			return "", err
 		}
 		if entries, ok := p.Embedded[key]; ok {
 			var items []W
 			if err := c.wire.Decode(ctx, op, entries, &items); err != nil {
-				return nil, err
+				return "", err
 			}
 			all = append(all, items...)
 		}
-		next := p.next()
-		if next == "" {
-			return all, nil
-		}
-		if u, err = wire.NextPage(c.base, next); err != nil {
-			return nil, c.wire.Fail(ctx, &provider.APIError{Op: op, Code: provider.CodeForeignNextURL, Message: err.Error()})
-		}
+		return p.next(), nil
+	})
+	if err != nil {
+		return nil, err
 	}
+	return all, nil
 }
 
 // window sets start and end to whole UTC days, the only resolution the API

@@ -44,6 +44,42 @@ type Client struct {
 	APIError func(status int, header http.Header, body []byte) *provider.APIError
 	// Inspect sees every answer's headers, for rate-limit usage reports.
 	Inspect func(obs provider.Observer, status int, header http.Header)
+	// MaxPages caps the pages Pages follows; DefaultMaxPages when 0.
+	MaxPages int
+	// PrepareNext adjusts a checked paging link before it is followed,
+	// e.g. to sign it as the first request was.
+	PrepareNext func(*url.URL)
+}
+
+// Pages fetches first and then every page its answers link to. Each body
+// goes to page, which keeps what it wants and returns the page's next link
+// ("" on the last page). The guards every paged API needs live here, once: a
+// link must stay on base's scheme and host (foreign_next_url), and an API
+// that never stops paging fails as too_many_pages.
+func (c *Client) Pages(ctx context.Context, op string, base, first *url.URL, page func(body []byte) (next string, err error)) error {
+	maxPages := c.MaxPages
+	if maxPages <= 0 {
+		maxPages = DefaultMaxPages
+	}
+	u := first
+	for range maxPages {
+		body, err := c.Get(ctx, op, u)
+		if err != nil {
+			return err
+		}
+		next, err := page(body)
+		if err != nil || next == "" {
+			return err
+		}
+		if u, err = NextPage(base, next); err != nil {
+			return c.Fail(ctx, &provider.APIError{Op: op, Code: provider.CodeForeignNextURL, Message: err.Error()})
+		}
+		if c.PrepareNext != nil {
+			c.PrepareNext(u)
+		}
+	}
+	return c.Fail(ctx, &provider.APIError{Op: op, Code: provider.CodeTooManyPages,
+		Message: fmt.Sprintf("more than %d pages", maxPages)})
 }
 
 // Get fetches u and returns the body of a 2xx answer. The outcome of every

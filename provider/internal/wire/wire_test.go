@@ -466,3 +466,58 @@ func TestRetryAfter(t *testing.T) {
 		t.Errorf("RetryAfter(an hour from now) = %s", got)
 	}
 }
+
+// TestPages: the paging loop every provider uses follows links to the last
+// page, signs each link, and stops at a foreign link or at the page cap.
+func TestPages(t *testing.T) {
+	tests := []struct {
+		name      string
+		maxPages  int
+		next      func(srv string, page int) string // the link page n returns
+		wantPages int
+		wantCode  string
+	}{
+		{"three pages", 0, func(srv string, n int) string {
+			if n == 3 {
+				return ""
+			}
+			return srv + "/data?after=" + itoa(n)
+		}, 3, ""},
+		{"endless pages hit the cap", 4, func(srv string, n int) string { return srv + "/data?after=" + itoa(n) }, 4, provider.CodeTooManyPages},
+		{"a foreign link is not followed", 0, func(srv string, n int) string { return "https://elsewhere.example/data" }, 1, provider.CodeForeignNextURL},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var signed []string
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				signed = append(signed, r.URL.Query().Get("sig"))
+			}))
+			defer srv.Close()
+			c := newClient()
+			c.MaxPages = tt.maxPages
+			c.PrepareNext = func(u *url.URL) {
+				q := u.Query()
+				q.Set("sig", "ok")
+				u.RawQuery = q.Encode()
+			}
+			base := mustURL(t, srv.URL)
+			pages := 0
+			err := c.Pages(context.Background(), "op", base, mustURL(t, srv.URL+"/data"), func([]byte) (string, error) {
+				pages++
+				return tt.next(srv.URL, pages), nil
+			})
+			if pages != tt.wantPages {
+				t.Errorf("%d pages read, want %d", pages, tt.wantPages)
+			}
+			if tt.wantCode == "" && err != nil {
+				t.Fatalf("Pages: %v", err)
+			}
+			if tt.wantCode != "" && asAPIError(t, err).Code != tt.wantCode {
+				t.Errorf("error code %q, want %q", asAPIError(t, err).Code, tt.wantCode)
+			}
+			if want := append([]string{""}, slices.Repeat([]string{"ok"}, len(signed)-1)...); !slices.Equal(signed, want) {
+				t.Errorf("sig parameter per request = %q, want the first unsigned and every link signed", signed)
+			}
+		})
+	}
+}
