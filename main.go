@@ -27,7 +27,8 @@ import (
 
 	"github.com/whatsapp-exporter/whatsapp_exporter/collector"
 	"github.com/whatsapp-exporter/whatsapp_exporter/config"
-	"github.com/whatsapp-exporter/whatsapp_exporter/fakeapi"
+	"github.com/whatsapp-exporter/whatsapp_exporter/internal/demo"
+	"github.com/whatsapp-exporter/whatsapp_exporter/internal/scheduler"
 )
 
 const name = "whatsapp_exporter"
@@ -35,8 +36,8 @@ const name = "whatsapp_exporter"
 func main() {
 	var (
 		configFile   = kingpin.Flag("config.file", "Path to the YAML configuration file.").String()
-		demo         = kingpin.Flag("demo", "Serve a built-in fake WhatsApp API with demo data and export it; needs no configuration or credentials.").Bool()
-		scenario     = kingpin.Flag("demo.scenario", "What the demo data shows: healthy, or delivery-drop (one WABA delivers only half its messages).").Default(fakeapi.ScenarioHealthy).Enum(fakeapi.ScenarioHealthy, fakeapi.ScenarioDeliveryDrop)
+		demoMode     = kingpin.Flag("demo", "Serve a built-in fake WhatsApp API with demo data and export it; needs no configuration or credentials.").Bool()
+		scenario     = kingpin.Flag("demo.scenario", "What the demo data shows: healthy, or delivery-drop (one WABA delivers only half its messages).").Default(demo.Healthy).Enum(demo.Healthy, demo.DeliveryDrop)
 		metricsPath  = kingpin.Flag("web.telemetry-path", "Path under which to expose metrics.").Default("/metrics").String()
 		logLevel     = kingpin.Flag("log.level", "Only log messages with the given severity or above.").Default("info").Enum("debug", "info", "warn", "error")
 		logFormat    = kingpin.Flag("log.format", "Output format of log messages.").Default("logfmt").Enum("logfmt", "json")
@@ -47,21 +48,21 @@ func main() {
 	kingpin.Parse()
 	logger, toolkitLogger := newLoggers(*logFormat, *logLevel)
 
-	if err := run(logger, toolkitLogger, *configFile, *demo, *scenario, *metricsPath, toolkitFlags); err != nil {
+	if err := run(logger, toolkitLogger, *configFile, *demoMode, *scenario, *metricsPath, toolkitFlags); err != nil {
 		level.Error(logger).Log("msg", "Exiting", "err", err)
 		os.Exit(1)
 	}
 }
 
-func run(logger log.Logger, toolkitLogger *slog.Logger, configFile string, demo bool, scenario, metricsPath string, toolkitFlags *web.FlagConfig) error {
+func run(logger log.Logger, toolkitLogger *slog.Logger, configFile string, demoMode bool, scenario, metricsPath string, toolkitFlags *web.FlagConfig) error {
 	level.Info(logger).Log("msg", "Starting "+name, "version", version.Info(), "build_context", version.BuildContext())
 
 	var cfg *config.Config
 	switch {
-	case demo && configFile != "":
+	case demoMode && configFile != "":
 		return errors.New("--demo and --config.file exclude each other: the demo brings its own configuration")
-	case demo:
-		d, err := fakeapi.StartDemo(scenario, nil)
+	case demoMode:
+		d, err := demo.Start(scenario, nil)
 		if err != nil {
 			return err
 		}
@@ -77,11 +78,12 @@ func run(logger log.Logger, toolkitLogger *slog.Logger, configFile string, demo 
 		}
 	}
 
-	targets, err := newTargets(cfg)
+	targets, err := scheduler.Targets(cfg)
 	if err != nil {
 		return err
 	}
-	exporter := collector.New(targets, collector.Options{Logger: logger})
+	exporter := collector.New()
+	refresher := scheduler.New(targets, exporter, scheduler.Options{Logger: logger})
 	registry := prometheus.NewRegistry()
 	registry.MustRegister(
 		exporter,
@@ -96,7 +98,7 @@ func run(logger log.Logger, toolkitLogger *slog.Logger, configFile string, demo 
 	refreshed := make(chan struct{})
 	go func() {
 		defer close(refreshed)
-		exporter.Run(ctx)
+		refresher.Run(ctx)
 	}()
 
 	server := &http.Server{Handler: routes(registry, metricsPath, logger)}

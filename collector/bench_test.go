@@ -7,7 +7,6 @@ package collector
 // Each is sized to finish within a few seconds at the default -benchtime.
 
 import (
-	"context"
 	"fmt"
 	"runtime"
 	"testing"
@@ -15,101 +14,75 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/whatsapp-exporter/whatsapp_exporter/config"
-	"github.com/whatsapp-exporter/whatsapp_exporter/fakeapi"
+	"github.com/whatsapp-exporter/whatsapp_exporter/internal/analytics"
 	"github.com/whatsapp-exporter/whatsapp_exporter/provider"
 )
 
-// profile is the shape of a typical WABA for the benchmarks: one phone
-// number sending to three countries, five templates, every breakdown
-// dimension, six hours of half-hour buckets.
-var profile = struct {
-	phones, countries, templates []string
-	buckets                      int
-}{
-	phones:    []string{"16505550111"},
-	countries: []string{"US", "BR", "IN"},
-	templates: []string{"1421988012088524", "2632273056924580", "954638012257287", "969725530748535", "1924084211297547"},
-	buckets:   12,
-}
-
-var (
-	convCategories = []string{"AUTHENTICATION", "MARKETING", "SERVICE", "UTILITY"}
-	convTypes      = []string{"REGULAR", "FREE_TIER", "FREE_ENTRY_POINT"}
-	convDirections = []string{"BUSINESS_INITIATED", "USER_INITIATED"}
-	priceTypes     = []string{"REGULAR", "FREE_CUSTOMER_SERVICE", "FREE_ENTRY_POINT"}
-)
-
-func ptr(v float64) *float64 { return &v }
-
-// profileSamples are one refresh's samples of every family of a profile
-// WABA, built through the same conversions the refresh uses.
-func profileSamples() map[provider.Family][]sample {
-	end := testNow.Truncate(30 * time.Minute)
-	out := map[provider.Family][]sample{}
-	var conv []provider.ConversationPoint
-	var pricing []provider.PricingPoint
-	for b := 0; b < profile.buckets; b++ {
-		e := end.Add(-time.Duration(b) * 30 * time.Minute)
-		s := e.Add(-30 * time.Minute)
-		for _, phone := range profile.phones {
-			for _, country := range profile.countries {
-				out[provider.Messaging] = messagingSamples(out[provider.Messaging],
-					[]provider.MessagingPoint{{Start: s, End: e, Sent: ptr(100), Delivered: ptr(97)}}, phone, country)
-				for _, cat := range convCategories {
-					for _, typ := range convTypes {
-						for _, dir := range convDirections {
-							conv = append(conv, provider.ConversationPoint{Start: s, End: e, PhoneNumber: phone, Country: country,
-								Category: cat, Type: typ, Direction: dir, Conversations: ptr(3), Cost: ptr(0.05)})
-						}
-						pricing = append(pricing, provider.PricingPoint{Start: s, End: e, PhoneNumber: phone, Country: country,
-							Category: cat, Type: typ, Tier: "0:750000", Volume: ptr(7), Cost: ptr(0.1)})
-					}
+// profileSnapshot is a typical WABA after a successful refresh of every
+// family: one phone number sending to three countries, every breakdown
+// dimension with cost, five templates with a button and three cost figures.
+func profileSnapshot(wabaID string) *analytics.Snapshot {
+	now := time.Date(2024, 6, 3, 12, 10, 0, 0, time.UTC)
+	refresh := func(values []analytics.Value) *analytics.Refresh {
+		return &analytics.Refresh{Success: true, LastSuccess: now, Duration: time.Second,
+			BucketStart: now.Add(-70 * time.Minute), BucketEnd: now.Add(-40 * time.Minute), Values: values}
+	}
+	value := func(m analytics.Measure, v float64, d analytics.Dimensions) analytics.Value {
+		return analytics.Value{Measure: m, Dimensions: d, Value: v}
+	}
+	var messaging, conversations, pricing, templates []analytics.Value
+	for _, country := range []string{"US", "BR", "IN"} {
+		d := analytics.Dimensions{PhoneNumber: "16505550111", Country: country}
+		messaging = append(messaging, value(analytics.MessagesSent, 100, d), value(analytics.MessagesDelivered, 97, d))
+		for _, cat := range []string{"AUTHENTICATION", "MARKETING", "SERVICE", "UTILITY"} {
+			for _, typ := range []string{"REGULAR", "FREE_TIER", "FREE_ENTRY_POINT"} {
+				for _, dir := range []string{"BUSINESS_INITIATED", "USER_INITIATED"} {
+					c := d
+					c.ConversationCategory, c.ConversationType, c.ConversationDirection = cat, typ, dir
+					conversations = append(conversations, value(analytics.Conversations, 3, c), value(analytics.ConversationCost, 0.05, c))
 				}
+				p := d
+				p.PricingCategory, p.PricingType, p.Tier = cat, typ, "0:750000"
+				pricing = append(pricing, value(analytics.PricingVolume, 7, p), value(analytics.PricingCost, 0.1, p))
 			}
 		}
 	}
-	out[provider.Conversations] = conversationSamples(conv, config.AllConversationDimensions)
-	out[provider.Pricing] = pricingSamples(pricing, config.AllPricingDimensions)
-	var tpl []provider.TemplatePoint
-	for d := 1; d <= 3; d++ {
-		s := time.Date(2024, 6, d, 0, 0, 0, 0, time.UTC)
-		for _, id := range profile.templates {
-			tpl = append(tpl, provider.TemplatePoint{TemplateID: id, Start: s, End: s.AddDate(0, 0, 1),
-				Sent: ptr(1000), Delivered: ptr(970), Read: ptr(600),
-				Clicked: []provider.ButtonClicks{{Type: "url_button", Content: "Track order", Count: 40}},
-				Cost:    []provider.TemplateCost{{Type: "amount_spent", Value: 3.88}, {Type: "cost_per_delivered", Value: 0.004}, {Type: "cost_per_url_button_click", Value: 0.097}},
-			})
+	for _, id := range []string{"1421988012088524", "2632273056924580", "954638012257287", "969725530748535", "1924084211297547"} {
+		d := analytics.Dimensions{TemplateID: id}
+		templates = append(templates, value(analytics.TemplateSent, 1000, d), value(analytics.TemplateDelivered, 970, d), value(analytics.TemplateRead, 600, d))
+		click := d
+		click.ButtonType, click.ButtonContent = "url_button", "Track order"
+		templates = append(templates, value(analytics.TemplateClicked, 40, click))
+		for _, cost := range []struct {
+			kind  string
+			value float64
+		}{{"amount_spent", 3.88}, {"cost_per_delivered", 0.004}, {"cost_per_url_button_click", 0.097}} {
+			c := d
+			c.CostType = cost.kind
+			templates = append(templates, value(analytics.TemplateCost, cost.value, c))
 		}
 	}
-	out[provider.Templates] = templateSamples(tpl)
-	return out
+	return &analytics.Snapshot{
+		WABAID: wabaID, Name: "Acme " + wabaID, Provider: "meta",
+		Families: map[provider.Family]*analytics.Refresh{
+			provider.Messaging: refresh(messaging), provider.Conversations: refresh(conversations),
+			provider.Pricing: refresh(pricing), provider.Templates: refresh(templates),
+		},
+		Requests: map[analytics.Outcome]float64{
+			{Family: provider.Messaging, Code: "200"}: 30, {Family: provider.Conversations, Code: "200"}: 10,
+			{Family: provider.Pricing, Code: "200"}: 10, {Family: provider.Templates, Code: "200"}: 20,
+		},
+	}
 }
 
-// benchCollector is a collector of n profile WABAs whose snapshots hold one
-// successful refresh each; nothing in it ever calls an API.
-func benchCollector(b *testing.B, n int) (*Collector, int) {
-	b.Helper()
-	samples := profileSamples()
-	var targets []Target
-	for i := 0; i < n; i++ {
-		a := testAccount(b, fmt.Sprint(100000000000000+i), "http://127.0.0.1:1", "t", nil)
-		targets = append(targets, Target{Config: a})
+// benchCollector is a collector of n profile WABAs; nothing in it ever
+// calls an API.
+func benchCollector(n int) (*Collector, int) {
+	c := New()
+	for i := range n {
+		c.Publish(profileSnapshot(fmt.Sprint(100000000000000 + i)))
 	}
-	c := New(targets, Options{})
-	series := 0
-	for _, a := range c.accounts {
-		s := a.snapshot.Load().next()
-		for f, fs := range samples {
-			_, cutoff := window(a.familyConfig(f), testNow)
-			s.families[f] = familyStatus{attempted: true, success: true, lastSuccess: testNow, duration: time.Second,
-				data: newestBucket(a.cfg.WABAID, fs, cutoff)}
-		}
-		s.build(a.cfg)
-		a.snapshot.Store(s)
-		series += len(s.metrics)
-	}
-	return c, series
+	return c, drain(c)
 }
 
 // drain runs one Collect and counts what it sent, the way a registry reads it.
@@ -135,7 +108,7 @@ func BenchmarkCollect(b *testing.B) {
 		var ms0, ms1 runtime.MemStats
 		runtime.GC()
 		runtime.ReadMemStats(&ms0)
-		c, series := benchCollector(b, n)
+		c, series := benchCollector(n)
 		runtime.GC()
 		runtime.ReadMemStats(&ms1)
 		heapPerSeries := float64(ms1.HeapAlloc-ms0.HeapAlloc) / float64(series)
@@ -166,60 +139,14 @@ func BenchmarkCollect(b *testing.B) {
 	}
 }
 
-// BenchmarkNewestBucket is the bucket selection and const-metric building of
-// one refresh of one family: the conversations of a profile WABA (6h of
-// half-hour buckets, 72 label sets with cost).
-func BenchmarkNewestBucket(b *testing.B) {
-	samples := profileSamples()[provider.Conversations]
-	cutoff := testNow.Add(-30 * time.Minute)
-	b.ReportAllocs()
-	var f family
-	for b.Loop() {
-		f = newestBucket("102290129340398", samples, cutoff)
-	}
-	b.ReportMetric(float64(len(samples)), "samples")
-	b.ReportMetric(float64(len(f.metrics)), "series")
-}
-
-// BenchmarkSnapshotBuild is publishing one WABA's snapshot after a refresh.
-func BenchmarkSnapshotBuild(b *testing.B) {
-	c, series := benchCollector(b, 1)
-	a := c.accounts[0]
-	cur := a.snapshot.Load()
+// BenchmarkPublish is turning one WABA's snapshot into its metrics, which
+// the scheduler does after each family it refreshes.
+func BenchmarkPublish(b *testing.B) {
+	c := New()
+	s := profileSnapshot("102290129340398")
 	b.ReportAllocs()
 	for b.Loop() {
-		s := cur.next()
-		s.build(a.cfg)
+		c.Publish(s)
 	}
-	b.ReportMetric(float64(series), "series")
-}
-
-// BenchmarkRefresh is one full refresh of the demo's largest WABA (3 phones,
-// 4 countries, messaging split by both, 4 templates) against the fake Graph
-// API over loopback HTTP; the fake's own work is included.
-func BenchmarkRefresh(b *testing.B) {
-	acct := fakeapi.DemoAccounts()[0]
-	acct.Token = "bench"
-	graph, url := fakeGraph(b, []fakeapi.Account{acct}, fakeapi.Options{Now: func() time.Time { return testNow }})
-	cfg := testAccount(b, acct.WABAID, url, "bench", func(a *config.Account) {
-		a.Messaging.SplitBy = []string{"PHONE", "COUNTRY"}
-		for _, c := range acct.Countries {
-			a.Messaging.CountryCodes = append(a.Messaging.CountryCodes, c.Code)
-		}
-	})
-	c := New([]Target{metaTarget(b, cfg)}, Options{Now: func() time.Time { return testNow }})
-	a := c.accounts[0]
-	c.refresh(context.Background(), a) // warm the connection
-	before := graph.Stats(acct.WABAID).Requests
-	b.ReportAllocs()
-	for b.Loop() {
-		c.refresh(context.Background(), a)
-	}
-	for _, st := range a.snapshot.Load().families {
-		if !st.success {
-			b.Fatal("a family failed")
-		}
-	}
-	b.ReportMetric(float64(graph.Stats(acct.WABAID).Requests-before)/float64(b.N), "requests/op")
-	b.ReportMetric(float64(len(a.snapshot.Load().metrics)), "series")
+	b.ReportMetric(float64(drain(c)), "series")
 }

@@ -32,18 +32,13 @@ type Global struct {
 	MaxConcurrentRequests int `yaml:"max_concurrent_requests"`
 }
 
-// Providers the exporter can read from.
-const (
-	ProviderMeta             = "meta"
-	ProviderGraphPassthrough = "graph_passthrough"
-	ProviderVonage           = "vonage"
-)
-
 // Account is one WhatsApp Business Account to export.
 type Account struct {
 	WABAID string `yaml:"waba_id"`
 	// Name is a human-readable name exported on whatsapp_exporter_account_info.
-	Name     string `yaml:"name"`
+	Name string `yaml:"name"`
+	// Provider names the API the analytics come from: one of
+	// registry.Names(), meta by default.
 	Provider string `yaml:"provider"`
 	// APIURL is the API root, with the path prefix of a BSP that has one.
 	APIURL     string `yaml:"api_url"`
@@ -86,8 +81,8 @@ type Account struct {
 // Line is the line of the configuration file on which the account starts.
 func (a *Account) Line() int { return a.line }
 
-// Family holds the keys every analytics family has.
-type Family struct {
+// FamilySettings holds the keys every analytics family's block has.
+type FamilySettings struct {
 	Enabled *bool `yaml:"enabled"`
 	// Granularity is the bucket size asked for: HALF_HOUR, DAILY (or DAY)
 	// or MONTHLY (or MONTH).
@@ -101,10 +96,10 @@ type Family struct {
 }
 
 // IsEnabled reports whether the family is fetched at all.
-func (f *Family) IsEnabled() bool { return f.Enabled == nil || *f.Enabled }
+func (f *FamilySettings) IsEnabled() bool { return f.Enabled == nil || *f.Enabled }
 
 // DelayOrZero is the configured delay.
-func (f *Family) DelayOrZero() time.Duration {
+func (f *FamilySettings) DelayOrZero() time.Duration {
 	if f.Delay == nil {
 		return 0
 	}
@@ -113,10 +108,10 @@ func (f *Family) DelayOrZero() time.Duration {
 
 // Messaging configures messages sent and delivered (the Graph analytics field).
 type Messaging struct {
-	Family       `yaml:",inline"`
-	PhoneNumbers []string `yaml:"phone_numbers"`
-	CountryCodes []string `yaml:"country_codes"`
-	ProductTypes []int    `yaml:"product_types"`
+	FamilySettings `yaml:",inline"`
+	PhoneNumbers   []string `yaml:"phone_numbers"`
+	CountryCodes   []string `yaml:"country_codes"`
+	ProductTypes   []int    `yaml:"product_types"`
 	// SplitBy makes one request per phone number (PHONE) and/or per country
 	// code (COUNTRY), because the messaging API has no breakdowns.
 	SplitBy []string `yaml:"split_by"`
@@ -124,7 +119,7 @@ type Messaging struct {
 
 // Conversations configures conversation counts and cost.
 type Conversations struct {
-	Family                 `yaml:",inline"`
+	FamilySettings         `yaml:",inline"`
 	PhoneNumbers           []string `yaml:"phone_numbers"`
 	CountryCodes           []string `yaml:"country_codes"`
 	ConversationCategories []string `yaml:"conversation_categories"`
@@ -136,7 +131,7 @@ type Conversations struct {
 
 // Pricing configures per-message pricing volume and cost.
 type Pricing struct {
-	Family            `yaml:",inline"`
+	FamilySettings    `yaml:",inline"`
 	PhoneNumbers      []string `yaml:"phone_numbers"`
 	CountryCodes      []string `yaml:"country_codes"`
 	PricingCategories []string `yaml:"pricing_categories"`
@@ -147,7 +142,7 @@ type Pricing struct {
 
 // Templates configures template analytics.
 type Templates struct {
-	Family `yaml:",inline"`
+	FamilySettings `yaml:",inline"`
 	// TemplateIDs to report; empty means every template of the WABA,
 	// discovered from its message_templates edge on each refresh.
 	TemplateIDs []string `yaml:"template_ids"`
@@ -176,3 +171,11 @@ func (s Secret) MarshalYAML() (any, error) { return s.String(), nil }
 
 // MarshalJSON does the same for JSON, the other way a config gets dumped.
 func (s Secret) MarshalJSON() ([]byte, error) { return json.Marshal(s.String()) }
+
+// WithoutCredentials returns a copy of the account without its credentials,
+// for the parts of the exporter that plan and report but never send a
+// request themselves.
+func (a Account) WithoutCredentials() Account {
+	a.AccessToken, a.AppSecret, a.APISecret = "", "", ""
+	return a
+}

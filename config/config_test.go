@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/whatsapp-exporter/whatsapp_exporter/provider/meta"
 )
 
 func TestLoadGood(t *testing.T) {
@@ -36,7 +38,7 @@ func TestLoadGood(t *testing.T) {
 		{"a.Line", a.Line(), 14},
 		{"a.WABAID", a.WABAID, "102290129340398"},
 		{"a.Name", a.Name, "Acme Retail"},
-		{"a.Provider", a.Provider, ProviderMeta},
+		{"a.Provider", a.Provider, meta.Name},
 		{"a.APIURL", a.APIURL, "https://graph.facebook.com"},
 		{"a.APIVersion", a.APIVersion, DefaultAPIVersion},
 		{"a.AccessToken", string(a.AccessToken), "test-token-from-file-123"},
@@ -93,10 +95,10 @@ func TestParseMinimal(t *testing.T) {
 		t.Errorf("global = %+v, want %+v", cfg.Global, want)
 	}
 	a := cfg.Accounts[0]
-	if a.Interval != DefaultInterval || a.Timeout != DefaultTimeout || a.APIVersion != DefaultAPIVersion || a.Provider != ProviderMeta {
+	if a.Interval != DefaultInterval || a.Timeout != DefaultTimeout || a.APIVersion != DefaultAPIVersion || a.Provider != meta.Name {
 		t.Errorf("account defaults not applied: %+v", a)
 	}
-	for _, f := range []*Family{&a.Messaging.Family, &a.Conversations.Family, &a.Pricing.Family, &a.Templates.Family} {
+	for _, f := range []*FamilySettings{&a.Messaging.FamilySettings, &a.Conversations.FamilySettings, &a.Pricing.FamilySettings, &a.Templates.FamilySettings} {
 		if !f.IsEnabled() || f.Delay == nil || f.Lookback == 0 {
 			t.Errorf("family defaults not applied: %+v", *f)
 		}
@@ -498,8 +500,8 @@ func TestParseErrors(t *testing.T) {
 	}
 }
 
-// TestHistoryLimit: the collector moves a window's start back to the start
-// of its bucket (collector/account.go, window), so what it asks for reaches
+// TestHistoryLimit: the scheduler moves a query's start back to the start
+// of its bucket (provider/bucket, Calculator.Span), so what it asks for reaches
 // lookback + delay + up to one bucket back, and all of that must be within
 // the history the API keeps. Each rejected case loaded before the alignment
 // was counted; each accepted one sits at the limit or has none.
@@ -552,7 +554,7 @@ func TestHistoryLimit(t *testing.T) {
 			src:  vonage + "    messaging:\n      granularity: MONTHLY\n      lookback: 1414h\n",
 		},
 		{
-			// Vonage takes whole days (provider/vonage, window): a
+			// Vonage takes whole days (Capabilities.WholeDays): a
 			// half-hour window starts at midnight there.
 			name: "Vonage half-hour pricing: the start moves back to midnight, past 90 days",
 			src:  vonage + "    pricing:\n      lookback: 2150h\n",

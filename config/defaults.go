@@ -3,6 +3,10 @@ package config
 import (
 	"strings"
 	"time"
+
+	"github.com/whatsapp-exporter/whatsapp_exporter/provider"
+	"github.com/whatsapp-exporter/whatsapp_exporter/provider/bucket"
+	"github.com/whatsapp-exporter/whatsapp_exporter/provider/meta"
 )
 
 // Built-in defaults. The API budget figures are the exporter's own choice: Meta
@@ -20,18 +24,13 @@ const (
 
 // Default lookback and delay per granularity. Meta does not publish how late
 // its analytics arrive; these are conservative guesses that a user tunes with
-// the lookback and delay keys.
+// the lookback and delay keys. Where an API keeps less history than a
+// default needs, the lookback is shortened to fit (defaultLookback).
 var familyDefaults = map[string]struct{ lookback, delay time.Duration }{
 	"HALF_HOUR": {lookback: 6 * time.Hour, delay: 30 * time.Minute},
 	"DAILY":     {lookback: 72 * time.Hour, delay: 2 * time.Hour},
 	"MONTHLY":   {lookback: 62 * 24 * time.Hour, delay: 2 * time.Hour},
 }
-
-// vonageMonthlyLookback replaces the MONTHLY default on Vonage: 62 days, plus
-// the delay, plus up to 31 days of aligning the start to the 1st, reaches
-// past the 90 days its API keeps (vonageHistory). 58 days still always covers
-// the last complete month.
-const vonageMonthlyLookback = 58 * 24 * time.Hour
 
 // Every breakdown the API offers, reported unless the config says otherwise.
 var (
@@ -71,13 +70,14 @@ func (c *Config) applyDefaults() {
 
 func (a *Account) applyDefaults() {
 	if a.Provider == "" {
-		a.Provider = ProviderMeta
+		a.Provider = meta.Name
 	}
+	caps := a.Capabilities()
 	if a.APIURL == "" {
-		a.APIURL = defaultURL[a.Provider]
+		a.APIURL = caps.DefaultURL
 	}
 	a.splitURLVersion()
-	if a.APIVersion == "" && a.Provider != ProviderVonage {
+	if a.APIVersion == "" && caps.Versioned {
 		a.APIVersion = DefaultAPIVersion
 	}
 	if a.Interval == 0 {
@@ -86,10 +86,14 @@ func (a *Account) applyDefaults() {
 	if a.Timeout == 0 {
 		a.Timeout = DefaultTimeout
 	}
-	a.Messaging.Family.applyDefaults(a.Provider, "HALF_HOUR")
-	a.Conversations.Family.applyDefaults(a.Provider, "HALF_HOUR")
-	a.Pricing.Family.applyDefaults(a.Provider, "HALF_HOUR")
-	a.Templates.Family.applyDefaults(a.Provider, "DAILY")
+	for _, f := range provider.Families {
+		fc := caps.Family(f)
+		granularity := provider.HalfHour
+		if len(fc.Granularities) == 1 {
+			granularity = fc.Granularities[0] // templates: DAILY only
+		}
+		a.Family(f).applyDefaults(granularity, fc.History, caps.WholeDays)
+	}
 	if a.Conversations.Dimensions == nil {
 		a.Conversations.Dimensions = AllConversationDimensions
 	}
@@ -99,30 +103,22 @@ func (a *Account) applyDefaults() {
 	a.applyProviderDefaults()
 }
 
-// defaultURL is where each provider's API lives; a passthrough BSP has no
-// default, its URL is the BSP's own.
-var defaultURL = map[string]string{
-	ProviderMeta:   "https://graph.facebook.com",
-	ProviderVonage: "https://api.nexmo.com",
-}
-
-func (f *Family) applyDefaults(provider, granularity string) {
+func (f *FamilySettings) applyDefaults(granularity provider.Granularity, history time.Duration, wholeDays bool) {
 	if f.Granularity == "" {
-		f.Granularity = granularity
+		f.Granularity = string(granularity)
 	}
 	d, ok := familyDefaults[NormalizeGranularity(f.Granularity)]
 	if !ok {
 		return // reported by validation
 	}
 	f.Granularity = NormalizeGranularity(f.Granularity)
-	if provider == ProviderVonage && f.Granularity == "MONTHLY" {
-		d.lookback = vonageMonthlyLookback
-	}
-	if f.Lookback == 0 {
-		f.Lookback = d.lookback
-	}
 	if f.Delay == nil {
 		delay := d.delay
 		f.Delay = &delay
+	}
+	if f.Lookback == 0 {
+		f.Lookback = defaultLookback(bucket.Spec{
+			Granularity: provider.Granularity(f.Granularity), Lookback: d.lookback, Delay: *f.Delay, WholeDays: wholeDays,
+		}, history)
 	}
 }

@@ -5,94 +5,95 @@ import (
 	"path"
 	"strings"
 	"time"
+
+	"github.com/whatsapp-exporter/whatsapp_exporter/provider"
+	"github.com/whatsapp-exporter/whatsapp_exporter/provider/bucket"
+	"github.com/whatsapp-exporter/whatsapp_exporter/provider/registry"
 )
 
-// Offer is how a provider serves one analytics family.
-type Offer int
-
-const (
-	// Offered families are fetched unless the config disables them.
-	Offered Offer = iota
-	// OptIn families are off unless the config sets enabled: true. A
-	// Graph passthrough BSP forwards Graph fields it does not document;
-	// whether it forwards a given one is only known by trying, so the user
-	// decides.
-	OptIn
-	// NotOffered families are off, and enabled: true is a config error:
-	// the API has no endpoint for them, so a refresh could only ever fail.
-	NotOffered
-)
-
-// providerFamilies lists, per provider, the families that are not simply
-// Offered. The keys are the config's family keys.
-//
-//   - vonage: vonage-channel-manager-analytics.txt documents
-//     messaging-analytics, template-analytics and pricing-analytics, and
-//     no conversation analytics.
-//   - graph_passthrough: graph-passthrough-bsp-conversation-analytics.txt
-//     documents conversation_analytics and refers to the BSP's Message
-//     Analytics as the same field passthrough, so conversations and
-//     messaging are on. pricing_analytics and template_analytics (with
-//     the message_templates edge) are not documented by the BSP: they are
-//     opt-in, and a BSP that does not forward them makes the refresh fail
-//     with its own HTTP error.
-var providerFamilies = map[string]map[string]Offer{
-	ProviderVonage:           {"conversations": NotOffered},
-	ProviderGraphPassthrough: {"pricing": OptIn, "templates": OptIn},
+// Capabilities is what the account's provider can do, as the provider's own
+// package declares it; the zero value (nothing offered) for an unknown
+// provider, which validation reports.
+func (a *Account) Capabilities() provider.Capabilities {
+	p, _ := registry.Lookup(a.Provider)
+	return p.Capabilities
 }
 
-// FamilyOffer is how provider serves the family with the given config key
-// (messaging, conversations, pricing, templates).
-func FamilyOffer(provider, family string) Offer {
-	return providerFamilies[provider][family]
+// Family returns the settings of one family of the account.
+func (a *Account) Family(f provider.Family) *FamilySettings {
+	switch f {
+	case provider.Messaging:
+		return &a.Messaging.FamilySettings
+	case provider.Conversations:
+		return &a.Conversations.FamilySettings
+	case provider.Pricing:
+		return &a.Pricing.FamilySettings
+	case provider.Templates:
+		return &a.Templates.FamilySettings
+	}
+	return nil
 }
 
-// ReportsCost reports whether a provider's API can return cost at all.
-// Vonage's analytics carry counts only (vonage-channel-manager-analytics.txt);
-// a passthrough BSP does not get cost from Meta for the WABAs it bills
-// (graph-passthrough-bsp-conversation-analytics.txt: "Cost is not returned").
-func ReportsCost(provider string) bool {
-	return provider != ProviderVonage && provider != ProviderGraphPassthrough
+// Spec is what a refresh of family f asks for, for the bucket arithmetic.
+func (a *Account) Spec(f provider.Family) bucket.Spec {
+	s := a.Family(f)
+	return bucket.Spec{
+		Granularity: provider.Granularity(NormalizeGranularity(s.Granularity)),
+		Lookback:    s.Lookback,
+		Delay:       s.DelayOrZero(),
+		WholeDays:   a.Capabilities().WholeDays,
+	}
 }
 
-// vonageHistory is the lookback of every Vonage analytics endpoint: "a
-// lookback of up to 90 days" (messaging, templates) and at most 90 days
-// between start and end (templates). Pricing documents no limit of its
-// own; the same one is assumed, the Channel Manager being one API.
-const vonageHistory = 90 * 24 * time.Hour
+// costs are the cost switches of the families that have one.
+func (a *Account) costs() map[provider.Family]**bool {
+	return map[provider.Family]**bool{
+		provider.Conversations: &a.Conversations.Cost,
+		provider.Pricing:       &a.Pricing.Cost,
+		provider.Templates:     &a.Templates.Cost,
+	}
+}
 
-// applyProviderDefaults turns off the families a provider does not offer
-// by default and stops asking for cost where none can come.
+// applyProviderDefaults turns off the families a provider does not offer by
+// default, and those it could only serve from lists the config lacks, and
+// stops asking for cost where none can come.
 func (a *Account) applyProviderDefaults() {
-	for key, f := range a.families() {
-		if f.Enabled == nil && FamilyOffer(a.Provider, key) != Offered {
-			off := false
-			f.Enabled = &off
+	caps := a.Capabilities()
+	off := func(s *FamilySettings) {
+		if s.Enabled == nil {
+			no := false
+			s.Enabled = &no
 		}
 	}
-	// Vonage cannot list a WABA's templates: without template_ids there is
-	// nothing to ask for, so the family is off unless the config lists some.
-	if a.Provider == ProviderVonage && a.Templates.Enabled == nil && len(a.Templates.TemplateIDs) == 0 {
-		off := false
-		a.Templates.Enabled = &off
+	for _, f := range provider.Families {
+		if caps.Family(f).Offer != provider.Offered {
+			off(a.Family(f))
+		}
 	}
-	if !ReportsCost(a.Provider) {
-		for _, c := range []**bool{&a.Conversations.Cost, &a.Pricing.Cost, &a.Templates.Cost} {
+	// Without a way to list the templates, and without template_ids, there
+	// is nothing to ask for.
+	if !caps.DiscoverTemplates && len(a.Templates.TemplateIDs) == 0 {
+		off(&a.Templates.FamilySettings)
+	}
+	if !caps.Cost {
+		for _, c := range a.costs() {
 			if *c == nil {
-				off := false
-				*c = &off
+				no := false
+				*c = &no
 			}
 		}
 	}
 }
 
-func (a *Account) families() map[string]*Family {
-	return map[string]*Family{
-		"messaging":     &a.Messaging.Family,
-		"conversations": &a.Conversations.Family,
-		"pricing":       &a.Pricing.Family,
-		"templates":     &a.Templates.Family,
+// defaultLookback is the built-in lookback of a family, shortened to whole
+// days where the API keeps less history than it and its alignment need
+// (Vonage's 90 days cannot hold 62 days plus a month of alignment).
+func defaultLookback(spec bucket.Spec, history time.Duration) time.Duration {
+	if history == 0 || bucket.Reach(spec) <= history {
+		return spec.Lookback
 	}
+	room := history - spec.Delay - bucket.Longest(bucket.Alignment(spec))
+	return max(room.Truncate(24*time.Hour), 0)
 }
 
 // splitURLVersion accepts a Graph api_url given as a full prefix, version
@@ -100,7 +101,7 @@ func (a *Account) families() map[string]*Family {
 // spells its endpoints): the version moves to APIVersion, where the client
 // expects it, and the rest stays the API root.
 func (a *Account) splitURLVersion() {
-	if a.Provider != ProviderMeta && a.Provider != ProviderGraphPassthrough {
+	if !a.Capabilities().Versioned {
 		return
 	}
 	u, err := url.Parse(a.APIURL)

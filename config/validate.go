@@ -9,19 +9,13 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"time"
 	"unicode"
 
 	"gopkg.in/yaml.v3"
-)
 
-// Limits documented by the APIs.
-const (
-	// template_analytics has a lookback of up to 90 days
-	// (meta-graph-analytics-v21.txt, "Template Analytics").
-	maxTemplateHistory = 90 * 24 * time.Hour
-	// pricing_analytics has a lookback of one year (graph-api-facts.md).
-	maxPricingHistory = 365 * 24 * time.Hour
+	"github.com/whatsapp-exporter/whatsapp_exporter/provider"
+	"github.com/whatsapp-exporter/whatsapp_exporter/provider/bucket"
+	"github.com/whatsapp-exporter/whatsapp_exporter/provider/registry"
 )
 
 var (
@@ -121,19 +115,40 @@ func (v *validator) account(a *Account, at func(...any) []any) {
 		v.fail(at("waba_id"), "%q is not a WABA ID; want digits only", a.WABAID)
 	}
 
-	switch a.Provider {
-	case ProviderMeta, ProviderGraphPassthrough:
-		if !apiVersion.MatchString(a.APIVersion) {
-			v.fail(at("api_version"), "%q is not a Graph API version; want e.g. %s", a.APIVersion, DefaultAPIVersion)
-		} else if a.urlVersion != "" && a.APIVersion != a.urlVersion {
-			v.fail(at("api_version"), "%s contradicts the version %s that api_url ends in; give the version in one place", a.APIVersion, a.urlVersion)
-		}
+	prov, known := registry.Lookup(a.Provider)
+	caps := prov.Capabilities
+	if !known {
+		v.fail(at("provider"), "unknown provider %q; want %s", a.Provider, oneOf(registry.Names()))
+	}
+	switch {
+	case !known:
+	case caps.Versioned && !apiVersion.MatchString(a.APIVersion):
+		v.fail(at("api_version"), "%q is not a Graph API version; want e.g. %s", a.APIVersion, DefaultAPIVersion)
+	case caps.Versioned && a.urlVersion != "" && a.APIVersion != a.urlVersion:
+		v.fail(at("api_version"), "%s contradicts the version %s that api_url ends in; give the version in one place", a.APIVersion, a.urlVersion)
+	case !caps.Versioned:
+		v.unused(at, "its API has one version", "api_version")
+	}
+	switch {
+	case !known:
+	case caps.Auth == provider.BearerToken:
 		v.secret(&a.AccessToken, a.AccessTokenFile, true, at("access_token"), at("access_token_file"))
 		v.unused(at, "it authenticates with access_token", "api_key", "api_secret", "api_secret_file")
-		if a.Provider == ProviderMeta {
-			v.secret(&a.AppSecret, a.AppSecretFile, false, at("app_secret"), at("app_secret_file"))
-			break
+	case caps.Auth == provider.KeyAndSecret:
+		switch {
+		case a.APIKey == "":
+			v.fail(at(), "api_key is required for provider %s: the API key, sent with api_secret as HTTP Basic auth", a.Provider)
+		case !oneToken(a.APIKey):
+			v.fail(at("api_key"), "%s", notOneToken)
 		}
+		v.secret(&a.APISecret, a.APISecretFile, true, at("api_secret"), at("api_secret_file"))
+		v.unused(at, "it authenticates with api_key and api_secret", "access_token", "access_token_file", "app_secret", "app_secret_file")
+	}
+	switch {
+	case !known || caps.Auth != provider.BearerToken:
+	case caps.AppSecretProof:
+		v.secret(&a.AppSecret, a.AppSecretFile, false, at("app_secret"), at("app_secret_file"))
+	default:
 		// appsecret_proof is an HMAC keyed with Meta's app secret: sent to
 		// a BSP it would hand the BSP a value derived from that secret, and
 		// the BSP authenticates with its own key alone. One inherited from
@@ -141,31 +156,19 @@ func (v *validator) account(a *Account, at func(...any) []any) {
 		// rather than used.
 		v.unused(at, "appsecret_proof is for Meta's own Graph API; a BSP authenticates with access_token alone", "app_secret", "app_secret_file")
 		a.AppSecret, a.AppSecretFile = "", ""
-	case ProviderVonage:
-		switch {
-		case a.APIKey == "":
-			v.fail(at(), "api_key is required for provider vonage: the Vonage API key, sent with api_secret as HTTP Basic auth")
-		case !oneToken(a.APIKey):
-			v.fail(at("api_key"), "%s", notOneToken)
-		}
-		v.secret(&a.APISecret, a.APISecretFile, true, at("api_secret"), at("api_secret_file"))
-		v.unused(at, "it authenticates with api_key and api_secret", "access_token", "access_token_file", "app_secret", "app_secret_file")
-		v.unused(at, "its Channel Manager API has one version, v1", "api_version")
-	default:
-		v.fail(at("provider"), "unknown provider %q; want %s, %s or %s", a.Provider, ProviderMeta, ProviderGraphPassthrough, ProviderVonage)
 	}
 	switch u, err := url.Parse(a.APIURL); {
 	case a.APIURL == "":
-		// Only a passthrough has no default URL; an unknown provider is
-		// reported as such above.
-		if a.Provider == ProviderGraphPassthrough {
+		// Only a provider without a default URL (a BSP's own) gets here;
+		// an unknown provider is reported as such above.
+		if known {
 			v.fail(at("api_url"), "required for provider %s: the BSP's API root, e.g. https://api.example.com/api", a.Provider)
 		}
 	case err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "":
 		v.fail(at("api_url"), "%q is not an http(s) URL", a.APIURL)
 	case u.RawQuery != "" || u.User != nil:
 		where := "access_token"
-		if a.Provider == ProviderVonage {
+		if caps.Auth == provider.KeyAndSecret {
 			where = "api_key and api_secret"
 		}
 		v.fail(at("api_url"), "must not carry a query string or user info; credentials belong in %s", where)
@@ -177,22 +180,10 @@ func (v *validator) account(a *Account, at func(...any) []any) {
 		v.fail(at("timeout"), "must be positive")
 	}
 
-	messagingHistory, pricingHistory := time.Duration(0), maxPricingHistory
-	if a.Provider == ProviderVonage {
-		messagingHistory, pricingHistory = vonageHistory, vonageHistory
+	for _, f := range provider.Families {
+		v.family(a, f, at(string(f)))
 	}
-	v.family(&a.Messaging.Family, at("messaging"), a.Provider, messagingHistory)
-	v.family(&a.Conversations.Family, at("conversations"), a.Provider, 0)
-	v.family(&a.Pricing.Family, at("pricing"), a.Provider, pricingHistory)
-	if a.Templates.Granularity == "DAILY" || NormalizeGranularity(a.Templates.Granularity) == "" {
-		v.family(&a.Templates.Family, at("templates"), a.Provider, maxTemplateHistory)
-	} else {
-		// The granularity is the error: the history measured with its
-		// alignment would be a second, misleading one.
-		v.family(&a.Templates.Family, at("templates"), a.Provider, 0)
-		v.fail(at("templates", "granularity"), "template analytics are DAILY only")
-	}
-	v.offers(a, at)
+	v.offers(a, caps, at)
 
 	m := &a.Messaging
 	v.each(m.PhoneNumbers, at("messaging", "phone_numbers"), digitsOnly, "a phone number in digits only, e.g. 16505550111")
@@ -229,36 +220,40 @@ func (v *validator) account(a *Account, at func(...any) []any) {
 // no endpoint for, cost it never reports, filters and discovery its API
 // lacks. Each is a refresh that could only fail, so it is caught here, at
 // its line, rather than as a failing refresh forever.
-func (v *validator) offers(a *Account, at func(...any) []any) {
-	for _, key := range []string{"messaging", "conversations", "pricing", "templates"} {
-		if FamilyOffer(a.Provider, key) == NotOffered && a.families()[key].IsEnabled() {
-			v.fail(at(key, "enabled"), "provider %s does not offer %s analytics; remove enabled: true", a.Provider, key)
+func (v *validator) offers(a *Account, caps provider.Capabilities, at func(...any) []any) {
+	if caps.Name == "" {
+		return // an unknown provider, reported as such
+	}
+	for _, f := range provider.Families {
+		if caps.Family(f).Offer == provider.NotOffered && a.Family(f).IsEnabled() {
+			v.fail(at(string(f), "enabled"), "provider %s does not offer %s analytics; remove enabled: true", a.Provider, f)
 		}
 	}
-	if !ReportsCost(a.Provider) {
-		for key, cost := range map[string]*bool{"conversations": a.Conversations.Cost, "pricing": a.Pricing.Cost, "templates": a.Templates.Cost} {
-			if cost != nil && *cost {
-				v.fail(at(key, "cost"), "provider %s does not report cost; the cost series are absent for it, remove cost: true", a.Provider)
+	if !caps.Cost {
+		for f, cost := range a.costs() {
+			if *cost != nil && **cost {
+				v.fail(at(string(f), "cost"), "provider %s does not report cost; the cost series are absent for it, remove cost: true", a.Provider)
 			}
 		}
 	}
-	if a.Provider != ProviderVonage {
-		return
+	if m := a.Messaging; !caps.DiscoverPhones && m.IsEnabled() && slices.Contains(m.SplitBy, "PHONE") && len(m.PhoneNumbers) == 0 {
+		v.fail(at("messaging", "split_by"), "PHONE needs the numbers to split by in messaging.phone_numbers: provider %s cannot list a WABA's numbers", a.Provider)
 	}
-	// vonage-channel-manager-analytics.txt has no endpoint that lists a
-	// WABA's phone numbers or templates, and its pricing-analytics filters
-	// by phone number, country and tier only.
-	if m := a.Messaging; m.IsEnabled() && slices.Contains(m.SplitBy, "PHONE") && len(m.PhoneNumbers) == 0 {
-		v.fail(at("messaging", "split_by"), "PHONE needs the numbers to split by in messaging.phone_numbers: the Vonage analytics API cannot list a WABA's numbers")
+	if t := a.Templates; !caps.DiscoverTemplates && t.IsEnabled() && len(t.TemplateIDs) == 0 {
+		v.fail(at("templates", "enabled"), "provider %s needs the templates to report in templates.template_ids: its API cannot list a WABA's templates", a.Provider)
 	}
-	if t := a.Templates; t.IsEnabled() && len(t.TemplateIDs) == 0 {
-		v.fail(at("templates", "enabled"), "provider vonage needs the templates to report in templates.template_ids: its analytics API cannot list a WABA's templates")
-	}
-	if len(a.Pricing.PricingCategories) > 0 {
-		v.fail(at("pricing", "pricing_categories"), "not a filter of Vonage's pricing-analytics; break the volume down with dimensions: [PRICING_CATEGORY] instead")
-	}
-	if len(a.Pricing.PricingTypes) > 0 {
-		v.fail(at("pricing", "pricing_types"), "not a filter of Vonage's pricing-analytics; break the volume down with dimensions: [PRICING_TYPE] instead")
+	if !caps.PricingFilters {
+		for _, filter := range []struct {
+			key, dimension string
+			values         []string
+		}{
+			{"pricing_categories", "PRICING_CATEGORY", a.Pricing.PricingCategories},
+			{"pricing_types", "PRICING_TYPE", a.Pricing.PricingTypes},
+		} {
+			if len(filter.values) > 0 {
+				v.fail(at("pricing", filter.key), "not a filter of provider %s's pricing analytics; break the volume down with dimensions: [%s] instead", a.Provider, filter.dimension)
+			}
+		}
 	}
 }
 
@@ -274,47 +269,57 @@ func (v *validator) unused(at func(...any) []any, why string, keys ...string) {
 	}
 }
 
-func (v *validator) family(f *Family, at []any, provider string, maxHistory time.Duration) {
-	if NormalizeGranularity(f.Granularity) == "" {
-		v.fail(sub(at, "granularity"), "unknown granularity %q; want HALF_HOUR, DAILY or MONTHLY", f.Granularity)
+func (v *validator) family(a *Account, f provider.Family, at []any) {
+	s := a.Family(f)
+	g := provider.Granularity(NormalizeGranularity(s.Granularity))
+	fc := a.Capabilities().Family(f)
+	switch {
+	case g == "":
+		v.fail(sub(at, "granularity"), "unknown granularity %q; want HALF_HOUR, DAILY or MONTHLY", s.Granularity)
+	case fc.Granularities != nil && !slices.Contains(fc.Granularities, g):
+		// The granularity is the error: the history measured with its
+		// alignment would be a second, misleading one.
+		v.fail(sub(at, "granularity"), "%s analytics are %s only", strings.TrimSuffix(string(f), "s"), granularities(fc.Granularities))
+		g = ""
 	}
-	if f.Lookback < 0 {
+	if s.Lookback < 0 {
 		v.fail(sub(at, "lookback"), "must be positive")
 	}
-	if f.DelayOrZero() < 0 {
+	if s.DelayOrZero() < 0 {
 		v.fail(sub(at, "delay"), "must not be negative")
 	}
-	if maxHistory == 0 {
+	if fc.History == 0 || g == "" {
 		return
 	}
-	align, unit := alignment(f.Granularity, provider)
-	if reach := f.Lookback + f.DelayOrZero() + align; reach > maxHistory {
+	spec := a.Spec(f)
+	align := bucket.Longest(bucket.Alignment(spec))
+	if reach := bucket.Reach(spec); reach > fc.History {
 		hint := "; lower delay"
-		if most := maxHistory - f.DelayOrZero() - align; most > 0 {
+		if most := fc.History - spec.Delay - align; most > 0 {
 			hint = fmt.Sprintf("; lookback can be at most %s", most)
 		}
 		v.fail(sub(at, "lookback"), "lookback plus delay plus one %s (%s) for aligning the start is %s, more than the %s of history the API keeps%s",
-			unit, align, reach, maxHistory, hint)
+			unitName[bucket.Alignment(spec)], align, reach, fc.History, hint)
 	}
 }
 
-// alignment is how far, at worst, the collector's window start moves back
-// from now-delay-lookback when it is aligned to the start of its bucket
-// (collector/account.go, window): a day starts at midnight UTC, a month on
-// the 1st, which is up to 31 days back. The request must still fall within
-// the history the API keeps once moved. Vonage takes whole UTC days only
-// (provider/vonage, window), so a half-hour window there starts at
-// midnight too.
-func alignment(granularity, provider string) (time.Duration, string) {
-	switch NormalizeGranularity(granularity) {
-	case "MONTHLY":
-		return 31 * 24 * time.Hour, "month"
-	case "HALF_HOUR":
-		if provider != ProviderVonage {
-			return 30 * time.Minute, "half hour"
-		}
+// unitName names the unit a window's start is aligned to, in messages.
+var unitName = map[provider.Granularity]string{provider.HalfHour: "half hour", provider.Day: "day", provider.Month: "month"}
+
+func granularities(gs []provider.Granularity) string {
+	names := make([]string, len(gs))
+	for i, g := range gs {
+		names[i] = string(g)
 	}
-	return 24 * time.Hour, "day"
+	return oneOf(names)
+}
+
+// oneOf lists values as "a, b or c".
+func oneOf(values []string) string {
+	if len(values) < 2 {
+		return strings.Join(values, "")
+	}
+	return strings.Join(values[:len(values)-1], ", ") + " or " + values[len(values)-1]
 }
 
 func (v *validator) each(values []string, at []any, re *regexp.Regexp, want string) {

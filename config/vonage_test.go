@@ -7,6 +7,10 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/whatsapp-exporter/whatsapp_exporter/provider"
+	"github.com/whatsapp-exporter/whatsapp_exporter/provider/meta"
+	"github.com/whatsapp-exporter/whatsapp_exporter/provider/vonage"
 )
 
 // parseProviderConfig parses src as dir/providers.yml, next to the secret
@@ -216,8 +220,8 @@ func TestProviderErrors(t *testing.T) {
 			name: "Vonage pricing filters",
 			src:  vonage + "    pricing:\n      pricing_categories: [MARKETING]\n      pricing_types: [REGULAR]\n",
 			want: []string{
-				`providers.yml:7: accounts[0].pricing.pricing_categories: not a filter of Vonage's pricing-analytics`,
-				`providers.yml:8: accounts[0].pricing.pricing_types: not a filter of Vonage's pricing-analytics`,
+				`providers.yml:7: accounts[0].pricing.pricing_categories: not a filter of provider vonage's pricing analytics`,
+				`providers.yml:8: accounts[0].pricing.pricing_types: not a filter of provider vonage's pricing analytics`,
 			},
 		},
 		{
@@ -311,29 +315,29 @@ func TestAPISecretNeverPrinted(t *testing.T) {
 // history each provider's API keeps, for every family.
 func TestDefaultsWithinHistory(t *testing.T) {
 	accounts := map[string]string{
-		ProviderMeta:             "    access_token: x\n",
-		ProviderGraphPassthrough: "    access_token: x\n    api_url: https://bsp.example.com/api\n",
-		ProviderVonage:           "    api_key: k\n    api_secret: s\n",
+		meta.Name:            "    access_token: x\n",
+		meta.PassthroughName: "    access_token: x\n    api_url: https://bsp.example.com/api\n",
+		vonage.Name:          "    api_key: k\n    api_secret: s\n",
 	}
 	for _, tc := range []struct {
 		provider, family, granularity string
 		lookback                      time.Duration
 	}{
-		{ProviderMeta, "messaging", "MONTHLY", 62 * 24 * time.Hour},
-		{ProviderMeta, "pricing", "HALF_HOUR", 6 * time.Hour},
-		{ProviderMeta, "pricing", "DAILY", 72 * time.Hour},
-		{ProviderMeta, "pricing", "MONTHLY", 62 * 24 * time.Hour},
-		{ProviderMeta, "templates", "DAILY", 72 * time.Hour},
-		{ProviderGraphPassthrough, "pricing", "MONTHLY", 62 * 24 * time.Hour},
-		{ProviderGraphPassthrough, "templates", "DAILY", 72 * time.Hour},
-		{ProviderVonage, "messaging", "HALF_HOUR", 6 * time.Hour},
-		{ProviderVonage, "messaging", "DAILY", 72 * time.Hour},
+		{meta.Name, "messaging", "MONTHLY", 62 * 24 * time.Hour},
+		{meta.Name, "pricing", "HALF_HOUR", 6 * time.Hour},
+		{meta.Name, "pricing", "DAILY", 72 * time.Hour},
+		{meta.Name, "pricing", "MONTHLY", 62 * 24 * time.Hour},
+		{meta.Name, "templates", "DAILY", 72 * time.Hour},
+		{meta.PassthroughName, "pricing", "MONTHLY", 62 * 24 * time.Hour},
+		{meta.PassthroughName, "templates", "DAILY", 72 * time.Hour},
+		{vonage.Name, "messaging", "HALF_HOUR", 6 * time.Hour},
+		{vonage.Name, "messaging", "DAILY", 72 * time.Hour},
 		// 62 days plus a month of alignment would reach past Vonage's 90 days.
-		{ProviderVonage, "messaging", "MONTHLY", 58 * 24 * time.Hour},
-		{ProviderVonage, "pricing", "HALF_HOUR", 6 * time.Hour},
-		{ProviderVonage, "pricing", "DAILY", 72 * time.Hour},
-		{ProviderVonage, "pricing", "MONTHLY", 58 * 24 * time.Hour},
-		{ProviderVonage, "templates", "DAILY", 72 * time.Hour},
+		{vonage.Name, "messaging", "MONTHLY", 58 * 24 * time.Hour},
+		{vonage.Name, "pricing", "HALF_HOUR", 6 * time.Hour},
+		{vonage.Name, "pricing", "DAILY", 72 * time.Hour},
+		{vonage.Name, "pricing", "MONTHLY", 58 * 24 * time.Hour},
+		{vonage.Name, "templates", "DAILY", 72 * time.Hour},
 	} {
 		t.Run(tc.provider+" "+tc.family+" "+tc.granularity, func(t *testing.T) {
 			src := "accounts:\n  - waba_id: \"1\"\n    provider: " + tc.provider + "\n" + accounts[tc.provider] +
@@ -342,7 +346,7 @@ func TestDefaultsWithinHistory(t *testing.T) {
 			if err != nil {
 				t.Fatalf("the defaults do not load: %v", err)
 			}
-			if got := cfg.Accounts[0].families()[tc.family].Lookback; got != tc.lookback {
+			if got := cfg.Accounts[0].Family(provider.Family(tc.family)).Lookback; got != tc.lookback {
 				t.Errorf("lookback %s, want %s", got, tc.lookback)
 			}
 		})
@@ -354,8 +358,8 @@ func TestDefaultsWithinHistory(t *testing.T) {
 func TestFinishProviders(t *testing.T) {
 	on := true
 	cfg := &Config{Accounts: []Account{
-		{WABAID: "1", Provider: ProviderVonage, APIKey: "k", APISecret: "s"},
-		{WABAID: "2", Provider: ProviderGraphPassthrough, APIURL: "http://127.0.0.1:1/api/v25.0", AccessToken: "t"},
+		{WABAID: "1", Provider: vonage.Name, APIKey: "k", APISecret: "s"},
+		{WABAID: "2", Provider: meta.PassthroughName, APIURL: "http://127.0.0.1:1/api/v25.0", AccessToken: "t"},
 	}}
 	if err := Finish(cfg); err != nil {
 		t.Fatal(err)
@@ -367,7 +371,7 @@ func TestFinishProviders(t *testing.T) {
 		t.Errorf("passthrough prefix split as %q + %q", p.APIURL, p.APIVersion)
 	}
 
-	bad := &Config{Accounts: []Account{{WABAID: "1", Provider: ProviderVonage, APIKey: "k", APISecret: "s"}}}
+	bad := &Config{Accounts: []Account{{WABAID: "1", Provider: vonage.Name, APIKey: "k", APISecret: "s"}}}
 	bad.Accounts[0].Conversations.Enabled = &on
 	bad.Accounts[0].Messaging.Lookback = 100 * 24 * time.Hour
 	err := Finish(bad)

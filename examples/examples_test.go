@@ -21,6 +21,8 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/whatsapp-exporter/whatsapp_exporter/config"
+	"github.com/whatsapp-exporter/whatsapp_exporter/provider/meta"
+	"github.com/whatsapp-exporter/whatsapp_exporter/provider/vonage"
 )
 
 // promtool returns the path of promtool. Without it the test skips, unless
@@ -258,7 +260,7 @@ func TestExporterConfigsLoad(t *testing.T) {
 		for _, a := range cfg.Accounts {
 			providers = append(providers, a.Provider)
 		}
-		if want := []string{config.ProviderMeta, config.ProviderVonage, config.ProviderGraphPassthrough}; !slices.Equal(providers, want) {
+		if want := []string{meta.Name, vonage.Name, meta.PassthroughName}; !slices.Equal(providers, want) {
 			t.Errorf("providers = %v, want one account of each: %v", providers, want)
 		}
 	})

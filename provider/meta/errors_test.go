@@ -74,7 +74,7 @@ func TestGraphErrors(t *testing.T) {
 				w.WriteHeader(tt.status)
 				io.WriteString(w, tt.body)
 			})
-			// No redirects, as sources.go configures the shared client.
+			// No redirects, as the scheduler configures the shared client.
 			c := newClient(t, g.URL, func(o *Options) {
 				o.HTTP = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 			})

@@ -3,7 +3,7 @@
 // WABA and its template_analytics edge, as specified in
 // meta-graph-analytics-v21.txt and meta-waba-analytics-node-reference.txt.
 // BSPs that pass the Graph API through under their own URL use this package
-// too, with Options.NoCost (provider graph_passthrough; see sources.go).
+// too (provider graph_passthrough, PassthroughCapabilities).
 package meta
 
 import (
@@ -23,9 +23,6 @@ import (
 	"github.com/whatsapp-exporter/whatsapp_exporter/provider/internal/wire"
 )
 
-// DefaultURL is where Meta serves the Graph API.
-const DefaultURL = "https://graph.facebook.com"
-
 // templateIDsPerRequest is the template_analytics limit on template_ids
 // ("Maximum 10", meta-graph-analytics-v21.txt).
 const templateIDsPerRequest = 10
@@ -40,11 +37,7 @@ type Options struct {
 	AccessToken string
 	// AppSecret, when set, signs every request with appsecret_proof, for
 	// apps that require it.
-	AppSecret string
-	// NoCost stops the client from ever asking for cost, for sources that
-	// never return it (a BSP billing on its own account).
-	NoCost bool
-
+	AppSecret    string
 	HTTP         *http.Client
 	Throttle     *provider.Throttle
 	Timeout      time.Duration
@@ -57,7 +50,6 @@ type Client struct {
 	base    *url.URL
 	version string
 	proof   string
-	noCost  bool
 	wire    *wire.Client
 }
 
@@ -72,7 +64,6 @@ func New(opts Options) (*Client, error) {
 	c := &Client{
 		base:    base,
 		version: strings.Trim(opts.APIVersion, "/"),
-		noCost:  opts.NoCost,
 	}
 	if opts.AppSecret != "" {
 		mac := hmac.New(sha256.New, []byte(opts.AppSecret))
@@ -117,7 +108,7 @@ func (c *Client) Messaging(ctx context.Context, q provider.MessagingQuery) ([]pr
 // Conversations reads the conversation_analytics field.
 func (c *Client) Conversations(ctx context.Context, q provider.ConversationQuery) ([]provider.ConversationPoint, error) {
 	metrics := []string{"CONVERSATION"}
-	if q.Cost && !c.noCost {
+	if q.Cost {
 		metrics = append(metrics, "COST")
 	}
 	fields := newExpansion("conversation_analytics", q.Window, analyticsGranularity(q.Window.Granularity)).
@@ -135,7 +126,7 @@ func (c *Client) Conversations(ctx context.Context, q provider.ConversationQuery
 // Pricing reads the pricing_analytics field.
 func (c *Client) Pricing(ctx context.Context, q provider.PricingQuery) ([]provider.PricingPoint, error) {
 	metrics := []string{"VOLUME"}
-	if q.Cost && !c.noCost {
+	if q.Cost {
 		metrics = append(metrics, "COST")
 	}
 	fields := newExpansion("pricing_analytics", q.Window, analyticsGranularity(q.Window.Granularity)).
@@ -154,7 +145,7 @@ func (c *Client) Pricing(ctx context.Context, q provider.PricingQuery) ([]provid
 // accepts.
 func (c *Client) Templates(ctx context.Context, q provider.TemplateQuery) ([]provider.TemplatePoint, error) {
 	metrics := []string{"SENT", "DELIVERED", "READ", "CLICKED"}
-	if q.Cost && !c.noCost {
+	if q.Cost {
 		metrics = append(metrics, "COST")
 	}
 	var all []provider.TemplatePoint

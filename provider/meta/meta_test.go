@@ -120,7 +120,6 @@ func TestDocumentExamples(t *testing.T) {
 	tests := []struct {
 		name    string
 		fixture string
-		noCost  bool
 		call    func(context.Context, *Client) (any, error)
 		// wantPath and one of wantFields (node fields) or wantQuery
 		// (edge parameters) describe the request.
@@ -269,14 +268,14 @@ func TestDocumentExamples(t *testing.T) {
 			},
 		},
 		{
-			// A BSP billing on its own account: cost is never asked for,
-			// and the answer has none (nil, not 0).
+			// A BSP billing on its own account: the scheduler never asks
+			// for cost (PassthroughCapabilities.Cost is false), and the
+			// answer has none (nil, not 0).
 			name:    "conversations through a BSP passthrough",
 			fixture: "conversation_passthrough_bsp.json",
-			noCost:  true,
 			call: func(ctx context.Context, c *Client) (any, error) {
 				return c.Conversations(ctx, provider.ConversationQuery{WABAID: "115344761664057", Window: window(1693506600, 1706725800, provider.Month),
-					Dimensions: []string{"CONVERSATION_CATEGORY", "CONVERSATION_TYPE", "COUNTRY", "PHONE"}, Cost: true})
+					Dimensions: []string{"CONVERSATION_CATEGORY", "CONVERSATION_TYPE", "COUNTRY", "PHONE"}})
 			},
 			wantPath:   "/v21.0/115344761664057",
 			wantFields: `conversation_analytics.start(1693506600).end(1706725800).granularity(MONTHLY).metric_types(["CONVERSATION"]).dimensions(["CONVERSATION_CATEGORY","CONVERSATION_TYPE","COUNTRY","PHONE"])`,
@@ -336,12 +335,11 @@ func TestDocumentExamples(t *testing.T) {
 			},
 		},
 		{
-			name:    "template analytics through a BSP, half-hour window asked",
+			name:    "template analytics without cost, half-hour window asked",
 			fixture: "template_analytics.json",
-			noCost:  true,
 			call: func(ctx context.Context, c *Client) (any, error) {
 				pts, err := c.Templates(ctx, provider.TemplateQuery{WABAID: "109259195336416", Window: window(1718064000, 1718150400, provider.HalfHour),
-					TemplateIDs: []string{"1421988012088524"}, Cost: true})
+					TemplateIDs: []string{"1421988012088524"}})
 				return len(pts), err
 			},
 			wantPath: "/v21.0/109259195336416/template_analytics",
@@ -355,7 +353,7 @@ func TestDocumentExamples(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			g := newGraph(t, serveFile(t, tt.fixture))
-			c := newClient(t, g.URL, func(o *Options) { o.NoCost = tt.noCost })
+			c := newClient(t, g.URL)
 			rec := &recorder{}
 			got, err := tt.call(provider.WithObserver(context.Background(), rec), c)
 			if err != nil {

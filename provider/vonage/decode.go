@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/whatsapp-exporter/whatsapp_exporter/provider"
+	"github.com/whatsapp-exporter/whatsapp_exporter/provider/bucket"
 	"github.com/whatsapp-exporter/whatsapp_exporter/provider/internal/wire"
 )
 
@@ -100,30 +101,20 @@ func (w templateWire) point() provider.TemplatePoint {
 // bucketEnd is when a bucket really ends. The document's template and
 // pricing examples label a day by its date twice ("start" and "end" both
 // 2024-11-11T00:00:00Z): the end is the last day the bucket covers, not the
-// instant it closes. The collector needs the instant, to tell complete
+// instant it closes. The scheduler needs the instant, to tell complete
 // buckets from the one still filling, so an end that is not after the start,
 // or a midnight inside the bucket, is read as that inclusive last day.
 func bucketEnd(start, end time.Time, g provider.Granularity) time.Time {
-	next := advance(start, g)
+	next := bucket.Next(start, g, time.UTC)
 	switch {
 	case start.IsZero():
 		return end
 	case !end.After(start):
 		return next
-	case g != provider.HalfHour && end.Before(next) && end.Equal(utcDay(end)):
+	case g != provider.HalfHour && end.Before(next) && end.Equal(bucket.Start(end, provider.Day, time.UTC)):
 		return end.AddDate(0, 0, 1)
 	}
 	return end
-}
-
-func advance(t time.Time, g provider.Granularity) time.Time {
-	switch g {
-	case provider.Day:
-		return t.AddDate(0, 0, 1)
-	case provider.Month:
-		return t.AddDate(0, 1, 0)
-	}
-	return t.Add(30 * time.Minute)
 }
 
 // problem is an RFC 7807 problem body, the form in which Vonage's APIs

@@ -24,23 +24,15 @@ import (
 	"time"
 
 	"github.com/whatsapp-exporter/whatsapp_exporter/provider"
+	"github.com/whatsapp-exporter/whatsapp_exporter/provider/bucket"
 	"github.com/whatsapp-exporter/whatsapp_exporter/provider/internal/wire"
 )
-
-// DefaultURL is where Vonage serves its APIs.
-const DefaultURL = "https://api.nexmo.com"
 
 // apiPrefix is the root of the Channel Manager API under the host.
 const apiPrefix = "/v1/channel-manager"
 
-// Limits documented in vonage-channel-manager-analytics.txt.
-const (
-	// template_ids: "Maximum 10."
-	templateIDsPerRequest = 10
-	// "a lookback of up to 90 days"; "The maximum difference between the
-	// start and end dates is 90 days."
-	MaxHistory = 90 * 24 * time.Hour
-)
+// templateIDsPerRequest is the template_ids limit: "Maximum 10."
+const templateIDsPerRequest = 10
 
 // Operation names: the endpoints, as they appear in errors and logs.
 const (
@@ -52,7 +44,7 @@ const (
 // Options configure a Client.
 type Options struct {
 	// BaseURL is the API host, optionally with the /v1/channel-manager
-	// root or a proxy's path prefix; DefaultURL when empty.
+	// root or a proxy's path prefix; Capabilities.DefaultURL when empty.
 	BaseURL string
 	// APIKey and APISecret are sent as HTTP Basic auth, as with every
 	// Vonage API that takes a key and secret; never in a URL.
@@ -78,7 +70,7 @@ var _ provider.Source = (*Client)(nil)
 func New(opts Options) (*Client, error) {
 	raw := opts.BaseURL
 	if raw == "" {
-		raw = DefaultURL
+		raw = Capabilities.DefaultURL
 	}
 	base, err := url.Parse(strings.TrimRight(raw, "/"))
 	if err != nil || base.Scheme == "" || base.Host == "" {
@@ -110,7 +102,7 @@ func New(opts Options) (*Client, error) {
 
 // Messaging reads messaging-analytics.
 func (c *Client) Messaging(ctx context.Context, q provider.MessagingQuery) ([]provider.MessagingPoint, error) {
-	v := window(q.Window)
+	v := dateRange(q.Window)
 	v.Set("granularity", string(q.Window.Granularity))
 	// The messaging endpoint spells this filter phone_number, the pricing
 	// endpoint phone_numbers: both as documented.
@@ -134,7 +126,7 @@ func (c *Client) Pricing(ctx context.Context, q provider.PricingQuery) ([]provid
 	if len(q.Categories) > 0 || len(q.Types) > 0 {
 		return nil, fmt.Errorf("%s: filtering by pricing category or type: %w", opPricing, provider.ErrUnsupported)
 	}
-	v := window(q.Window)
+	v := dateRange(q.Window)
 	v.Set("granularity", string(q.Window.Granularity))
 	setList(v, "phone_numbers", q.PhoneNumbers, true)
 	setList(v, "country_codes", q.CountryCodes, true)
@@ -155,7 +147,7 @@ func (c *Client) Pricing(ctx context.Context, q provider.PricingQuery) ([]provid
 func (c *Client) Templates(ctx context.Context, q provider.TemplateQuery) ([]provider.TemplatePoint, error) {
 	var all []provider.TemplatePoint
 	for ids := range slices.Chunk(q.TemplateIDs, templateIDsPerRequest) {
-		v := window(q.Window)
+		v := dateRange(q.Window)
 		v.Set("granularity", string(provider.Day))
 		// The document's own link spells the IDs unquoted:
 		// template_ids=[458951126288937].
@@ -219,27 +211,24 @@ func fetchPages[W any](ctx context.Context, c *Client, op, key string, u *url.UR
 	return all, nil
 }
 
-// window sets start and end to whole UTC days, the only resolution the API
-// takes. end is the day after the window's last instant, so that the last,
-// partial day is asked for whether the API reads end as inclusive or as
-// exclusive; the collector drops buckets that end after its cutoff either
-// way. The span is kept within the 90 days the API allows by moving start
-// forward: older data is not there to be had.
-func window(w provider.Window) url.Values {
-	start := utcDay(w.Start)
-	end := utcDay(w.End)
+// dateRange spells a window as the API takes it: whole days, YYYY-MM-DD.
+// The scheduler already asks for whole days (Capabilities.WholeDays); this
+// keeps any other window correct too. end is the first midnight at or after
+// the window's last instant, so that a partial last day is asked for
+// whether the API reads end as inclusive or as exclusive; the scheduler
+// drops buckets past its cutoff either way. The span is kept within the 90
+// days the API allows by moving start forward: older data is not there to
+// be had.
+func dateRange(w provider.Window) url.Values {
+	start := bucket.Start(w.Start, provider.Day, time.UTC)
+	end := bucket.Start(w.End, provider.Day, time.UTC)
 	if end.Before(w.End) || !end.After(start) {
-		end = end.AddDate(0, 0, 1)
+		end = bucket.Next(end, provider.Day, time.UTC)
 	}
-	if end.Sub(start) > MaxHistory {
-		start = end.Add(-MaxHistory)
+	if end.Sub(start) > history {
+		start = end.Add(-history)
 	}
 	return url.Values{"start": {start.Format(time.DateOnly)}, "end": {end.Format(time.DateOnly)}}
-}
-
-func utcDay(t time.Time) time.Time {
-	t = t.UTC()
-	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
 }
 
 // setList adds a list parameter as a JSON array, as the document's examples

@@ -383,7 +383,7 @@ func TestTemplatesChunkedByTen(t *testing.T) {
 // The dates sent: whole days, end past the window's last instant, at most
 // 90 days apart ("The maximum difference between the start and end dates is
 // 90 days").
-func TestWindowDays(t *testing.T) {
+func TestDateRange(t *testing.T) {
 	at := func(d time.Time, h int) time.Time { return d.Add(time.Duration(h) * time.Hour) }
 	for _, tc := range []struct {
 		name             string
@@ -398,13 +398,13 @@ func TestWindowDays(t *testing.T) {
 		{"a monthly window aligned to the 1st", day(2024, 8, 1), at(day(2024, 10, 31), 22), "2024-08-03", "2024-11-01"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			v := window(provider.Window{Start: tc.start, End: tc.end})
+			v := dateRange(provider.Window{Start: tc.start, End: tc.end})
 			if v.Get("start") != tc.wantStart || v.Get("end") != tc.wantE {
 				t.Errorf("start=%s end=%s, want %s and %s", v.Get("start"), v.Get("end"), tc.wantStart, tc.wantE)
 			}
 			s, _ := time.Parse(time.DateOnly, v.Get("start"))
 			e, _ := time.Parse(time.DateOnly, v.Get("end"))
-			if e.Sub(s) > MaxHistory {
+			if e.Sub(s) > history {
 				t.Errorf("%s..%s spans more than 90 days", s, e)
 			}
 		})
@@ -563,7 +563,7 @@ func TestNewRejects(t *testing.T) {
 	}
 }
 
-// The bucket end the collector needs, from the several ways the document
+// The bucket end the scheduler needs, from the several ways the document
 // labels one.
 func TestBucketEnd(t *testing.T) {
 	for _, tc := range []struct {

@@ -1,4 +1,4 @@
-package collector
+package scheduler
 
 // Exact values through the whole path: config, a real Graph client, a
 // hand-made Graph answer, the collector, /metrics text.
@@ -244,7 +244,7 @@ whatsapp_template_sent{template_id="72",waba_id="1001"} 0
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			url := startStub(t, tt.respond)
-			c := New([]Target{metaTarget(t, testAccount(t, wabaA, url, "token", tt.mod))}, Options{Now: func() time.Time { return testNow }})
+			c := newExporter([]Target{metaTarget(t, testAccount(t, wabaA, url, "token", tt.mod))}, Options{Now: func() time.Time { return testNow }})
 			refreshAll(c)
 			if err := testutil.CollectAndCompare(c, strings.NewReader(tt.want), tt.metrics...); err != nil {
 				t.Error(err)
@@ -284,7 +284,7 @@ func TestNewestBucketMovesWithClock(t *testing.T) {
 		}
 		return ok(`{"analytics":{"data_points":[` + strings.Join(points, ",") + `]}}`)
 	})
-	c := New([]Target{metaTarget(t, testAccount(t, wabaA, url, "token", onlyFamilies("messaging")))}, Options{Now: clk.Now})
+	c := newExporter([]Target{metaTarget(t, testAccount(t, wabaA, url, "token", onlyFamilies("messaging")))}, Options{Now: clk.Now})
 
 	want := func(end int64, sent, delivered int) string {
 		return fmt.Sprintf(`
@@ -335,7 +335,7 @@ func TestSelfMetrics(t *testing.T) {
 		}
 		return notFound(op)
 	})
-	c := New([]Target{metaTarget(t, testAccount(t, wabaA, url, "token", onlyFamilies("messaging", "conversations", "pricing")))},
+	c := newExporter([]Target{metaTarget(t, testAccount(t, wabaA, url, "token", onlyFamilies("messaging", "conversations", "pricing")))},
 		Options{Now: func() time.Time { return testNow }})
 	refreshAll(c)
 	refreshAll(c)
@@ -394,7 +394,7 @@ whatsapp_exporter_refresh_success{family="pricing",waba_id="1001"} 0
 // Before the first refresh only the account is known: no success, no data.
 func TestBeforeFirstRefresh(t *testing.T) {
 	a := testAccount(t, wabaA, "http://127.0.0.1:1", "token", nil)
-	c := New([]Target{metaTarget(t, a)}, Options{})
+	c := newExporter([]Target{metaTarget(t, a)}, Options{})
 	want := `
 # HELP whatsapp_exporter_account_info A configured WhatsApp Business Account; always 1.
 # TYPE whatsapp_exporter_account_info gauge

@@ -13,7 +13,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/whatsapp-exporter/whatsapp_exporter/fakeapi"
+	"github.com/whatsapp-exporter/whatsapp_exporter/internal/demo"
+	"github.com/whatsapp-exporter/whatsapp_exporter/internal/fakeapi"
 )
 
 const (
@@ -32,18 +33,18 @@ type settable struct {
 func (s *settable) Now() time.Time  { s.mu.Lock(); defer s.mu.Unlock(); return s.t }
 func (s *settable) Set(t time.Time) { s.mu.Lock(); defer s.mu.Unlock(); s.t = t }
 
-func account() fakeapi.Account {
-	a := fakeapi.DemoAccounts()[0]
+func retailWABA() fakeapi.WABA {
+	a := demo.MetaWABAs()[0]
 	a.Token = token
 	return a
 }
 
-func serve(t *testing.T, opts fakeapi.Options, accounts ...fakeapi.Account) (*fakeapi.Graph, *httptest.Server) {
+func serve(t *testing.T, opts fakeapi.Options, wabas ...fakeapi.WABA) (*fakeapi.Graph, *httptest.Server) {
 	t.Helper()
-	if len(accounts) == 0 {
-		accounts = []fakeapi.Account{account()}
+	if len(wabas) == 0 {
+		wabas = []fakeapi.WABA{retailWABA()}
 	}
-	g := fakeapi.NewGraph(accounts, opts)
+	g := fakeapi.NewGraph(wabas, opts)
 	srv := httptest.NewServer(g)
 	t.Cleanup(srv.Close)
 	return g, srv
@@ -304,17 +305,17 @@ func TestEdgesPage(t *testing.T) {
 			u, _ = p["next"].(string)
 		}
 	}
-	if want := len(account().Templates); len(ids) != want {
+	if want := len(retailWABA().Templates); len(ids) != want {
 		t.Errorf("message_templates listed %d templates over pages of 3, want %d: %v", len(ids), want, ids)
 	}
 }
 
 func TestRejectsBadRequests(t *testing.T) {
 	const secret = "the-app-secret"
-	withSecret := account()
+	withSecret := retailWABA()
 	withSecret.WABAID = "555"
 	withSecret.AppSecret = secret
-	_, srv := serve(t, fakeapi.Options{Now: func() time.Time { return now }}, account(), withSecret)
+	_, srv := serve(t, fakeapi.Options{Now: func() time.Time { return now }}, retailWABA(), withSecret)
 	start := now.Add(-3 * time.Hour)
 	manyIDs := make([]string, 11)
 	for i := range manyIDs {
@@ -540,7 +541,7 @@ func TestHourlyBudget(t *testing.T) {
 // A partner-billed WABA gets "Cost not available" when it asks for cost,
 // and its counts when it does not.
 func TestPartnerBilled(t *testing.T) {
-	a := account()
+	a := retailWABA()
 	a.PartnerBilled = true
 	_, srv := serve(t, fakeapi.Options{Now: func() time.Time { return now }}, a)
 	start := now.Add(-3 * time.Hour)

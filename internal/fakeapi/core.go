@@ -35,17 +35,17 @@ type Stats struct {
 	MaxDaysPerRequest float64
 }
 
-// core is what both fakes share: accounts, faults, statistics, budget.
+// core is what both fakes share: wabas, faults, statistics, budget.
 type core struct {
-	mu       sync.Mutex
-	accounts map[string]*Account
-	faults   map[string][]*Fault
-	stats    map[string]*Stats
-	calls    map[string][]time.Time
-	opts     Options
+	mu     sync.Mutex
+	wabas  map[string]*WABA
+	faults map[string][]*Fault
+	stats  map[string]*Stats
+	calls  map[string][]time.Time
+	opts   Options
 }
 
-func newCore(accounts []Account, opts Options) *core {
+func newCore(wabas []WABA, opts Options) *core {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
@@ -53,15 +53,15 @@ func newCore(accounts []Account, opts Options) *core {
 		opts.PageSize = 500
 	}
 	c := &core{
-		accounts: map[string]*Account{},
-		faults:   map[string][]*Fault{},
-		stats:    map[string]*Stats{},
-		calls:    map[string][]time.Time{},
-		opts:     opts,
+		wabas:  map[string]*WABA{},
+		faults: map[string][]*Fault{},
+		stats:  map[string]*Stats{},
+		calls:  map[string][]time.Time{},
+		opts:   opts,
 	}
-	for i := range accounts {
-		a := accounts[i]
-		c.accounts[a.WABAID] = &a
+	for i := range wabas {
+		a := wabas[i]
+		c.wabas[a.WABAID] = &a
 	}
 	return c
 }
@@ -87,7 +87,7 @@ func (c *core) Stats(wabaID string) Stats {
 func (c *core) SetDeliveryDrop(wabaID string, from time.Time, rate float64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if a, ok := c.accounts[wabaID]; ok {
+	if a, ok := c.wabas[wabaID]; ok {
 		a.DropFrom, a.DroppedRate = from, rate
 	}
 }

@@ -1,4 +1,4 @@
-package collector
+package scheduler
 
 import (
 	"context"
@@ -48,9 +48,9 @@ func TestUsageHeaderBackoff(t *testing.T) {
 				}
 				return http.StatusOK, tt.header, body
 			})
-			c := New([]Target{metaTarget(t, testAccount(t, wabaA, srvURL, "token", onlyFamilies("messaging", "conversations", "pricing")))},
+			c := newExporter([]Target{metaTarget(t, testAccount(t, wabaA, srvURL, "token", onlyFamilies("messaging", "conversations", "pricing")))},
 				Options{Now: func() time.Time { return testNow }})
-			d := c.refresh(context.Background(), c.accounts[0])
+			d := c.pollers[0].refresh(context.Background())
 			if requests != tt.wantRequests {
 				t.Errorf("requests in one refresh = %d, want %d", requests, tt.wantRequests)
 			}
@@ -75,11 +75,11 @@ func TestUsageGaugesForgotten(t *testing.T) {
 		}
 		return http.StatusOK, h, `{"analytics":{"data_points":[` + point(unixAt(11, 0), unixAt(11, 30), `"sent":1,"delivered":1`) + `]},"id":"1001"}`
 	})
-	c := New([]Target{metaTarget(t, testAccount(t, wabaA, srvURL, "token", onlyFamilies("messaging")))},
+	c := newExporter([]Target{metaTarget(t, testAccount(t, wabaA, srvURL, "token", onlyFamilies("messaging")))},
 		Options{Now: func() time.Time { return testNow }})
 
 	refresh = 1
-	c.refresh(context.Background(), c.accounts[0])
+	c.pollers[0].refresh(context.Background())
 	want := `
 # HELP whatsapp_exporter_api_rate_limit_usage_ratio Share of the API rate limit used, as last reported by the API's usage headers (1 = the limit).
 # TYPE whatsapp_exporter_api_rate_limit_usage_ratio gauge
@@ -92,7 +92,7 @@ whatsapp_exporter_api_rate_limit_usage_ratio{resource="total_time",usage_type="w
 	}
 
 	refresh = 2
-	c.refresh(context.Background(), c.accounts[0])
+	c.pollers[0].refresh(context.Background())
 	if n := testutil.CollectAndCount(c, "whatsapp_exporter_api_rate_limit_usage_ratio", "whatsapp_exporter_api_rate_limit_regain_access_seconds"); n != 0 {
 		t.Errorf("after a refresh without usage headers: %d usage series, want none", n)
 	}
@@ -113,9 +113,9 @@ func TestUpstreamWaitCapped(t *testing.T) {
 			srvURL := startStub(t, func(op string, q url.Values) (int, http.Header, string) {
 				return http.StatusBadRequest, tt.header, `{"error":{"message":"(#80007) Rate limit hit","type":"OAuthException","code":80007}}`
 			})
-			c := New([]Target{metaTarget(t, testAccount(t, wabaA, srvURL, "token", onlyFamilies("messaging")))},
+			c := newExporter([]Target{metaTarget(t, testAccount(t, wabaA, srvURL, "token", onlyFamilies("messaging")))},
 				Options{Now: func() time.Time { return testNow }})
-			d := c.refresh(context.Background(), c.accounts[0])
+			d := c.pollers[0].refresh(context.Background())
 			if d != provider.MaxUpstreamWait {
 				t.Errorf("next refresh in %s, want the cap %s", d, provider.MaxUpstreamWait)
 			}
@@ -131,12 +131,12 @@ func TestPointWithoutEnd(t *testing.T) {
 			point(unixAt(11, 0), unixAt(11, 30), `"conversation":7,"phone_number":"15550001111"`),
 			`{"start":`+strconv.FormatInt(unixAt(11, 0), 10)+`,"conversation":3,"phone_number":"15550002222"}`))
 	})
-	c := New([]Target{metaTarget(t, testAccount(t, wabaA, srvURL, "token", chain(onlyFamilies("conversations"), func(a *config.Account) {
+	c := newExporter([]Target{metaTarget(t, testAccount(t, wabaA, srvURL, "token", chain(onlyFamilies("conversations"), func(a *config.Account) {
 		a.Conversations.Dimensions = []string{"PHONE"}
 		no := false
 		a.Conversations.Cost = &no
 	})))}, Options{Now: func() time.Time { return testNow }})
-	c.refresh(context.Background(), c.accounts[0])
+	c.pollers[0].refresh(context.Background())
 	want := `
 # HELP whatsapp_conversations Conversations in the newest analytics bucket with data.
 # TYPE whatsapp_conversations gauge

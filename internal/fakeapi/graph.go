@@ -25,9 +25,9 @@ type Graph struct {
 	NoCost bool
 }
 
-// NewGraph returns a fake Graph API serving accounts.
-func NewGraph(accounts []Account, opts Options) *Graph {
-	return &Graph{core: newCore(accounts, opts)}
+// NewGraph returns a fake Graph API serving wabas.
+func NewGraph(wabas []WABA, opts Options) *Graph {
+	return &Graph{core: newCore(wabas, opts)}
 }
 
 var graphVersion = regexp.MustCompile(`^v[0-9]+\.[0-9]+$`)
@@ -48,10 +48,10 @@ func (g *Graph) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 
 	g.mu.Lock()
-	acct, ok := g.accounts[wabaID]
-	var account Account
+	acct, ok := g.wabas[wabaID]
+	var waba WABA
 	if ok {
-		account = *acct
+		waba = *acct
 	}
 	op := edge
 	if op == "" {
@@ -65,13 +65,13 @@ func (g *Graph) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		graphError(w, http.StatusBadRequest, 100, 33, fmt.Sprintf("Unsupported get request. Object with ID '%s' does not exist, cannot be loaded due to missing permissions, or does not support this operation.", wabaID), "GraphMethodException", false)
 		return
 	}
-	if r.Header.Get("Authorization") != "Bearer "+account.Token {
+	if r.Header.Get("Authorization") != "Bearer "+waba.Token {
 		graphError(w, http.StatusUnauthorized, 190, 0, "Invalid OAuth access token - Cannot parse access token", "OAuthException", false)
 		return
 	}
-	if account.AppSecret != "" {
-		mac := hmac.New(sha256.New, []byte(account.AppSecret))
-		mac.Write([]byte(account.Token))
+	if waba.AppSecret != "" {
+		mac := hmac.New(sha256.New, []byte(waba.AppSecret))
+		mac.Write([]byte(waba.Token))
 		if !hmac.Equal([]byte(q.Get("appsecret_proof")), []byte(hex.EncodeToString(mac.Sum(nil)))) {
 			graphError(w, http.StatusBadRequest, 100, 0, "Invalid appsecret_proof provided in the API argument", "GraphMethodException", false)
 			return
@@ -83,32 +83,32 @@ func (g *Graph) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		graphError(w, http.StatusBadRequest, 80007, 2494055, "Rate limit hit", "OAuthException", true)
 		return
 	}
-	if fault != nil && g.misbehave(w, r, wabaID, account, fault) {
+	if fault != nil && g.misbehave(w, r, wabaID, waba, fault) {
 		return
 	}
 
 	switch edge {
 	case "template_analytics":
-		g.templateAnalytics(w, r, &account, fault)
+		g.templateAnalytics(w, r, &waba, fault)
 	case "message_templates":
-		items := make([]any, 0, len(account.Templates))
-		for _, t := range account.Templates {
+		items := make([]any, 0, len(waba.Templates))
+		for _, t := range waba.Templates {
 			items = append(items, map[string]any{"id": t.ID, "name": t.Name, "status": "APPROVED", "category": t.Category, "language": "en_US"})
 		}
 		g.writeEdge(w, r, items, fault)
 	case "phone_numbers":
-		items := make([]any, 0, len(account.Phones))
-		for i, p := range account.Phones {
+		items := make([]any, 0, len(waba.Phones))
+		for i, p := range waba.Phones {
 			items = append(items, map[string]any{"id": fmt.Sprintf("1%014d", i+1), "display_phone_number": p.Display, "verified_name": wabaID, "quality_rating": "GREEN"})
 		}
 		g.writeEdge(w, r, items, fault)
 	default:
-		g.node(w, r, &account, fault)
+		g.node(w, r, &waba, fault)
 	}
 }
 
 // node answers a request for fields of the WABA node.
-func (g *Graph) node(w http.ResponseWriter, r *http.Request, a *Account, fault *Fault) {
+func (g *Graph) node(w http.ResponseWriter, r *http.Request, a *WABA, fault *Fault) {
 	q := r.URL.Query()
 	fields, err := parseFields(q.Get("fields"))
 	if err != nil || len(fields) == 0 {
@@ -189,7 +189,7 @@ func (g *Graph) node(w http.ResponseWriter, r *http.Request, a *Account, fault *
 	writeJSON(w, http.StatusOK, answer)
 }
 
-func (g *Graph) templateAnalytics(w http.ResponseWriter, r *http.Request, a *Account, fault *Fault) {
+func (g *Graph) templateAnalytics(w http.ResponseWriter, r *http.Request, a *WABA, fault *Fault) {
 	q := r.URL.Query()
 	start, errStart := unixParam(q.Get("start"))
 	end, errEnd := unixParam(q.Get("end"))
@@ -276,7 +276,7 @@ func (g *Graph) recordDays(wabaID string, start, end time.Time) {
 }
 
 // misbehave applies a fault and reports whether it answered the request.
-func (g *Graph) misbehave(w http.ResponseWriter, r *http.Request, wabaID string, a Account, f *Fault) bool {
+func (g *Graph) misbehave(w http.ResponseWriter, r *http.Request, wabaID string, a WABA, f *Fault) bool {
 	switch f.Kind {
 	case RateLimit:
 		code, status := f.Code, f.Status
@@ -406,7 +406,7 @@ func fieldNames(fields string) string {
 	return strings.Join(names, ",")
 }
 
-func phoneNumbers(a *Account, filter []string) []string {
+func phoneNumbers(a *WABA, filter []string) []string {
 	var out []string
 	for _, p := range a.Phones {
 		if len(filter) == 0 || contains(filter, p.Number) {
@@ -416,7 +416,7 @@ func phoneNumbers(a *Account, filter []string) []string {
 	return out
 }
 
-func countryCodes(a *Account, filter []string) []string {
+func countryCodes(a *WABA, filter []string) []string {
 	var out []string
 	for _, c := range a.Countries {
 		if len(filter) == 0 || contains(filter, c.Code) {

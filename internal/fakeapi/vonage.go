@@ -16,7 +16,7 @@ import (
 // messaging-analytics, template-analytics and pricing-analytics of a WABA
 // under /v1/channel-manager/whatsapp/wabas/{waba_id}/ (behind any path
 // prefix), and enable_insights. It authenticates with HTTP Basic auth, an
-// account's APIKey and its Token as the secret, and answers errors as RFC 7807
+// waba's APIKey and its Token as the secret, and answers errors as RFC 7807
 // problems: 401 for unknown credentials, 403 for a key not linked to the WABA,
 // 404 for an unknown WABA, 429 with Retry-After past the hourly budget. The
 // data is the Graph fake's, spelled the Vonage way: YYYY-MM-DD parameters,
@@ -26,9 +26,9 @@ type Vonage struct {
 	insights map[string]int // enable_insights calls per WABA
 }
 
-// NewVonage returns a fake Channel Manager serving accounts.
-func NewVonage(accounts []Account, opts Options) *Vonage {
-	return &Vonage{core: newCore(accounts, opts), insights: map[string]int{}}
+// NewVonage returns a fake Channel Manager serving wabas.
+func NewVonage(wabas []WABA, opts Options) *Vonage {
+	return &Vonage{core: newCore(wabas, opts), insights: map[string]int{}}
 }
 
 // InsightsEnabled reports how many times enable_insights was called for a
@@ -63,13 +63,13 @@ func (v *Vonage) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	key, secret, hasAuth := r.BasicAuth()
 	v.mu.Lock()
-	acct, ok := v.accounts[wabaID]
-	var account Account
+	acct, ok := v.wabas[wabaID]
+	var waba WABA
 	if ok {
-		account = *acct
+		waba = *acct
 	}
 	var owner string
-	for id, a := range v.accounts {
+	for id, a := range v.wabas {
 		if hasAuth && a.APIKey != "" && a.APIKey == key && a.Token == secret {
 			owner = id
 		}
@@ -94,13 +94,13 @@ func (v *Vonage) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		problem(w, http.StatusTooManyRequests, "rate-limit", "Too Many Requests", "The request was rate limited.")
 		return
 	}
-	if fault != nil && v.misbehave(w, r, op, account, fault) {
+	if fault != nil && v.misbehave(w, r, op, waba, fault) {
 		return
 	}
 
 	if op == "enable_insights" {
 		if r.Method != http.MethodPatch && r.Method != http.MethodPost {
-			problem(w, http.StatusMethodNotAllowed, "method-not-allowed", "Method Not Allowed", "enable_insights changes the account; it is not a GET.")
+			problem(w, http.StatusMethodNotAllowed, "method-not-allowed", "Method Not Allowed", "enable_insights changes the waba; it is not a GET.")
 			return
 		}
 		v.mu.Lock()
@@ -130,18 +130,18 @@ func (v *Vonage) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	switch op {
 	case "messaging-analytics":
-		v.messagingAnalytics(w, r, &account, start, end, fault)
+		v.messagingAnalytics(w, r, &waba, start, end, fault)
 	case "pricing-analytics":
-		v.pricingAnalytics(w, r, &account, start, end, fault)
+		v.pricingAnalytics(w, r, &waba, start, end, fault)
 	case "template-analytics":
-		v.templateAnalytics(w, r, &account, start, end, fault)
+		v.templateAnalytics(w, r, &waba, start, end, fault)
 	}
 }
 
 // dates reads start and end as YYYY-MM-DD. end is the last day asked for:
 // the returned end is the instant that day closes.
 func (v *Vonage) dates(q url.Values, required bool) (start, end time.Time, problem string) {
-	today := alignDown(v.opts.Now(), "DAY")
+	today := day(v.opts.Now())
 	if !required && q.Get("start") == "" && q.Get("end") == "" {
 		return today.AddDate(0, 0, -30), today.AddDate(0, 0, 1), ""
 	}
@@ -168,7 +168,7 @@ func granularityParam(q url.Values, fallback string) (string, bool) {
 	return g, oneOf(g, "HALF_HOUR", "DAILY", "MONTHLY")
 }
 
-func (v *Vonage) messagingAnalytics(w http.ResponseWriter, r *http.Request, a *Account, start, end time.Time, fault *Fault) {
+func (v *Vonage) messagingAnalytics(w http.ResponseWriter, r *http.Request, a *WABA, start, end time.Time, fault *Fault) {
 	q := r.URL.Query()
 	g, ok := granularityParam(q, "")
 	if !ok {
@@ -194,7 +194,7 @@ func (v *Vonage) messagingAnalytics(w http.ResponseWriter, r *http.Request, a *A
 	})
 }
 
-func (v *Vonage) pricingAnalytics(w http.ResponseWriter, r *http.Request, a *Account, start, end time.Time, fault *Fault) {
+func (v *Vonage) pricingAnalytics(w http.ResponseWriter, r *http.Request, a *WABA, start, end time.Time, fault *Fault) {
 	q := r.URL.Query()
 	g, ok := granularityParam(q, "DAILY")
 	if !ok {
@@ -229,7 +229,7 @@ func (v *Vonage) pricingAnalytics(w http.ResponseWriter, r *http.Request, a *Acc
 	})
 }
 
-func (v *Vonage) templateAnalytics(w http.ResponseWriter, r *http.Request, a *Account, start, end time.Time, fault *Fault) {
+func (v *Vonage) templateAnalytics(w http.ResponseWriter, r *http.Request, a *WABA, start, end time.Time, fault *Fault) {
 	q := r.URL.Query()
 	if !strings.EqualFold(q.Get("granularity"), "DAILY") {
 		problem(w, http.StatusBadRequest, "invalid-params", "Bad Request", "granularity must be DAILY")
@@ -322,7 +322,7 @@ func (v *Vonage) link(r *http.Request, param, cursor string, fault *Fault) strin
 }
 
 // misbehave applies a fault and reports whether it answered the request.
-func (v *Vonage) misbehave(w http.ResponseWriter, r *http.Request, op string, a Account, f *Fault) bool {
+func (v *Vonage) misbehave(w http.ResponseWriter, r *http.Request, op string, a WABA, f *Fault) bool {
 	key := vonageEmbedded[op]
 	if key == "" {
 		key = "messaging_analytics"

@@ -5,52 +5,47 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/whatsapp-exporter/whatsapp_exporter/provider"
+	"github.com/whatsapp-exporter/whatsapp_exporter/provider/bucket"
 )
 
-// bucket is one aggregation interval of an answer.
-type bucket struct{ start, end time.Time }
+// span is one aggregation interval of an answer.
+type span struct{ start, end time.Time }
 
 // buckets lists the complete buckets of granularity g that start in
 // [start, end). The fake knows a bucket only once it has ended: a real API
 // fills buckets in late, and the exporter must cope with the newest ones
-// missing.
-func buckets(start, end, now time.Time, g string) []bucket {
-	var out []bucket
-	b := alignDown(start, g)
-	for b.Before(end) {
-		next := advance(b, g)
+// missing. The Graph API's spellings (DAY, MONTH) are taken too.
+func buckets(start, end, now time.Time, g string) []span {
+	gran := granularity(g)
+	var out []span
+	for b := bucket.Start(start, gran, time.UTC); b.Before(end); {
+		next := bucket.Next(b, gran, time.UTC)
 		if next.After(now) {
 			break
 		}
-		out = append(out, bucket{b, next})
+		out = append(out, span{b, next})
 		b = next
 	}
 	return out
 }
 
-func alignDown(t time.Time, g string) time.Time {
-	t = t.UTC()
+func granularity(g string) provider.Granularity {
 	switch g {
 	case "DAY", "DAILY":
-		return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
+		return provider.Day
 	case "MONTH", "MONTHLY":
-		return time.Date(t.Year(), t.Month(), 1, 0, 0, 0, 0, time.UTC)
+		return provider.Month
 	}
-	return t.Truncate(halfHour)
+	return provider.HalfHour
 }
 
-func advance(t time.Time, g string) time.Time {
-	switch g {
-	case "DAY", "DAILY":
-		return t.AddDate(0, 0, 1)
-	case "MONTH", "MONTHLY":
-		return t.AddDate(0, 1, 0)
-	}
-	return t.Add(halfHour)
-}
+// day is the UTC day that holds t.
+func day(t time.Time) time.Time { return bucket.Start(t, provider.Day, time.UTC) }
 
 // halfHours calls f for every half hour of b.
-func (b bucket) halfHours(f func(time.Time)) {
+func (b span) halfHours(f func(time.Time)) {
 	for t := b.start; t.Before(b.end); t = t.Add(halfHour) {
 		f(t)
 	}

@@ -1,12 +1,10 @@
-package main
+package scheduler
 
-// Tests of the providers behind the collector: whichever API feeds an
+// Tests of the providers behind the scheduler: whichever API feeds an
 // account, the exporter's output has the same metrics with the same labels,
 // and the API's failures become the same failure metrics and log lines.
 
 import (
-	"bytes"
-	"context"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -17,49 +15,29 @@ import (
 	"testing"
 	"time"
 
-	"github.com/go-kit/log"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
-	"github.com/whatsapp-exporter/whatsapp_exporter/collector"
 	"github.com/whatsapp-exporter/whatsapp_exporter/config"
-	"github.com/whatsapp-exporter/whatsapp_exporter/fakeapi"
+	"github.com/whatsapp-exporter/whatsapp_exporter/internal/demo"
+	"github.com/whatsapp-exporter/whatsapp_exporter/internal/fakeapi"
+	"github.com/whatsapp-exporter/whatsapp_exporter/provider/meta"
+	"github.com/whatsapp-exporter/whatsapp_exporter/provider/vonage"
 )
 
 var sourcesNow = time.Date(2026, 3, 10, 12, 10, 0, 0, time.UTC)
 
-// syncBuffer is a log sink the collector's goroutines may share.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // refreshOnce builds the real sources of cfg, refreshes every account once at
 // sourcesNow, and returns the collector's registry and log.
-func refreshOnce(t *testing.T, cfg *config.Config) (*prometheus.Registry, *syncBuffer) {
+func refreshOnce(t *testing.T, cfg *config.Config) (*prometheus.Registry, *logBuffer) {
 	t.Helper()
-	targets, err := newTargets(cfg)
+	targets, err := Targets(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := &syncBuffer{}
-	c := collector.New(targets, collector.Options{
-		Logger: log.NewLogfmtLogger(logs),
-		Now:    func() time.Time { return sourcesNow },
-	})
-	c.RefreshAll(context.Background())
+	logs := &logBuffer{}
+	c := newExporter(targets, Options{Logger: logs.logger(), Now: func() time.Time { return sourcesNow }})
+	refreshAll(c)
 	reg := prometheus.NewPedanticRegistry()
 	reg.MustRegister(c)
 	return reg, logs
@@ -71,7 +49,7 @@ func refreshOnce(t *testing.T, cfg *config.Config) (*prometheus.Registry, *syncB
 // no conversations for Vonage (which has none), no pricing or templates for
 // the passthrough (opt-in, off in the demo).
 func TestProvidersExportSameMetricsAndLabels(t *testing.T) {
-	d, err := fakeapi.StartDemo(fakeapi.ScenarioHealthy, func() time.Time { return sourcesNow })
+	d, err := demo.Start(demo.Healthy, func() time.Time { return sourcesNow })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -140,13 +118,13 @@ func TestProvidersExportSameMetricsAndLabels(t *testing.T) {
 	}
 	templates := []string{"whatsapp_template_clicked", "whatsapp_template_delivered", "whatsapp_template_read", "whatsapp_template_sent"}
 	want := map[string][]string{
-		config.ProviderMeta: append(slices.Concat(common, templates,
+		meta.Name: append(slices.Concat(common, templates,
 			[]string{"whatsapp_conversations", "whatsapp_conversation_cost", "whatsapp_pricing_volume", "whatsapp_pricing_cost", "whatsapp_template_cost"}),
 			// Graph reports rate-limit usage in headers; Globex Travel is
 			// partner billed, so error 100 (cost not available) shows too.
 			"whatsapp_exporter_api_rate_limit_usage_ratio", "whatsapp_exporter_api_rate_limit_regain_access_seconds", "whatsapp_exporter_api_errors_total"),
-		config.ProviderVonage: slices.Concat(common, templates, []string{"whatsapp_pricing_volume"}),
-		config.ProviderGraphPassthrough: append(slices.Clone(common), "whatsapp_conversations",
+		vonage.Name: slices.Concat(common, templates, []string{"whatsapp_pricing_volume"}),
+		meta.PassthroughName: append(slices.Clone(common), "whatsapp_conversations",
 			"whatsapp_exporter_api_rate_limit_usage_ratio", "whatsapp_exporter_api_rate_limit_regain_access_seconds"),
 	}
 	for p, w := range want {
@@ -169,16 +147,16 @@ func TestProvidersExportSameMetricsAndLabels(t *testing.T) {
 			}
 		}
 	}
-	if n := d.Vonage.InsightsEnabled(fakeapi.DemoVonageWABA); n != 0 {
+	if n := d.Vonage.InsightsEnabled(demo.VonageWABA); n != 0 {
 		t.Errorf("the exporter called enable_insights %d times; it must leave that to the user", n)
 	}
-	if s := d.Passthrough.Stats(fakeapi.DemoPassthroughWABA); s.Requests == 0 || s.ByOperation["conversation_analytics"] == 0 {
+	if s := d.Passthrough.Stats(demo.PassthroughWABA); s.Requests == 0 || s.ByOperation["conversation_analytics"] == 0 {
 		t.Errorf("the passthrough fake saw %+v, want the conversation_analytics requests under its prefix", s)
 	}
-	if s := d.Graph.Stats(fakeapi.DemoPassthroughWABA); s.Requests != 0 {
+	if s := d.Graph.Stats(demo.PassthroughWABA); s.Requests != 0 {
 		t.Errorf("passthrough requests reached the Meta fake without the BSP prefix: %+v", s)
 	}
-	if s := d.Vonage.Stats(fakeapi.DemoVonageWABA); s.MaxTemplateIDs == 0 || s.MaxDaysPerRequest > 91 || s.CredentialsInURL != 0 {
+	if s := d.Vonage.Stats(demo.VonageWABA); s.MaxTemplateIDs == 0 || s.MaxDaysPerRequest > 91 || s.CredentialsInURL != 0 {
 		t.Errorf("the Vonage fake saw %+v: want template requests, at most 90 days (plus the partial day) a request, no credential in a URL", s)
 	}
 }
@@ -191,7 +169,7 @@ func vonageTarget(t *testing.T, url, waba, key, secret string) *config.Config {
 		// pages over a minute.
 		Global: config.Global{RequestsPerSecond: 1e6, Burst: 1000},
 		Accounts: []config.Account{{
-			WABAID: waba, Provider: config.ProviderVonage, APIURL: url,
+			WABAID: waba, Provider: vonage.Name, APIURL: url,
 			APIKey: key, APISecret: config.Secret(secret),
 		}},
 	}
@@ -208,16 +186,16 @@ func vonageTarget(t *testing.T, url, waba, key, secret string) *config.Config {
 // the secret.
 func TestVonageErrorsBecomeFailureMetrics(t *testing.T) {
 	const (
-		waba   = fakeapi.DemoVonageWABA
+		waba   = demo.VonageWABA
 		key    = "a1b2c3d4"
 		secret = "the-vonage-secret"
 	)
-	accounts := func() []fakeapi.Account {
-		a := fakeapi.DemoVonageAccounts()[0]
+	accounts := func() []fakeapi.WABA {
+		a := demo.VonageWABAs()[0]
 		a.APIKey, a.Token = key, secret
 		other := a
 		other.WABAID, other.APIKey, other.Token = "345688589250626", "e5f6a7b8", "other-secret"
-		return []fakeapi.Account{a, other}
+		return []fakeapi.WABA{a, other}
 	}
 	for _, tc := range []struct {
 		name           string
@@ -308,7 +286,7 @@ func TestVonageErrorsBecomeFailureMetrics(t *testing.T) {
 // The Vonage fake's injected faults reach the exporter's error codes as the
 // Graph fake's do, and the secret an API echoes stays out of the log.
 func TestVonageFaultsBecomeErrorCodes(t *testing.T) {
-	const waba, key, secret = fakeapi.DemoVonageWABA, "a1b2c3d4", "the-vonage-secret"
+	const waba, key, secret = demo.VonageWABA, "a1b2c3d4", "the-vonage-secret"
 	for _, tc := range []struct {
 		fault fakeapi.Fault
 		code  string
@@ -322,10 +300,10 @@ func TestVonageFaultsBecomeErrorCodes(t *testing.T) {
 		{fakeapi.Fault{Kind: fakeapi.Hang}, "timeout"},
 	} {
 		t.Run(tc.code, func(t *testing.T) {
-			a := fakeapi.DemoVonageAccounts()[0]
+			a := demo.VonageWABAs()[0]
 			a.APIKey, a.Token = key, secret
 			// One entry a page, so that every answer has a next link.
-			v := fakeapi.NewVonage([]fakeapi.Account{a}, fakeapi.Options{Now: func() time.Time { return sourcesNow }, PageSize: 1})
+			v := fakeapi.NewVonage([]fakeapi.WABA{a}, fakeapi.Options{Now: func() time.Time { return sourcesNow }, PageSize: 1})
 			v.Inject(waba, tc.fault)
 			srv := httptest.NewServer(v)
 			defer srv.Close()
@@ -366,9 +344,9 @@ func TestVonageFaultsBecomeErrorCodes(t *testing.T) {
 // one full prefix; either way the requests go to the BSP's path, with its
 // API key as the bearer token, and the counts flow without cost series.
 func TestPassthroughPathPrefix(t *testing.T) {
-	acct := fakeapi.DemoPassthroughAccounts()[0]
+	acct := demo.PassthroughWABAs()[0]
 	acct.Token = "pk_live_demo"
-	g := fakeapi.NewGraph([]fakeapi.Account{acct}, fakeapi.Options{Now: func() time.Time { return sourcesNow }})
+	g := fakeapi.NewGraph([]fakeapi.WABA{acct}, fakeapi.Options{Now: func() time.Time { return sourcesNow }})
 	g.NoCost = true
 	var mu sync.Mutex
 	var paths []string
@@ -389,7 +367,7 @@ func TestPassthroughPathPrefix(t *testing.T) {
 			paths = nil
 			mu.Unlock()
 			cfg := &config.Config{Accounts: []config.Account{{
-				WABAID: acct.WABAID, Provider: config.ProviderGraphPassthrough,
+				WABAID: acct.WABAID, Provider: meta.PassthroughName,
 				APIURL: tc.url, APIVersion: tc.version, AccessToken: config.Secret(acct.Token),
 			}}}
 			if err := config.Finish(cfg); err != nil {
@@ -424,4 +402,69 @@ func recordPaths(record func(string), h http.Handler) http.Handler {
 		record(r.URL.Path)
 		h.ServeHTTP(w, r)
 	})
+}
+
+// A phone number last seen before the lookback window is absent, whatever the
+// provider: Vonage takes whole days, so its answer also holds the hours of the
+// first day before the window, and those must not make the number read 0 as
+// if it had been seen within the window. Both servers below answer with the
+// same buckets whatever the request's start: phone 111 sent in the newest
+// eligible half hour, phone 222 only at 03:00 the same day, before the 6-hour
+// lookback (the window starts at 05:30).
+func TestSeriesBeforeLookbackAbsentForEveryProvider(t *testing.T) {
+	at := func(h, m int) time.Time { return time.Date(2024, 6, 3, h, m, 0, 0, time.UTC) }
+	buckets := map[string][2]time.Time{"111": {at(11, 0), at(11, 30)}, "222": {at(3, 0), at(3, 30)}}
+	phoneOf := func(r *http.Request) string {
+		q := r.URL.Query()
+		for _, phone := range []string{"111", "222"} {
+			if strings.Contains(q.Get("fields"), phone) || strings.Contains(q.Get("phone_number"), phone) {
+				return phone
+			}
+		}
+		return ""
+	}
+	graph := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b := buckets[phoneOf(r)]
+		fmt.Fprintf(w, `{"analytics":{"data_points":[{"start":%d,"end":%d,"sent":7,"delivered":6}]}}`, b[0].Unix(), b[1].Unix())
+	}))
+	defer graph.Close()
+	channelManager := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !strings.HasSuffix(r.URL.Path, "/messaging-analytics") || r.URL.Query().Get("start") != "2024-06-03" {
+			http.Error(w, "unexpected request "+r.URL.String(), http.StatusBadRequest)
+			return
+		}
+		b := buckets[phoneOf(r)]
+		fmt.Fprintf(w, `{"_embedded":{"messaging_analytics":[{"start":"%d","end":"%d","sent":7,"delivered":6}]}}`, b[0].Unix(), b[1].Unix())
+	}))
+	defer channelManager.Close()
+
+	split := func(a *config.Account) {
+		a.Messaging.SplitBy, a.Messaging.PhoneNumbers = []string{"PHONE"}, []string{"111", "222"}
+		a.Conversations.Enabled, a.Pricing.Enabled, a.Templates.Enabled = disabled, disabled, disabled
+	}
+	cfg := &config.Config{Accounts: []config.Account{
+		{WABAID: "1", APIURL: graph.URL, AccessToken: "t"},
+		{WABAID: "2", Provider: vonage.Name, APIURL: channelManager.URL, APIKey: "k", APISecret: "s"},
+	}}
+	for i := range cfg.Accounts {
+		split(&cfg.Accounts[i])
+	}
+	if err := config.Finish(cfg); err != nil {
+		t.Fatal(err)
+	}
+	targets, err := Targets(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newExporter(targets, Options{Now: func() time.Time { return testNow }})
+	refreshAll(e)
+	want := `
+# HELP whatsapp_messages_sent Messages sent in the newest analytics bucket with data.
+# TYPE whatsapp_messages_sent gauge
+whatsapp_messages_sent{country="",phone_number="111",waba_id="1"} 7
+whatsapp_messages_sent{country="",phone_number="111",waba_id="2"} 7
+`
+	if err := testutil.CollectAndCompare(e, strings.NewReader(want), "whatsapp_messages_sent"); err != nil {
+		t.Error(err)
+	}
 }

@@ -4,7 +4,7 @@ import (
 	"time"
 )
 
-// The families' data, computed from an Account for a query. Each returns
+// The families' data, computed from a WABA for a query. Each returns
 // the data points in the Graph API's field names; the Vonage fake renames
 // what it must.
 
@@ -15,7 +15,7 @@ type messagingQuery struct {
 	countries       []string
 }
 
-func (a *Account) messaging(q messagingQuery) []dataPoint {
+func (a *WABA) messaging(q messagingQuery) []dataPoint {
 	var out []dataPoint
 	for _, b := range buckets(q.start, q.end, q.now, q.granularity) {
 		var sent, delivered float64
@@ -51,7 +51,7 @@ type breakdownQuery struct {
 	cost            bool
 }
 
-func (a *Account) conversationPoints(q breakdownQuery) []dataPoint {
+func (a *WABA) conversationPoints(q breakdownQuery) []dataPoint {
 	var out []dataPoint
 	for _, b := range buckets(q.start, q.end, q.now, q.granularity) {
 		agg := newAggregate()
@@ -95,7 +95,7 @@ func (a *Account) conversationPoints(q breakdownQuery) []dataPoint {
 	return out
 }
 
-func (a *Account) pricingPoints(q breakdownQuery) []dataPoint {
+func (a *WABA) pricingPoints(q breakdownQuery) []dataPoint {
 	var out []dataPoint
 	for _, b := range buckets(q.start, q.end, q.now, q.granularity) {
 		agg := newAggregate()
@@ -150,9 +150,9 @@ func (q templateQuery) wants(metric string) bool {
 // templatePoints follows "Template Analytics": days in UTC, start snapped
 // back and end forward to 00:00, clicks only for MARKETING and UTILITY
 // templates, cost as an array of typed figures.
-func (a *Account) templatePoints(q templateQuery) []dataPoint {
+func (a *WABA) templatePoints(q templateQuery) []dataPoint {
 	var out []dataPoint
-	end := alignDown(q.end, "DAY")
+	end := day(q.end)
 	if end.Before(q.end) {
 		end = end.AddDate(0, 0, 1)
 	}
@@ -203,7 +203,7 @@ func (a *Account) templatePoints(q templateQuery) []dataPoint {
 	return out
 }
 
-func (a *Account) template(id string) (Template, bool) {
+func (a *WABA) template(id string) (Template, bool) {
 	for _, t := range a.Templates {
 		if t.ID == id {
 			return t, true

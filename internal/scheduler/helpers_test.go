@@ -1,4 +1,4 @@
-package collector
+package scheduler
 
 import (
 	"bytes"
@@ -18,8 +18,9 @@ import (
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 
+	"github.com/whatsapp-exporter/whatsapp_exporter/collector"
 	"github.com/whatsapp-exporter/whatsapp_exporter/config"
-	"github.com/whatsapp-exporter/whatsapp_exporter/fakeapi"
+	"github.com/whatsapp-exporter/whatsapp_exporter/internal/fakeapi"
 	"github.com/whatsapp-exporter/whatsapp_exporter/provider/meta"
 )
 
@@ -28,7 +29,7 @@ import (
 // with the daily delay of 2h the newest eligible day is June 2.
 var testNow = time.Date(2024, 6, 3, 12, 10, 0, 0, time.UTC)
 
-// clock is a settable clock shared by the collector and the fake API.
+// clock is a settable clock shared by the scheduler and the fake API.
 type clock struct {
 	mu sync.Mutex
 	t  time.Time
@@ -148,7 +149,7 @@ func metaTarget(t testing.TB, a config.Account) Target {
 	if err != nil {
 		t.Fatalf("meta.New: %v", err)
 	}
-	return Target{Config: a, Source: src}
+	return Target{Account: a.WithoutCredentials(), Source: src}
 }
 
 // stub is a hand-made Graph API for exact values: respond gets the field or
@@ -195,7 +196,7 @@ func unixAt(hour, minute int) int64 {
 func day(d int) int64 { return time.Date(2024, 6, d, 0, 0, 0, 0, time.UTC).Unix() }
 
 // fakeGraph serves a fakeapi.Graph over HTTP.
-func fakeGraph(t testing.TB, accounts []fakeapi.Account, opts fakeapi.Options) (*fakeapi.Graph, string) {
+func fakeGraph(t testing.TB, accounts []fakeapi.WABA, opts fakeapi.Options) (*fakeapi.Graph, string) {
 	t.Helper()
 	g := fakeapi.NewGraph(accounts, opts)
 	srv := httptest.NewServer(g)
@@ -204,8 +205,8 @@ func fakeGraph(t testing.TB, accounts []fakeapi.Account, opts fakeapi.Options) (
 }
 
 // testFakeAccount is a small fake WABA with every kind of data.
-func testFakeAccount(wabaID, token string) fakeapi.Account {
-	return fakeapi.Account{
+func testFakeAccount(wabaID, token string) fakeapi.WABA {
+	return fakeapi.WABA{
 		WABAID: wabaID, Token: token, Volume: 100, DeliveryRate: 0.95,
 		Phones: []fakeapi.Phone{
 			{Number: "16505550111", Display: "+1 650-555-0111", Weight: 1},
@@ -288,4 +289,16 @@ func lines(text, prefix string) []string {
 	return out
 }
 
-func refreshAll(c *Collector) { c.RefreshAll(context.Background()) }
+func refreshAll(e *exporter) { e.RefreshAll(context.Background()) }
+
+// exporter is a scheduler publishing to a collector: the exporter's whole
+// path from config to /metrics, minus the HTTP server.
+type exporter struct {
+	*Scheduler
+	*collector.Collector
+}
+
+func newExporter(targets []Target, opts Options) *exporter {
+	c := collector.New()
+	return &exporter{Scheduler: New(targets, c, opts), Collector: c}
+}

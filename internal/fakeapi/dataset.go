@@ -12,8 +12,8 @@ import (
 	"time"
 )
 
-// Account is one fake WhatsApp Business Account and its traffic.
-type Account struct {
+// WABA is one fake WhatsApp Business Account and its traffic.
+type WABA struct {
 	WABAID string
 	// Token is the bearer token (or API key) the fake accepts for it; the
 	// Vonage fake takes it as the API secret.
@@ -25,7 +25,7 @@ type Account struct {
 	Phones    []Phone
 	Countries []Country
 	Templates []Template
-	// PartnerBilled accounts get Meta's "Cost not available" exception
+	// PartnerBilled wabas get Meta's "Cost not available" exception
 	// when they ask for cost.
 	PartnerBilled bool
 	// Volume is the messages a phone sends in a busy half hour.
@@ -38,7 +38,7 @@ type Account struct {
 	DroppedRate float64
 }
 
-// Phone is a business phone number of an account.
+// Phone is a business phone number of an waba.
 type Phone struct {
 	Number  string // digits, as the analytics endpoints spell it
 	Display string // as the phone_numbers edge spells it
@@ -114,31 +114,31 @@ func diurnal(t time.Time) float64 {
 
 // sent is the number of messages phone p sent to country c in the half hour
 // starting at t.
-func (a *Account) sent(p Phone, c Country, t time.Time) float64 {
+func (a *WABA) sent(p Phone, c Country, t time.Time) float64 {
 	noise := 0.85 + 0.3*unit(seed(a.WABAID, p.Number, c.Code, "sent"), t.Unix())
 	return math.Round(a.Volume * p.Weight * c.Weight * diurnal(t) * noise)
 }
 
-func (a *Account) deliveryRate(t time.Time) float64 {
+func (a *WABA) deliveryRate(t time.Time) float64 {
 	if !a.DropFrom.IsZero() && !t.Before(a.DropFrom) {
 		return a.DroppedRate
 	}
 	return a.DeliveryRate
 }
 
-func (a *Account) delivered(p Phone, c Country, t time.Time) float64 {
+func (a *WABA) delivered(p Phone, c Country, t time.Time) float64 {
 	jitter := 0.01 * (unit(seed(a.WABAID, p.Number, c.Code, "delivered"), t.Unix()) - 0.5)
 	return math.Floor(a.sent(p, c, t) * min(1, a.deliveryRate(t)+jitter))
 }
 
 // conversations and the pricing volume are derived from the messages, so
 // that the families agree with each other the way real ones roughly do.
-func (a *Account) conversations(p Phone, c Country, cat, typ, dir share, t time.Time) float64 {
+func (a *WABA) conversations(p Phone, c Country, cat, typ, dir share, t time.Time) float64 {
 	noise := 0.8 + 0.4*unit(seed(a.WABAID, p.Number, c.Code, cat.name, typ.name, dir.name), t.Unix())
 	return math.Round(a.sent(p, c, t) * 0.3 * cat.weight * typ.weight * dir.weight * noise)
 }
 
-func (a *Account) pricingVolume(p Phone, c Country, cat, typ share, t time.Time) float64 {
+func (a *WABA) pricingVolume(p Phone, c Country, cat, typ share, t time.Time) float64 {
 	if cat.name == "SERVICE" && typ.name == "REGULAR" {
 		return 0 // service messages are free (meta-graph-analytics-v21.txt, pricing categories)
 	}
@@ -166,7 +166,7 @@ type templateDay struct {
 	amountSpent           float64
 }
 
-func (a *Account) templateDay(tpl Template, day time.Time) templateDay {
+func (a *WABA) templateDay(tpl Template, day time.Time) templateDay {
 	s := seed(a.WABAID, tpl.ID)
 	sent := math.Round(1500 * tpl.Weight * (0.7 + 0.6*unit(s, day.Unix())))
 	d := templateDay{sent: sent}

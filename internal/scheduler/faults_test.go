@@ -1,4 +1,4 @@
-package collector
+package scheduler
 
 // Behaviour against the fake Graph API: cost fallback, failure isolation,
 // backoff, secrecy, and scrapes that never reach the API.
@@ -20,7 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/whatsapp-exporter/whatsapp_exporter/config"
-	"github.com/whatsapp-exporter/whatsapp_exporter/fakeapi"
+	"github.com/whatsapp-exporter/whatsapp_exporter/internal/fakeapi"
 	"github.com/whatsapp-exporter/whatsapp_exporter/provider"
 )
 
@@ -36,9 +36,9 @@ func TestCostFallback(t *testing.T) {
 	clk := newClock(testNow)
 	partner := testFakeAccount(faultyWABA, "partner-token")
 	partner.PartnerBilled = true
-	graph, url := fakeGraph(t, []fakeapi.Account{testFakeAccount(healthyWABA, "direct-token"), partner}, fakeapi.Options{Now: clk.Now})
+	graph, url := fakeGraph(t, []fakeapi.WABA{testFakeAccount(healthyWABA, "direct-token"), partner}, fakeapi.Options{Now: clk.Now})
 	var logs logBuffer
-	c := New([]Target{
+	c := newExporter([]Target{
 		metaTarget(t, testAccount(t, healthyWABA, url, "direct-token", nil)),
 		metaTarget(t, testAccount(t, faultyWABA, url, "partner-token", nil)),
 	}, Options{Logger: logs.logger(), Now: clk.Now})
@@ -94,7 +94,7 @@ func TestCostFallback(t *testing.T) {
 
 // snapshotOf is the exposition of one WABA's analytics and bucket ends,
 // without the health metrics that a failure is expected to change.
-func dataOf(t *testing.T, c *Collector, waba string) string {
+func dataOf(t *testing.T, c prometheus.Collector, waba string) string {
 	t.Helper()
 	return exposition(t, c, waba,
 		"whatsapp_exporter_refresh_success", "whatsapp_exporter_refresh_last_success_timestamp_seconds",
@@ -167,7 +167,7 @@ func TestFailureIsolation(t *testing.T) {
 				// that the paging faults have links to spoil.
 				opts.PageSize = 5
 			}
-			accounts := []fakeapi.Account{testFakeAccount(healthyWABA, "healthy-token"), testFakeAccount(faultyWABA, "faulty-token")}
+			accounts := []fakeapi.WABA{testFakeAccount(healthyWABA, "healthy-token"), testFakeAccount(faultyWABA, "faulty-token")}
 			graph, url := fakeGraph(t, accounts, opts)
 			short := func(a *config.Account) {
 				a.Timeout = 200 * time.Millisecond
@@ -176,7 +176,7 @@ func TestFailureIsolation(t *testing.T) {
 			}
 			healthy := testAccount(t, healthyWABA, url, "healthy-token", short)
 			faulty := testAccount(t, faultyWABA, url, "faulty-token", short)
-			c := New([]Target{metaTarget(t, healthy), metaTarget(t, faulty)}, Options{Now: clk.Now})
+			c := newExporter([]Target{metaTarget(t, healthy), metaTarget(t, faulty)}, Options{Now: clk.Now})
 
 			refreshAll(c)
 			good := dataOf(t, c, faultyWABA)
@@ -192,7 +192,7 @@ func TestFailureIsolation(t *testing.T) {
 
 			// The healthy WABA: everything, exactly as a collector that
 			// only ever knew it would export at this time.
-			alone := New([]Target{metaTarget(t, healthy)}, Options{Now: clk.Now})
+			alone := newExporter([]Target{metaTarget(t, healthy)}, Options{Now: clk.Now})
 			refreshAll(alone)
 			if got, want := dataOf(t, c, healthyWABA), dataOf(t, alone, healthyWABA); got != want {
 				t.Errorf("the healthy WABA's metrics differ from a run without the faulty one:\n got: %s\nwant: %s", got, want)
@@ -286,9 +286,9 @@ func TestRateLimitBackoff(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			clk := newClock(testNow)
-			accounts := []fakeapi.Account{testFakeAccount(healthyWABA, "t1"), testFakeAccount(faultyWABA, "t2")}
+			accounts := []fakeapi.WABA{testFakeAccount(healthyWABA, "t1"), testFakeAccount(faultyWABA, "t2")}
 			graph, url := fakeGraph(t, accounts, fakeapi.Options{Now: clk.Now})
-			c := New([]Target{
+			c := newExporter([]Target{
 				metaTarget(t, testAccount(t, healthyWABA, url, "t1", nil)),
 				metaTarget(t, testAccount(t, faultyWABA, url, "t2", nil)),
 			}, Options{Now: clk.Now})
@@ -296,15 +296,15 @@ func TestRateLimitBackoff(t *testing.T) {
 
 			// A discrete-event run of the scheduler: each account's next
 			// refresh is due at the time its last refresh said.
-			due := map[*account]time.Time{c.accounts[0]: testNow, c.accounts[1]: testNow}
+			due := map[*poller]time.Time{c.pollers[0]: testNow, c.pollers[1]: testNow}
 			got := map[string][]time.Duration{}
 			refreshes := map[string]int{}
 			end := testNow.Add(6 * time.Hour)
 			lifted := false
 			for {
-				var a *account
+				var a *poller
 				for acc, at := range due {
-					if a == nil || at.Before(due[a]) || at.Equal(due[a]) && acc.cfg.WABAID < a.cfg.WABAID {
+					if a == nil || at.Before(due[a]) || at.Equal(due[a]) && acc.account.WABAID < a.account.WABAID {
 						a = acc
 					}
 				}
@@ -316,13 +316,13 @@ func TestRateLimitBackoff(t *testing.T) {
 					lifted = true
 				}
 				clk.Set(due[a])
-				before := graph.Stats(a.cfg.WABAID).Requests
-				d := c.refresh(context.Background(), a)
-				if a.cfg.WABAID == faultyWABA && graph.Stats(faultyWABA).Requests-before > 1 && !lifted {
+				before := graph.Stats(a.account.WABAID).Requests
+				d := a.refresh(context.Background())
+				if a.account.WABAID == faultyWABA && graph.Stats(faultyWABA).Requests-before > 1 && !lifted {
 					t.Errorf("a rate-limited refresh sent %d requests; want it to stop at the first rate limit", graph.Stats(faultyWABA).Requests-before)
 				}
-				got[a.cfg.WABAID] = append(got[a.cfg.WABAID], d)
-				refreshes[a.cfg.WABAID]++
+				got[a.account.WABAID] = append(got[a.account.WABAID], d)
+				refreshes[a.account.WABAID]++
 				due[a] = due[a].Add(d)
 			}
 
@@ -369,12 +369,12 @@ func TestRateLimitBackoff(t *testing.T) {
 // sleeps longer, the healthy one's does not.
 func TestRunSleepsPerAccount(t *testing.T) {
 	clk := newClock(testNow)
-	accounts := []fakeapi.Account{testFakeAccount(healthyWABA, "t1"), testFakeAccount(faultyWABA, "t2")}
+	accounts := []fakeapi.WABA{testFakeAccount(healthyWABA, "t1"), testFakeAccount(faultyWABA, "t2")}
 	graph, url := fakeGraph(t, accounts, fakeapi.Options{Now: clk.Now})
 	graph.Inject(faultyWABA, fakeapi.Fault{Kind: fakeapi.RateLimit, Code: 80007, RegainMinutes: 120})
 	var mu sync.Mutex
 	var slept []time.Duration
-	c := New([]Target{
+	c := newExporter([]Target{
 		metaTarget(t, testAccount(t, healthyWABA, url, "t1", nil)),
 		metaTarget(t, testAccount(t, faultyWABA, url, "t2", nil)),
 	}, Options{Now: clk.Now, sleep: func(ctx context.Context, d time.Duration) bool {
@@ -407,12 +407,12 @@ func TestRunSleepsPerAccount(t *testing.T) {
 // A transient failure is retried sooner than the interval, doubling up to it.
 func TestTransientRetry(t *testing.T) {
 	clk := newClock(testNow)
-	graph, url := fakeGraph(t, []fakeapi.Account{testFakeAccount(faultyWABA, "t")}, fakeapi.Options{Now: clk.Now})
+	graph, url := fakeGraph(t, []fakeapi.WABA{testFakeAccount(faultyWABA, "t")}, fakeapi.Options{Now: clk.Now})
 	graph.Inject(faultyWABA, fakeapi.Fault{Kind: fakeapi.ServerError})
-	c := New([]Target{metaTarget(t, testAccount(t, faultyWABA, url, "t", onlyFamilies("messaging")))}, Options{Now: clk.Now})
+	c := newExporter([]Target{metaTarget(t, testAccount(t, faultyWABA, url, "t", onlyFamilies("messaging")))}, Options{Now: clk.Now})
 	var got []time.Duration
 	for i := 0; i < 8; i++ {
-		got = append(got, c.refresh(context.Background(), c.accounts[0]))
+		got = append(got, c.pollers[0].refresh(context.Background()))
 	}
 	want := []time.Duration{15 * time.Second, 30 * time.Second, time.Minute, 2 * time.Minute, 4 * time.Minute, 8 * time.Minute, 15 * time.Minute, 15 * time.Minute}
 	for i := range want {
@@ -431,14 +431,14 @@ func TestTokenSecrecy(t *testing.T) {
 	clk := newClock(testNow)
 	fa := testFakeAccount(faultyWABA, token)
 	fa.AppSecret = appSecret
-	graph, url := fakeGraph(t, []fakeapi.Account{fa}, fakeapi.Options{Now: clk.Now, PageSize: 5})
+	graph, url := fakeGraph(t, []fakeapi.WABA{fa}, fakeapi.Options{Now: clk.Now, PageSize: 5})
 	acct := testAccount(t, faultyWABA, url, token, func(a *config.Account) {
 		a.AppSecret = appSecret
 		a.Timeout = 200 * time.Millisecond
 	})
 	target := metaTarget(t, acct)
 	var logs logBuffer
-	c := New([]Target{target}, Options{Logger: logs.logger(), Now: clk.Now})
+	c := newExporter([]Target{target}, Options{Logger: logs.logger(), Now: clk.Now})
 
 	faults := []fakeapi.Fault{
 		{Kind: fakeapi.EchoToken}, {Kind: fakeapi.InvalidToken}, {Kind: fakeapi.Malformed},
@@ -499,8 +499,8 @@ func TestTokenSecrecy(t *testing.T) {
 // A scrape reads the snapshots only: however many scrapes, no request.
 func TestScrapeNeverCallsAPI(t *testing.T) {
 	clk := newClock(testNow)
-	graph, url := fakeGraph(t, []fakeapi.Account{testFakeAccount(healthyWABA, "t")}, fakeapi.Options{Now: clk.Now})
-	c := New([]Target{metaTarget(t, testAccount(t, healthyWABA, url, "t", nil))}, Options{Now: clk.Now})
+	graph, url := fakeGraph(t, []fakeapi.WABA{testFakeAccount(healthyWABA, "t")}, fakeapi.Options{Now: clk.Now})
+	c := newExporter([]Target{metaTarget(t, testAccount(t, healthyWABA, url, "t", nil))}, Options{Now: clk.Now})
 
 	if n := testutil.CollectAndCount(c); n != 1 || graph.Stats(healthyWABA).Requests != 0 {
 		t.Fatalf("before any refresh: %d series (want account_info only), %d requests (want 0)", n, graph.Stats(healthyWABA).Requests)
@@ -532,9 +532,9 @@ func TestScrapeNeverCallsAPI(t *testing.T) {
 func TestDescribeCoversCollect(t *testing.T) {
 	clk := newClock(testNow)
 	partner := testFakeAccount(faultyWABA, "t2")
-	graph, url := fakeGraph(t, []fakeapi.Account{testFakeAccount(healthyWABA, "t"), partner}, fakeapi.Options{Now: clk.Now})
+	graph, url := fakeGraph(t, []fakeapi.WABA{testFakeAccount(healthyWABA, "t"), partner}, fakeapi.Options{Now: clk.Now})
 	graph.Inject(faultyWABA, fakeapi.Fault{Kind: fakeapi.RateLimit})
-	c := New([]Target{
+	c := newExporter([]Target{
 		metaTarget(t, testAccount(t, healthyWABA, url, "t", nil)),
 		metaTarget(t, testAccount(t, faultyWABA, url, "t2", nil)),
 	}, Options{Now: clk.Now})
@@ -568,8 +568,8 @@ func TestPagingAndChunking(t *testing.T) {
 
 	run := func(pageSize int) (string, fakeapi.Stats) {
 		clk := newClock(testNow)
-		graph, url := fakeGraph(t, []fakeapi.Account{acct}, fakeapi.Options{Now: clk.Now, PageSize: pageSize})
-		c := New([]Target{metaTarget(t, testAccount(t, healthyWABA, url, "t", splitByPhone))}, Options{Now: clk.Now})
+		graph, url := fakeGraph(t, []fakeapi.WABA{acct}, fakeapi.Options{Now: clk.Now, PageSize: pageSize})
+		c := newExporter([]Target{metaTarget(t, testAccount(t, healthyWABA, url, "t", splitByPhone))}, Options{Now: clk.Now})
 		refreshAll(c)
 		for _, l := range lines(exposition(t, c, healthyWABA), "whatsapp_exporter_refresh_success{") {
 			if !strings.HasSuffix(l, " 1") {

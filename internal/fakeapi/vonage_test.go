@@ -13,8 +13,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/whatsapp-exporter/whatsapp_exporter/config"
-	"github.com/whatsapp-exporter/whatsapp_exporter/fakeapi"
+	"github.com/whatsapp-exporter/whatsapp_exporter/internal/demo"
+	"github.com/whatsapp-exporter/whatsapp_exporter/internal/fakeapi"
 )
 
 const (
@@ -26,12 +26,12 @@ const (
 
 var vonageNow = time.Date(2024, 11, 14, 12, 10, 0, 0, time.UTC)
 
-func vonageAccounts() []fakeapi.Account {
-	a := fakeapi.DemoVonageAccounts()[0]
+func vonageAccounts() []fakeapi.WABA {
+	a := demo.VonageWABAs()[0]
 	a.APIKey, a.Token = vonageKey, vonageSecret
 	b := a
 	b.WABAID, b.APIKey, b.Token = vonageOther, "e5f6a7b8", "other-secret"
-	return []fakeapi.Account{a, b}
+	return []fakeapi.WABA{a, b}
 }
 
 func serveVonage(t *testing.T, opts fakeapi.Options) (*fakeapi.Vonage, *httptest.Server) {
@@ -117,7 +117,7 @@ func TestVonageAuthentication(t *testing.T) {
 }
 
 // The fake's messaging answer has the document's shape, and the same
-// numbers as the Graph fake's for the same account and half hours.
+// numbers as the Graph fake's for the same waba and half hours.
 func TestVonageMessagingMatchesGraph(t *testing.T) {
 	_, srv := serveVonage(t, fakeapi.Options{})
 	a := vonageDo(t, "GET", vonageURL(srv.URL, vonageWABA, "messaging-analytics", map[string]string{
@@ -143,7 +143,7 @@ func TestVonageMessagingMatchesGraph(t *testing.T) {
 
 	acct := vonageAccounts()[0]
 	acct.Token = "graph-token"
-	g := fakeapi.NewGraph([]fakeapi.Account{acct}, fakeapi.Options{Now: func() time.Time { return vonageNow }})
+	g := fakeapi.NewGraph([]fakeapi.WABA{acct}, fakeapi.Options{Now: func() time.Time { return vonageNow }})
 	gsrv := httptest.NewServer(g)
 	defer gsrv.Close()
 	start := time.Date(2024, 11, 14, 0, 0, 0, 0, time.UTC)
@@ -277,7 +277,7 @@ func TestVonageLimits(t *testing.T) {
 	}
 }
 
-// enable_insights changes the account: it is no GET, and the fake counts
+// enable_insights changes the waba: it is no GET, and the fake counts
 // the calls so that a test can show the exporter never makes one.
 func TestVonageEnableInsights(t *testing.T) {
 	v, srv := serveVonage(t, fakeapi.Options{})
@@ -332,39 +332,5 @@ func TestVonageHourlyBudget(t *testing.T) {
 	}
 	if !slices.Equal(statuses, []int{200, 200, 429}) {
 		t.Errorf("statuses %v, want the third rate limited", statuses)
-	}
-}
-
-// The demo keeps its three Meta WABAs and adds a Vonage and a passthrough
-// account, each served by its own fake.
-func TestDemoProviders(t *testing.T) {
-	d, err := fakeapi.StartDemo(fakeapi.ScenarioHealthy, func() time.Time { return vonageNow })
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
-	got := map[string]string{}
-	for _, a := range d.Config.Accounts {
-		got[a.WABAID] = a.Provider
-	}
-	want := map[string]string{
-		fakeapi.DemoRetailWABA: config.ProviderMeta, fakeapi.DemoTravelWABA: config.ProviderMeta, fakeapi.DemoDropWABA: config.ProviderMeta,
-		fakeapi.DemoVonageWABA: config.ProviderVonage, fakeapi.DemoPassthroughWABA: config.ProviderGraphPassthrough,
-	}
-	if fmt.Sprint(got) != fmt.Sprint(want) {
-		t.Errorf("demo accounts %v, want %v", got, want)
-	}
-	for _, a := range d.Config.Accounts {
-		switch a.Provider {
-		case config.ProviderVonage:
-			ans := vonageDo(t, "GET", vonageURL(a.APIURL, a.WABAID, "messaging-analytics", vonageDay), a.APIKey, string(a.APISecret))
-			if ans.status != 200 {
-				t.Errorf("the demo's Vonage credentials: %d %v", ans.status, ans.body)
-			}
-		case config.ProviderGraphPassthrough:
-			if !strings.HasSuffix(a.APIURL, fakeapi.DemoPassthroughPrefix) || a.APIVersion != "v25.0" {
-				t.Errorf("passthrough at %s + %s, want the BSP prefix and v25.0", a.APIURL, a.APIVersion)
-			}
-		}
 	}
 }

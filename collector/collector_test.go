@@ -1,0 +1,194 @@
+package collector
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/whatsapp-exporter/whatsapp_exporter/internal/analytics"
+	"github.com/whatsapp-exporter/whatsapp_exporter/provider"
+)
+
+var (
+	lastSuccess = time.Date(2024, 6, 3, 12, 10, 0, 0, time.UTC)
+	bucketStart = time.Date(2024, 6, 3, 11, 0, 0, 0, time.UTC)
+	bucketEnd   = time.Date(2024, 6, 3, 11, 30, 0, 0, time.UTC)
+)
+
+// Each snapshot becomes exactly these metrics: the collector adds nothing
+// and drops nothing.
+func TestRender(t *testing.T) {
+	tests := []struct {
+		name    string
+		snap    analytics.Snapshot
+		metrics []string
+		want    string
+	}{
+		{
+			name: "an account before its first refresh",
+			snap: analytics.Snapshot{WABAID: "1", Name: "Acme", Provider: "meta"},
+			want: `
+# HELP whatsapp_exporter_account_info A configured WhatsApp Business Account; always 1.
+# TYPE whatsapp_exporter_account_info gauge
+whatsapp_exporter_account_info{name="Acme",provider="meta",waba_id="1"} 1
+`,
+		},
+		{
+			name: "a family's values, bucket end and health",
+			snap: analytics.Snapshot{WABAID: "1", Provider: "vonage", Families: map[provider.Family]*analytics.Refresh{
+				provider.Messaging: {Success: true, LastSuccess: lastSuccess, Duration: 1500 * time.Millisecond,
+					BucketStart: bucketStart, BucketEnd: bucketEnd, Values: []analytics.Value{
+						{Measure: analytics.MessagesSent, Dimensions: analytics.Dimensions{PhoneNumber: "111", Country: "US"}, Value: 20},
+						{Measure: analytics.MessagesDelivered, Dimensions: analytics.Dimensions{PhoneNumber: "111", Country: "US"}, Value: 18},
+						{Measure: analytics.MessagesSent, Dimensions: analytics.Dimensions{PhoneNumber: "222"}, Value: 0},
+					}},
+			}},
+			want: `
+# HELP whatsapp_bucket_end_timestamp_seconds End of the analytics bucket that the family's gauges report, as a Unix timestamp.
+# TYPE whatsapp_bucket_end_timestamp_seconds gauge
+whatsapp_bucket_end_timestamp_seconds{family="messaging",waba_id="1"} 1.7174142e+09
+# HELP whatsapp_exporter_account_info A configured WhatsApp Business Account; always 1.
+# TYPE whatsapp_exporter_account_info gauge
+whatsapp_exporter_account_info{name="",provider="vonage",waba_id="1"} 1
+# HELP whatsapp_exporter_refresh_duration_seconds How long the last refresh of the family took, throttling included.
+# TYPE whatsapp_exporter_refresh_duration_seconds gauge
+whatsapp_exporter_refresh_duration_seconds{family="messaging",waba_id="1"} 1.5
+# HELP whatsapp_exporter_refresh_last_success_timestamp_seconds When the family last refreshed successfully, as a Unix timestamp.
+# TYPE whatsapp_exporter_refresh_last_success_timestamp_seconds gauge
+whatsapp_exporter_refresh_last_success_timestamp_seconds{family="messaging",waba_id="1"} 1.7174166e+09
+# HELP whatsapp_exporter_refresh_success Whether the last refresh of the family succeeded (1) or failed (0).
+# TYPE whatsapp_exporter_refresh_success gauge
+whatsapp_exporter_refresh_success{family="messaging",waba_id="1"} 1
+# HELP whatsapp_messages_delivered Messages delivered in the newest analytics bucket with data.
+# TYPE whatsapp_messages_delivered gauge
+whatsapp_messages_delivered{country="US",phone_number="111",waba_id="1"} 18
+# HELP whatsapp_messages_sent Messages sent in the newest analytics bucket with data.
+# TYPE whatsapp_messages_sent gauge
+whatsapp_messages_sent{country="",phone_number="222",waba_id="1"} 0
+whatsapp_messages_sent{country="US",phone_number="111",waba_id="1"} 20
+`,
+		},
+		{
+			// A family that never succeeded has health but no data and
+			// no last success; one that failed after a success keeps
+			// its data and its last success.
+			name: "failed families",
+			snap: analytics.Snapshot{WABAID: "1", Families: map[provider.Family]*analytics.Refresh{
+				provider.Conversations: {Duration: time.Second},
+				provider.Templates: {LastSuccess: lastSuccess, BucketStart: bucketStart, BucketEnd: bucketEnd, Values: []analytics.Value{
+					{Measure: analytics.TemplateClicked, Dimensions: analytics.Dimensions{TemplateID: "7", ButtonType: "url_button", ButtonContent: "Go"}, Value: 3},
+					{Measure: analytics.TemplateCost, Dimensions: analytics.Dimensions{TemplateID: "7", CostType: "amount_spent"}, Value: 2.5},
+				}},
+			}},
+			metrics: []string{"whatsapp_exporter_refresh_success", "whatsapp_exporter_refresh_last_success_timestamp_seconds",
+				"whatsapp_template_clicked", "whatsapp_template_cost", "whatsapp_conversations"},
+			want: `
+# HELP whatsapp_exporter_refresh_last_success_timestamp_seconds When the family last refreshed successfully, as a Unix timestamp.
+# TYPE whatsapp_exporter_refresh_last_success_timestamp_seconds gauge
+whatsapp_exporter_refresh_last_success_timestamp_seconds{family="templates",waba_id="1"} 1.7174166e+09
+# HELP whatsapp_exporter_refresh_success Whether the last refresh of the family succeeded (1) or failed (0).
+# TYPE whatsapp_exporter_refresh_success gauge
+whatsapp_exporter_refresh_success{family="conversations",waba_id="1"} 0
+whatsapp_exporter_refresh_success{family="templates",waba_id="1"} 0
+# HELP whatsapp_template_clicked Clicks on a template button on the newest day with data (UTC days).
+# TYPE whatsapp_template_clicked gauge
+whatsapp_template_clicked{button_content="Go",button_type="url_button",template_id="7",waba_id="1"} 3
+# HELP whatsapp_template_cost A template cost figure (amount_spent, cost_per_delivered, ...) on the newest day with data, in the WABA's currency.
+# TYPE whatsapp_template_cost gauge
+whatsapp_template_cost{cost_type="amount_spent",template_id="7",waba_id="1"} 2.5
+`,
+		},
+		{
+			// A figure the API did not report (negative) has no series.
+			name: "requests, errors and rate-limit usage",
+			snap: analytics.Snapshot{WABAID: "1",
+				Requests: map[analytics.Outcome]float64{{Family: provider.Pricing, Code: "503"}: 2, {Family: provider.Messaging, Code: "200"}: 5},
+				Errors:   map[analytics.Outcome]float64{{Family: provider.Pricing, Code: "http_503"}: 2},
+				Usage: []provider.Usage{
+					{Type: "app", CallCount: 5, TotalCPUTime: -1, TotalTime: 2},
+					{Type: "whatsapp_business_management", CallCount: 100, TotalCPUTime: 10, TotalTime: 20, RegainAccess: 90 * time.Second},
+				},
+			},
+			metrics: []string{"whatsapp_exporter_api_requests_total", "whatsapp_exporter_api_errors_total",
+				"whatsapp_exporter_api_rate_limit_usage_ratio", "whatsapp_exporter_api_rate_limit_regain_access_seconds"},
+			want: `
+# HELP whatsapp_exporter_api_errors_total Failed API requests, by the API's error code (Graph's 4, 190, 80007, ...) or the exporter's own (timeout, connection, malformed_response, ...).
+# TYPE whatsapp_exporter_api_errors_total counter
+whatsapp_exporter_api_errors_total{error_code="http_503",family="pricing",waba_id="1"} 2
+# HELP whatsapp_exporter_api_rate_limit_regain_access_seconds Time until the API allows requests again, as last reported by its usage headers; 0 when not throttled.
+# TYPE whatsapp_exporter_api_rate_limit_regain_access_seconds gauge
+whatsapp_exporter_api_rate_limit_regain_access_seconds{usage_type="app",waba_id="1"} 0
+whatsapp_exporter_api_rate_limit_regain_access_seconds{usage_type="whatsapp_business_management",waba_id="1"} 90
+# HELP whatsapp_exporter_api_rate_limit_usage_ratio Share of the API rate limit used, as last reported by the API's usage headers (1 = the limit).
+# TYPE whatsapp_exporter_api_rate_limit_usage_ratio gauge
+whatsapp_exporter_api_rate_limit_usage_ratio{resource="call_count",usage_type="app",waba_id="1"} 0.05
+whatsapp_exporter_api_rate_limit_usage_ratio{resource="call_count",usage_type="whatsapp_business_management",waba_id="1"} 1
+whatsapp_exporter_api_rate_limit_usage_ratio{resource="total_cputime",usage_type="whatsapp_business_management",waba_id="1"} 0.1
+whatsapp_exporter_api_rate_limit_usage_ratio{resource="total_time",usage_type="app",waba_id="1"} 0.02
+whatsapp_exporter_api_rate_limit_usage_ratio{resource="total_time",usage_type="whatsapp_business_management",waba_id="1"} 0.2
+# HELP whatsapp_exporter_api_requests_total API requests, by HTTP status code ("none" when no response arrived).
+# TYPE whatsapp_exporter_api_requests_total counter
+whatsapp_exporter_api_requests_total{code="200",family="messaging",waba_id="1"} 5
+whatsapp_exporter_api_requests_total{code="503",family="pricing",waba_id="1"} 2
+`,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := New()
+			c.Publish(&tt.snap)
+			if err := testutil.CollectAndCompare(c, strings.NewReader(tt.want), tt.metrics...); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+}
+
+// A new snapshot replaces the account's metrics whole, other accounts keep
+// theirs, and a forgotten account's series go.
+func TestPublishAndForget(t *testing.T) {
+	c := New()
+	c.Publish(profileSnapshot("1"))
+	c.Publish(profileSnapshot("2"))
+	perAccount := testutil.CollectAndCount(c) / 2
+	if perAccount < 200 {
+		t.Fatalf("%d series per profile account", perAccount)
+	}
+	c.Publish(&analytics.Snapshot{WABAID: "1", Name: "renamed", Provider: "meta"})
+	if n := testutil.CollectAndCount(c); n != perAccount+1 {
+		t.Errorf("after a bare snapshot of account 1: %d series, want %d (account 2's and one account_info)", n, perAccount+1)
+	}
+	c.Forget("2")
+	want := `
+# HELP whatsapp_exporter_account_info A configured WhatsApp Business Account; always 1.
+# TYPE whatsapp_exporter_account_info gauge
+whatsapp_exporter_account_info{name="renamed",provider="meta",waba_id="1"} 1
+`
+	if err := testutil.CollectAndCompare(c, strings.NewReader(want)); err != nil {
+		t.Error(err)
+	}
+}
+
+// Describe lists the descriptor of every metric Collect sends, which a
+// pedantic registry checks on gather, and the metrics pass the linter.
+func TestDescribeCoversCollect(t *testing.T) {
+	c := New()
+	s := profileSnapshot("1")
+	s.Errors = map[analytics.Outcome]float64{{Family: provider.Templates, Code: "4"}: 1}
+	s.Usage = []provider.Usage{{Type: "app", CallCount: 1, TotalCPUTime: 1, TotalTime: 1}}
+	c.Publish(s)
+	if problems, err := testutil.CollectAndLint(c); err != nil || len(problems) > 0 {
+		t.Errorf("lint: %v %v", err, problems)
+	}
+	reg := prometheus.NewPedanticRegistry()
+	reg.MustRegister(c)
+	if _, err := reg.Gather(); err != nil {
+		t.Error(err)
+	}
+	if got := testutil.CollectAndCount(c, "whatsapp_exporter_api_rate_limit_usage_ratio"); got != 3 {
+		t.Errorf("%d usage series, want 3", got)
+	}
+}

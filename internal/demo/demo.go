@@ -1,0 +1,275 @@
+// Package demo runs the exporter's built-in demo: fakes of the three APIs on
+// a loopback port, with deterministic, time-moving data for a few WABAs, and
+// the configuration that points the exporter at them.
+package demo
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/whatsapp-exporter/whatsapp_exporter/config"
+	"github.com/whatsapp-exporter/whatsapp_exporter/internal/fakeapi"
+	"github.com/whatsapp-exporter/whatsapp_exporter/provider/meta"
+	"github.com/whatsapp-exporter/whatsapp_exporter/provider/vonage"
+)
+
+// Demo scenarios, chosen with --demo.scenario.
+const (
+	Healthy = "healthy"
+	// DeliveryDrop makes one WABA (DropWABA) deliver only
+	// half of its messages, as during a carrier incident.
+	DeliveryDrop = "delivery-drop"
+)
+
+// The demo's WABAs. DropWABA is the one whose deliveries drop in the
+// delivery-drop scenario. The first three are read from the Meta Graph fake;
+// VonageWABA from the Vonage fake, PassthroughWABA from a Graph fake
+// behind a BSP's path prefix that never returns cost.
+const (
+	RetailWABA      = "102290129340398"
+	TravelWABA      = "104996122399160"
+	DropWABA        = "109259195336416"
+	VonageWABA      = "345688589250625"
+	PassthroughWABA = "115344761664057"
+	apiVersion      = config.DefaultAPIVersion
+	refreshInterval = time.Minute
+	// PassthroughPrefix is where the passthrough fake serves the Graph
+	// paths, as a BSP serves /api/v25.0/{WABA_ID}
+	// (graph-passthrough-bsp-conversation-analytics.txt).
+	PassthroughPrefix  = "/api"
+	passthroughVersion = "v25.0"
+)
+
+// MetaWABAs is the demo's data: a retailer with several numbers, markets
+// and templates with buttons; a travel company billed through a partner (no
+// cost); and a support desk with one number.
+func MetaWABAs() []fakeapi.WABA {
+	return []fakeapi.WABA{
+		{
+			WABAID: RetailWABA, Volume: 120, DeliveryRate: 0.97,
+			Phones: []fakeapi.Phone{
+				{Number: "16505550111", Display: "+1 650-555-0111", Weight: 1},
+				{Number: "16505550112", Display: "+1 650-555-0112", Weight: 0.6},
+				{Number: "5511955550113", Display: "+55 11 95555-0113", Weight: 0.8},
+			},
+			Countries: []fakeapi.Country{{Code: "US", Weight: 0.5, PriceFactor: 1}, {Code: "BR", Weight: 0.3, PriceFactor: 0.6}, {Code: "IN", Weight: 0.15, PriceFactor: 0.3}, {Code: "DE", Weight: 0.05, PriceFactor: 1.4}},
+			Templates: []fakeapi.Template{
+				{ID: "1421988012088524", Name: "order_confirmation", Category: "UTILITY", Weight: 1,
+					Buttons: []fakeapi.Button{{Type: "url_button", Content: "Track order"}}},
+				{ID: "2632273056924580", Name: "spring_sale", Category: "MARKETING", Weight: 0.7,
+					Buttons: []fakeapi.Button{{Type: "quick_reply_button", Content: "Contact Support"}, {Type: "unique_url_button", Content: "Tell me more"}}},
+				{ID: "954638012257287", Name: "login_code", Category: "AUTHENTICATION", Weight: 0.9},
+				{ID: "969725530748535", Name: "back_in_stock", Category: "MARKETING", Weight: 0.3,
+					Buttons: []fakeapi.Button{{Type: "url_button", Content: "Shop now"}}},
+			},
+		},
+		{
+			WABAID: TravelWABA, Volume: 60, DeliveryRate: 0.95, PartnerBilled: true,
+			Phones: []fakeapi.Phone{
+				{Number: "447700900123", Display: "+44 7700 900123", Weight: 1},
+				{Number: "33612345678", Display: "+33 6 12 34 56 78", Weight: 0.5},
+			},
+			Countries: []fakeapi.Country{{Code: "GB", Weight: 0.4, PriceFactor: 1.1}, {Code: "FR", Weight: 0.3, PriceFactor: 1.2}, {Code: "ES", Weight: 0.2, PriceFactor: 0.9}, {Code: "MX", Weight: 0.1, PriceFactor: 0.5}},
+			Templates: []fakeapi.Template{
+				{ID: "1924084211297547", Name: "booking_reminder", Category: "UTILITY", Weight: 1,
+					Buttons: []fakeapi.Button{{Type: "quick_reply_button", Content: "Confirm"}, {Type: "quick_reply_button", Content: "Reschedule"}}},
+				{ID: "458951126288942", Name: "flight_deals", Category: "MARKETING", Weight: 0.5,
+					Buttons: []fakeapi.Button{{Type: "url_button", Content: "See deals"}}},
+			},
+		},
+		{
+			WABAID: DropWABA, Volume: 80, DeliveryRate: 0.98,
+			Phones:    []fakeapi.Phone{{Number: "19195552584", Display: "+1 919-555-2584", Weight: 1}},
+			Countries: []fakeapi.Country{{Code: "US", Weight: 0.7, PriceFactor: 1}, {Code: "IN", Weight: 0.3, PriceFactor: 0.3}},
+			Templates: []fakeapi.Template{
+				{ID: "245435364965041", Name: "ticket_update", Category: "UTILITY", Weight: 1,
+					Buttons: []fakeapi.Button{{Type: "url_button", Content: "View ticket"}}},
+			},
+		},
+	}
+}
+
+// VonageWABAs is the demo's WABA behind Vonage's Channel Manager: a
+// logistics company with two numbers and templates whose clicks Vonage
+// reports as one number each.
+func VonageWABAs() []fakeapi.WABA {
+	return []fakeapi.WABA{{
+		WABAID: VonageWABA, Volume: 70, DeliveryRate: 0.96,
+		Phones: []fakeapi.Phone{
+			{Number: "16505550111", Display: "+1 650-555-0111", Weight: 1},
+			{Number: "4915155550199", Display: "+49 151 55550199", Weight: 0.7},
+		},
+		Countries: []fakeapi.Country{{Code: "US", Weight: 0.5, PriceFactor: 1}, {Code: "DE", Weight: 0.3, PriceFactor: 1.4}, {Code: "NL", Weight: 0.2, PriceFactor: 1.3}},
+		Templates: []fakeapi.Template{
+			{ID: "458951126288942", Name: "shipment_update", Category: "UTILITY", Weight: 1,
+				Buttons: []fakeapi.Button{{Type: "url_button", Content: "Track parcel"}}},
+			{ID: "458951126288937", Name: "delivery_slot", Category: "UTILITY", Weight: 0.6,
+				Buttons: []fakeapi.Button{{Type: "quick_reply_button", Content: "Morning"}, {Type: "quick_reply_button", Content: "Afternoon"}}},
+			{ID: "458951126288950", Name: "signup_code", Category: "AUTHENTICATION", Weight: 0.4},
+		},
+	}}
+}
+
+// PassthroughWABAs is the demo's WABA behind a BSP that passes the
+// Graph API through: a clinic with one number, billed by the BSP (no cost).
+func PassthroughWABAs() []fakeapi.WABA {
+	return []fakeapi.WABA{{
+		WABAID: PassthroughWABA, Volume: 40, DeliveryRate: 0.97,
+		Phones:    []fakeapi.Phone{{Number: "912240289385", Display: "+91 22 4028 9385", Weight: 1}},
+		Countries: []fakeapi.Country{{Code: "IN", Weight: 0.7, PriceFactor: 0.3}, {Code: "KW", Weight: 0.3, PriceFactor: 0.8}},
+		Templates: []fakeapi.Template{
+			{ID: "1121988012088524", Name: "appointment_reminder", Category: "UTILITY", Weight: 1,
+				Buttons: []fakeapi.Button{{Type: "quick_reply_button", Content: "Confirm"}}},
+		},
+	}}
+}
+
+// Demo is the built-in demo: fake APIs on a loopback port and a config that
+// points the exporter at them.
+type Demo struct {
+	Config *config.Config
+	// Graph is Meta's Graph API, Vonage the Channel Manager and
+	// Passthrough a BSP's Graph passthrough under PassthroughPrefix.
+	Graph       *fakeapi.Graph
+	Vonage      *fakeapi.Vonage
+	Passthrough *fakeapi.Graph
+	URL         string
+	server      *http.Server
+}
+
+// Start serves the demo's fake APIs on 127.0.0.1 and returns the config
+// to export them with. Credentials are random: the demo has no secrets to
+// leak, and nothing can depend on them.
+func Start(scenario string, now func() time.Time) (*Demo, error) {
+	if now == nil {
+		now = time.Now
+	}
+	metaWABAs, vonageWABAs, passthroughWABAs := MetaWABAs(), VonageWABAs(), PassthroughWABAs()
+	for _, list := range [][]fakeapi.WABA{metaWABAs, vonageWABAs, passthroughWABAs} {
+		for i := range list {
+			list[i].Token = randomToken()
+			list[i].APIKey = randomToken()[:13] // "demo-" and 8 hex digits, the length of a Vonage key
+		}
+	}
+	switch scenario {
+	case "", Healthy:
+	case DeliveryDrop:
+		for i := range metaWABAs {
+			if metaWABAs[i].WABAID == DropWABA {
+				// The incident began before the exporter started, so that
+				// the buckets it reports already show it.
+				metaWABAs[i].DropFrom, metaWABAs[i].DroppedRate = now().Add(-24*time.Hour), 0.5
+			}
+		}
+	default:
+		return nil, fmt.Errorf("unknown demo scenario %q; want %s or %s", scenario, Healthy, DeliveryDrop)
+	}
+
+	opts := fakeapi.Options{Now: now, HourlyBudget: 5000}
+	graph := fakeapi.NewGraph(metaWABAs, opts)
+	vonageFake := fakeapi.NewVonage(vonageWABAs, opts)
+	passthrough := fakeapi.NewGraph(passthroughWABAs, opts)
+	passthrough.NoCost = true
+	// One listener for all three: the Graph fake finds the version and WABA
+	// at the end of any path, so the BSP's prefix needs no stripping.
+	mux := http.NewServeMux()
+	mux.Handle(PassthroughPrefix+"/", passthrough)
+	mux.Handle("/v1/channel-manager/", vonageFake)
+	mux.Handle("/", graph)
+	listener, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("start demo API: %w", err)
+	}
+	d := &Demo{
+		Graph:       graph,
+		Vonage:      vonageFake,
+		Passthrough: passthrough,
+		URL:         "http://" + listener.Addr().String(),
+		server:      &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second},
+	}
+	go d.server.Serve(listener)
+
+	cfg := &config.Config{}
+	for _, a := range metaWABAs {
+		acct := config.Account{
+			WABAID: a.WABAID, Name: name(a.WABAID), Provider: meta.Name,
+			APIURL: d.URL, APIVersion: apiVersion, AccessToken: config.Secret(a.Token),
+			Interval: refreshInterval,
+		}
+		acct.Messaging.SplitBy = []string{"PHONE"}
+		if a.WABAID == RetailWABA {
+			acct.Messaging.SplitBy = []string{"PHONE", "COUNTRY"}
+			for _, c := range a.Countries {
+				acct.Messaging.CountryCodes = append(acct.Messaging.CountryCodes, c.Code)
+			}
+		}
+		cfg.Accounts = append(cfg.Accounts, acct)
+	}
+	for _, a := range vonageWABAs {
+		// Vonage cannot list numbers or templates: the config names them.
+		// Conversations are off by default (the Channel Manager has none).
+		acct := config.Account{
+			WABAID: a.WABAID, Name: name(a.WABAID), Provider: vonage.Name,
+			APIURL: d.URL, APIKey: a.APIKey, APISecret: config.Secret(a.Token),
+			Interval: refreshInterval,
+		}
+		acct.Messaging.SplitBy = []string{"PHONE"}
+		for _, p := range a.Phones {
+			acct.Messaging.PhoneNumbers = append(acct.Messaging.PhoneNumbers, p.Number)
+		}
+		for _, t := range a.Templates {
+			acct.Templates.TemplateIDs = append(acct.Templates.TemplateIDs, t.ID)
+		}
+		cfg.Accounts = append(cfg.Accounts, acct)
+	}
+	for _, a := range passthroughWABAs {
+		// The BSP's defaults: conversations and messaging; pricing and
+		// templates are opt-in for a passthrough and stay off here.
+		acct := config.Account{
+			WABAID: a.WABAID, Name: name(a.WABAID), Provider: meta.PassthroughName,
+			APIURL: d.URL + PassthroughPrefix, APIVersion: passthroughVersion, AccessToken: config.Secret(a.Token),
+			Interval: refreshInterval,
+		}
+		acct.Messaging.SplitBy = []string{"PHONE"}
+		cfg.Accounts = append(cfg.Accounts, acct)
+	}
+	if err := config.Finish(cfg); err != nil {
+		d.Close()
+		return nil, fmt.Errorf("demo config: %w", err)
+	}
+	d.Config = cfg
+	return d, nil
+}
+
+// Close stops the demo's fake APIs.
+func (d *Demo) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	return d.server.Shutdown(ctx)
+}
+
+func name(wabaID string) string {
+	switch wabaID {
+	case RetailWABA:
+		return "Acme Retail"
+	case TravelWABA:
+		return "Globex Travel"
+	case VonageWABA:
+		return "Umbrella Logistics (Vonage)"
+	case PassthroughWABA:
+		return "Hooli Clinic (BSP passthrough)"
+	default:
+		return "Initech Support"
+	}
+}
+
+func randomToken() string {
+	b := make([]byte, 24)
+	rand.Read(b)
+	return "demo-" + hex.EncodeToString(b)
+}

@@ -1,0 +1,84 @@
+package scheduler
+
+// Benchmarks. Run them with
+//
+//	go test -run '^$' -bench . -benchmem ./internal/scheduler/
+//
+// Each is sized to finish within a few seconds at the default -benchtime.
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/whatsapp-exporter/whatsapp_exporter/config"
+	"github.com/whatsapp-exporter/whatsapp_exporter/internal/demo"
+	"github.com/whatsapp-exporter/whatsapp_exporter/internal/fakeapi"
+	"github.com/whatsapp-exporter/whatsapp_exporter/provider"
+	"github.com/whatsapp-exporter/whatsapp_exporter/provider/bucket"
+)
+
+func ptr(v float64) *float64 { return &v }
+
+// BenchmarkNewestBucket is the bucket selection of one refresh of one
+// family: the conversations of a typical WABA (one phone number, three
+// countries, every breakdown, cost), 6h of half-hour buckets.
+func BenchmarkNewestBucket(b *testing.B) {
+	span := bucket.Calculator{Now: func() time.Time { return testNow }}.Span(bucket.Spec{
+		Granularity: provider.HalfHour, Lookback: 6 * time.Hour, Delay: 30 * time.Minute,
+	})
+	var points []provider.ConversationPoint
+	for end := span.From.Add(30 * time.Minute); !end.After(span.Cutoff); end = end.Add(30 * time.Minute) {
+		for _, country := range []string{"US", "BR", "IN"} {
+			for _, cat := range []string{"AUTHENTICATION", "MARKETING", "SERVICE", "UTILITY"} {
+				for _, typ := range []string{"REGULAR", "FREE_TIER", "FREE_ENTRY_POINT"} {
+					for _, dir := range []string{"BUSINESS_INITIATED", "USER_INITIATED"} {
+						points = append(points, provider.ConversationPoint{Start: end.Add(-30 * time.Minute), End: end,
+							PhoneNumber: "16505550111", Country: country, Category: cat, Type: typ, Direction: dir,
+							Conversations: ptr(3), Cost: ptr(0.05)})
+					}
+				}
+			}
+		}
+	}
+	b.ReportAllocs()
+	var n newest
+	for b.Loop() {
+		n = newestBucket(conversationSamples(points, config.AllConversationDimensions), span)
+	}
+	b.ReportMetric(float64(2*len(points)), "samples")
+	b.ReportMetric(float64(len(n.values)), "series")
+}
+
+// BenchmarkRefresh is one full refresh of the demo's largest WABA (3 phones,
+// 4 countries, messaging split by both, 4 templates) against the fake Graph
+// API over loopback HTTP, publishing to the collector; the fake's own work
+// is included.
+func BenchmarkRefresh(b *testing.B) {
+	waba := demo.MetaWABAs()[0]
+	waba.Token = "bench"
+	graph, url := fakeGraph(b, []fakeapi.WABA{waba}, fakeapi.Options{Now: func() time.Time { return testNow }})
+	cfg := testAccount(b, waba.WABAID, url, "bench", func(a *config.Account) {
+		a.Messaging.SplitBy = []string{"PHONE", "COUNTRY"}
+		for _, c := range waba.Countries {
+			a.Messaging.CountryCodes = append(a.Messaging.CountryCodes, c.Code)
+		}
+	})
+	e := newExporter([]Target{metaTarget(b, cfg)}, Options{Now: func() time.Time { return testNow }})
+	p := e.pollers[0]
+	p.refresh(context.Background()) // warm the connection
+	before := graph.Stats(waba.WABAID).Requests
+	b.ReportAllocs()
+	for b.Loop() {
+		p.refresh(context.Background())
+	}
+	for f, r := range p.families {
+		if !r.Success {
+			b.Fatalf("%s failed", f)
+		}
+	}
+	b.ReportMetric(float64(graph.Stats(waba.WABAID).Requests-before)/float64(b.N), "requests/op")
+	b.ReportMetric(float64(testutil.CollectAndCount(e.Collector)), "series")
+}

@@ -1,0 +1,80 @@
+package provider
+
+import "time"
+
+// Capabilities is what one provider's API can do. Each provider package
+// declares its own, next to the client that relies on them; the config's
+// defaults and validation and the scheduler's query planning read them from
+// there, so that a rule about an API is written once.
+type Capabilities struct {
+	// Name is the provider's value of the config's provider key.
+	Name string
+	// DefaultURL is the API root used when the config gives none; empty
+	// when the config must give one (a BSP's own URL).
+	DefaultURL string
+	// Auth is the kind of credential the API takes.
+	Auth Auth
+	// AppSecretProof says whether requests can be signed with
+	// appsecret_proof, an HMAC keyed with the Meta app's secret.
+	AppSecretProof bool
+	// Versioned says whether request paths carry a Graph API version.
+	Versioned bool
+	// Cost says whether the API can report cost at all. Where it cannot,
+	// cost is never asked for and the cost series are absent.
+	Cost bool
+	// WholeDays says that requests name whole days (dates), not instants:
+	// every request then starts at midnight, whatever the granularity.
+	WholeDays bool
+	// DiscoverPhones and DiscoverTemplates say whether the API can list a
+	// WABA's phone numbers and message templates, so that the config need
+	// not list them.
+	DiscoverPhones, DiscoverTemplates bool
+	// PricingFilters says whether pricing analytics can be filtered by
+	// pricing category and type.
+	PricingFilters bool
+	// Families says how each family is served; a family that is not
+	// listed is not offered.
+	Families map[Family]FamilyCapabilities
+}
+
+// FamilyCapabilities is how a provider serves one analytics family.
+type FamilyCapabilities struct {
+	Offer Offer
+	// Granularities are the bucket sizes the family can be asked for.
+	Granularities []Granularity
+	// History is how far back the API answers; 0 when it documents no
+	// limit.
+	History time.Duration
+}
+
+// Offer is how a provider serves one analytics family.
+type Offer int
+
+const (
+	// NotOffered families are off, and turning one on is a config error:
+	// the API has no endpoint for it, so a refresh could only ever fail.
+	NotOffered Offer = iota
+	// Offered families are fetched unless the config disables them.
+	Offered
+	// OptIn families are off unless the config turns them on: the API
+	// may serve them, but whether it does is only known by trying (a BSP
+	// that forwards Graph fields it does not document).
+	OptIn
+)
+
+// Auth is the kind of credential an API takes.
+type Auth int
+
+const (
+	// BearerToken is an access token (or a BSP's API key) sent as
+	// "Authorization: Bearer".
+	BearerToken Auth = iota
+	// KeyAndSecret is an API key and secret sent as HTTP Basic auth.
+	KeyAndSecret
+)
+
+// Family returns how the provider serves f.
+func (c Capabilities) Family(f Family) FamilyCapabilities { return c.Families[f] }
+
+// AllGranularities is every bucket size, for families that take them all.
+var AllGranularities = []Granularity{HalfHour, Day, Month}

@@ -1,0 +1,72 @@
+package meta
+
+import (
+	"time"
+
+	"github.com/whatsapp-exporter/whatsapp_exporter/provider"
+)
+
+// Names of the two providers this package serves, as the config spells them.
+const (
+	Name            = "meta"
+	PassthroughName = "graph_passthrough"
+)
+
+// Limits the Graph API documents.
+const (
+	// template_analytics answers for the last 90 days.
+	templateHistory = 90 * 24 * time.Hour
+	// pricing_analytics answers for the last year.
+	pricingHistory = 365 * 24 * time.Hour
+)
+
+// Capabilities is what Meta's Graph API serves: every family, cost (unless
+// the WABA is billed through a partner, which only an answer tells), and
+// the phone_numbers and message_templates edges for discovery. Messaging and
+// conversation analytics document no history limit.
+var Capabilities = provider.Capabilities{
+	Name:              Name,
+	DefaultURL:        "https://graph.facebook.com",
+	Auth:              provider.BearerToken,
+	AppSecretProof:    true,
+	Versioned:         true,
+	Cost:              true,
+	DiscoverPhones:    true,
+	DiscoverTemplates: true,
+	PricingFilters:    true,
+	Families: map[provider.Family]provider.FamilyCapabilities{
+		provider.Messaging:     {Offer: provider.Offered, Granularities: provider.AllGranularities},
+		provider.Conversations: {Offer: provider.Offered, Granularities: provider.AllGranularities},
+		provider.Pricing:       {Offer: provider.Offered, Granularities: provider.AllGranularities, History: pricingHistory},
+		provider.Templates:     {Offer: provider.Offered, Granularities: []provider.Granularity{provider.Day}, History: templateHistory},
+	},
+}
+
+// PassthroughCapabilities is what a BSP that passes the Graph API through
+// under its own URL and API key serves. Its documentation specifies
+// conversation_analytics as "the same WhatsApp Cloud API field passthrough
+// as Message Analytics": conversations and messaging are offered. It
+// documents neither pricing_analytics nor template_analytics, so whether it
+// forwards them is only known by trying: they are opt-in. Cost is never
+// returned ("Cost is not returned by this endpoint"): the BSP bills the
+// WABA. It authenticates with its own key alone, so appsecret_proof, keyed
+// with Meta's app secret, has no place there; and it has no default URL.
+var PassthroughCapabilities = provider.Capabilities{
+	Name:              PassthroughName,
+	Auth:              provider.BearerToken,
+	Versioned:         true,
+	DiscoverPhones:    true,
+	DiscoverTemplates: true,
+	PricingFilters:    true,
+	Families: map[provider.Family]provider.FamilyCapabilities{
+		provider.Messaging:     Capabilities.Families[provider.Messaging],
+		provider.Conversations: Capabilities.Families[provider.Conversations],
+		provider.Pricing:       optIn(Capabilities.Families[provider.Pricing]),
+		provider.Templates:     optIn(Capabilities.Families[provider.Templates]),
+	},
+}
+
+func optIn(f provider.FamilyCapabilities) provider.FamilyCapabilities {
+	f.Offer = provider.OptIn
+	return f
+}
