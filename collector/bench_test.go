@@ -53,13 +53,14 @@ func profileSnapshot(wabaID string) *analytics.Snapshot {
 		click := d
 		click.ButtonType, click.ButtonContent = "url_button", "Track order"
 		templates = append(templates, value(analytics.TemplateClicked, 40, click))
+		templates = append(templates, value(analytics.TemplateAmountSpent, 3.88, d))
 		for _, cost := range []struct {
 			kind  string
 			value float64
-		}{{"amount_spent", 3.88}, {"cost_per_delivered", 0.004}, {"cost_per_url_button_click", 0.097}} {
+		}{{"cost_per_delivered", 0.004}, {"cost_per_url_button_click", 0.097}} {
 			c := d
 			c.CostType = cost.kind
-			templates = append(templates, value(analytics.TemplateCost, cost.value, c))
+			templates = append(templates, value(analytics.TemplateUnitCost, cost.value, c))
 		}
 	}
 	return &analytics.Snapshot{

@@ -29,11 +29,11 @@ func TestRender(t *testing.T) {
 	}{
 		{
 			name: "an account before its first refresh",
-			snap: analytics.Snapshot{WABAID: "1", Name: "Acme", Provider: "meta"},
+			snap: analytics.Snapshot{WABAID: "1", Name: "Acme", Provider: "meta", Currency: "BRL"},
 			want: `
-# HELP whatsapp_exporter_account_info A configured WhatsApp Business Account; always 1.
+# HELP whatsapp_exporter_account_info A configured WhatsApp Business Account, with the currency its costs are in (empty when unknown); always 1.
 # TYPE whatsapp_exporter_account_info gauge
-whatsapp_exporter_account_info{name="Acme",provider="meta",waba_id="1"} 1
+whatsapp_exporter_account_info{currency="BRL",name="Acme",provider="meta",waba_id="1"} 1
 `,
 		},
 		{
@@ -47,12 +47,12 @@ whatsapp_exporter_account_info{name="Acme",provider="meta",waba_id="1"} 1
 					}},
 			}},
 			want: `
-# HELP whatsapp_bucket_end_timestamp_seconds End of the analytics bucket that the family's gauges report, as a Unix timestamp.
+# HELP whatsapp_bucket_end_timestamp_seconds End of the analytics bucket that the family's newest-bucket gauges report, as a Unix timestamp.
 # TYPE whatsapp_bucket_end_timestamp_seconds gauge
 whatsapp_bucket_end_timestamp_seconds{family="messaging",waba_id="1"} 1.7174142e+09
-# HELP whatsapp_exporter_account_info A configured WhatsApp Business Account; always 1.
+# HELP whatsapp_exporter_account_info A configured WhatsApp Business Account, with the currency its costs are in (empty when unknown); always 1.
 # TYPE whatsapp_exporter_account_info gauge
-whatsapp_exporter_account_info{name="",provider="vonage",waba_id="1"} 1
+whatsapp_exporter_account_info{currency="",name="",provider="vonage",waba_id="1"} 1
 # HELP whatsapp_exporter_refresh_duration_seconds How long the last refresh of the family took, throttling included.
 # TYPE whatsapp_exporter_refresh_duration_seconds gauge
 whatsapp_exporter_refresh_duration_seconds{family="messaging",waba_id="1"} 1.5
@@ -62,13 +62,13 @@ whatsapp_exporter_refresh_last_success_timestamp_seconds{family="messaging",waba
 # HELP whatsapp_exporter_refresh_success Whether the last refresh of the family succeeded (1) or failed (0).
 # TYPE whatsapp_exporter_refresh_success gauge
 whatsapp_exporter_refresh_success{family="messaging",waba_id="1"} 1
-# HELP whatsapp_messages_delivered Messages delivered in the newest analytics bucket with data.
-# TYPE whatsapp_messages_delivered gauge
-whatsapp_messages_delivered{country="US",phone_number="111",waba_id="1"} 18
-# HELP whatsapp_messages_sent Messages sent in the newest analytics bucket with data.
-# TYPE whatsapp_messages_sent gauge
-whatsapp_messages_sent{country="",phone_number="222",waba_id="1"} 0
-whatsapp_messages_sent{country="US",phone_number="111",waba_id="1"} 20
+# HELP whatsapp_messages_delivered_newest Messages delivered in the newest analytics bucket with data.
+# TYPE whatsapp_messages_delivered_newest gauge
+whatsapp_messages_delivered_newest{country="US",phone_number="111",waba_id="1"} 18
+# HELP whatsapp_messages_sent_newest Messages sent in the newest analytics bucket with data.
+# TYPE whatsapp_messages_sent_newest gauge
+whatsapp_messages_sent_newest{country="",phone_number="222",waba_id="1"} 0
+whatsapp_messages_sent_newest{country="US",phone_number="111",waba_id="1"} 20
 `,
 		},
 		{
@@ -80,11 +80,11 @@ whatsapp_messages_sent{country="US",phone_number="111",waba_id="1"} 20
 				provider.Conversations: {Duration: time.Second},
 				provider.Templates: {LastSuccess: lastSuccess, BucketStart: bucketStart, BucketEnd: bucketEnd, Values: []analytics.Value{
 					{Measure: analytics.TemplateClicked, Dimensions: analytics.Dimensions{TemplateID: "7", ButtonType: "url_button", ButtonContent: "Go"}, Value: 3},
-					{Measure: analytics.TemplateCost, Dimensions: analytics.Dimensions{TemplateID: "7", CostType: "amount_spent"}, Value: 2.5},
+					{Measure: analytics.TemplateAmountSpent, Dimensions: analytics.Dimensions{TemplateID: "7"}, Value: 2.5},
 				}},
 			}},
 			metrics: []string{"whatsapp_exporter_refresh_success", "whatsapp_exporter_refresh_last_success_timestamp_seconds",
-				"whatsapp_template_clicked", "whatsapp_template_cost", "whatsapp_conversations"},
+				"whatsapp_template_clicked_newest", "whatsapp_template_amount_spent_newest", "whatsapp_conversations_newest"},
 			want: `
 # HELP whatsapp_exporter_refresh_last_success_timestamp_seconds When the family last refreshed successfully, as a Unix timestamp.
 # TYPE whatsapp_exporter_refresh_last_success_timestamp_seconds gauge
@@ -93,12 +93,12 @@ whatsapp_exporter_refresh_last_success_timestamp_seconds{family="templates",waba
 # TYPE whatsapp_exporter_refresh_success gauge
 whatsapp_exporter_refresh_success{family="conversations",waba_id="1"} 0
 whatsapp_exporter_refresh_success{family="templates",waba_id="1"} 0
-# HELP whatsapp_template_clicked Clicks on a template button on the newest day with data (UTC days).
-# TYPE whatsapp_template_clicked gauge
-whatsapp_template_clicked{button_content="Go",button_type="url_button",template_id="7",waba_id="1"} 3
-# HELP whatsapp_template_cost A template cost figure (amount_spent, cost_per_delivered, ...) on the newest day with data, in the WABA's currency.
-# TYPE whatsapp_template_cost gauge
-whatsapp_template_cost{cost_type="amount_spent",template_id="7",waba_id="1"} 2.5
+# HELP whatsapp_template_clicked_newest Clicks on a button of the template's sends on the newest day (UTC) with data; button_type and button_content are empty where the API reports one total.
+# TYPE whatsapp_template_clicked_newest gauge
+whatsapp_template_clicked_newest{button_content="Go",button_type="url_button",template_id="7",waba_id="1"} 3
+# HELP whatsapp_template_amount_spent_newest Amount spent on the template's sends on the newest day (UTC) with data; in the WABA's currency, absent where the API reports no cost.
+# TYPE whatsapp_template_amount_spent_newest gauge
+whatsapp_template_amount_spent_newest{template_id="7",waba_id="1"} 2.5
 `,
 		},
 		{
@@ -163,9 +163,9 @@ func TestPublishAndForget(t *testing.T) {
 	}
 	c.Forget("2")
 	want := `
-# HELP whatsapp_exporter_account_info A configured WhatsApp Business Account; always 1.
+# HELP whatsapp_exporter_account_info A configured WhatsApp Business Account, with the currency its costs are in (empty when unknown); always 1.
 # TYPE whatsapp_exporter_account_info gauge
-whatsapp_exporter_account_info{name="renamed",provider="meta",waba_id="1"} 1
+whatsapp_exporter_account_info{currency="",name="renamed",provider="meta",waba_id="1"} 1
 `
 	if err := testutil.CollectAndCompare(c, strings.NewReader(want)); err != nil {
 		t.Error(err)

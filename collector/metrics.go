@@ -1,6 +1,8 @@
 package collector
 
 import (
+	"fmt"
+
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/whatsapp-exporter/whatsapp_exporter/internal/analytics"
@@ -12,24 +14,34 @@ func newDesc(name, help string, labels ...string) *prometheus.Desc {
 	return prometheus.NewDesc(prometheus.BuildFQName(namespace, "", name), help, labels, nil)
 }
 
-// The analytics. Each gauge holds the value of the newest bucket that has
-// data (see whatsapp_bucket_end_timestamp_seconds); the label names are fixed
-// whatever the provider and the dimensions asked for, and a dimension that
-// was not asked for is the empty string.
+// The analytics. Each measure is exported twice, with the same labels:
+//
+//   - a gauge, *_newest, with its value in the newest bucket that has data
+//     (see whatsapp_bucket_end_timestamp_seconds);
+//   - for additive measures, a counter, *_total, with the sum of the
+//     buckets of the current month (UTC), so that increase() over any range
+//     adds up. In OpenMetrics a counter x_total is the family x: the gauge
+//     needs a name of its own, hence the suffix.
+//
+// The label names are fixed whatever the provider and the dimensions asked
+// for; a dimension that was not asked for is the empty string.
 var (
 	messageLabels      = []string{"waba_id", "phone_number", "country"}
 	conversationLabels = []string{"waba_id", "phone_number", "country", "conversation_category", "conversation_type", "conversation_direction"}
 	pricingLabels      = []string{"waba_id", "phone_number", "country", "pricing_category", "pricing_type", "tier"}
 	templateLabels     = []string{"waba_id", "template_id"}
+	buttonLabels       = []string{"waba_id", "template_id", "button_type", "button_content"}
 
 	bucketEndDesc = newDesc("bucket_end_timestamp_seconds",
-		"End of the analytics bucket that the family's gauges report, as a Unix timestamp.", "waba_id", "family")
+		"End of the analytics bucket that the family's newest-bucket gauges report, as a Unix timestamp.", "waba_id", "family")
 )
 
-// measure is how one analytics.Measure is exported: its descriptor, and the
-// label values after waba_id, in the descriptor's order.
+// measure is how one analytics.Measure is exported: its descriptors, and the
+// label values after waba_id, in the descriptors' order.
 type measure struct {
-	desc   *prometheus.Desc
+	newest *prometheus.Desc
+	// total is nil for measures that do not add up over time.
+	total  *prometheus.Desc
 	labels func(analytics.Dimensions) []string
 }
 
@@ -45,37 +57,67 @@ func pricingDims(d analytics.Dimensions) []string {
 
 func templateDims(d analytics.Dimensions) []string { return []string{d.TemplateID} }
 
+func buttonDims(d analytics.Dimensions) []string {
+	return []string{d.TemplateID, d.ButtonType, d.ButtonContent}
+}
+
+// newMeasure describes an additive measure: what one bucket holds, and
+// what the month's buckets add up to. note, when given, ends the help text.
+func newMeasure(name, what string, b buckets, note string, dims func(analytics.Dimensions) []string, labels ...string) measure {
+	return measure{
+		newest: newDesc(name+"_newest", fmt.Sprintf("%s %s%s.", what, b.newest, note), labels...),
+		total:  newDesc(name+"_total", fmt.Sprintf("%s %s%s.", what, b.total, note), labels...),
+		labels: dims,
+	}
+}
+
+// buckets says, in help texts, what the newest bucket and the month's sum
+// are for a kind of bucket.
+type buckets struct{ newest, total string }
+
+var (
+	halfHour = buckets{"in the newest analytics bucket with data", "this month (UTC) so far, summed over its analytics buckets"}
+	day      = buckets{"on the newest day (UTC) with data", "this month (UTC) so far, summed over its days"}
+)
+
+const cost = "; in the WABA's currency, absent where the API reports no cost"
+
 var measures = map[analytics.Measure]measure{
-	analytics.MessagesSent: {newDesc("messages_sent",
-		"Messages sent in the newest analytics bucket with data.", messageLabels...), messageDims},
-	analytics.MessagesDelivered: {newDesc("messages_delivered",
-		"Messages delivered in the newest analytics bucket with data.", messageLabels...), messageDims},
-	analytics.Conversations: {newDesc("conversations",
-		"Conversations in the newest analytics bucket with data.", conversationLabels...), conversationDims},
-	analytics.ConversationCost: {newDesc("conversation_cost",
-		"Approximate cost of the conversations, in the WABA's currency; absent where the API does not report cost.", conversationLabels...), conversationDims},
-	analytics.PricingVolume: {newDesc("pricing_volume",
-		"Messages delivered, by pricing breakdown, in the newest analytics bucket with data.", pricingLabels...), pricingDims},
-	analytics.PricingCost: {newDesc("pricing_cost",
-		"Approximate charges for the delivered messages, in the WABA's currency; absent where the API does not report cost.", pricingLabels...), pricingDims},
-	analytics.TemplateSent: {newDesc("template_sent",
-		"Sends of the template on the newest day with data (UTC days).", templateLabels...), templateDims},
-	analytics.TemplateDelivered: {newDesc("template_delivered",
-		"Deliveries of the template on the newest day with data (UTC days).", templateLabels...), templateDims},
-	analytics.TemplateRead: {newDesc("template_read",
-		"Reads of the template on the newest day with data (UTC days); grows for days after a send.", templateLabels...), templateDims},
-	analytics.TemplateClicked: {newDesc("template_clicked",
-		"Clicks on a template button on the newest day with data (UTC days).", "waba_id", "template_id", "button_type", "button_content"),
-		func(d analytics.Dimensions) []string { return []string{d.TemplateID, d.ButtonType, d.ButtonContent} }},
-	analytics.TemplateCost: {newDesc("template_cost",
-		"A template cost figure (amount_spent, cost_per_delivered, ...) on the newest day with data, in the WABA's currency.", "waba_id", "template_id", "cost_type"),
-		func(d analytics.Dimensions) []string { return []string{d.TemplateID, d.CostType} }},
+	analytics.MessagesSent:      newMeasure("messages_sent", "Messages sent", halfHour, "", messageDims, messageLabels...),
+	analytics.MessagesDelivered: newMeasure("messages_delivered", "Messages delivered", halfHour, "", messageDims, messageLabels...),
+	analytics.Conversations:     newMeasure("conversations", "Conversations opened", halfHour, "", conversationDims, conversationLabels...),
+	analytics.ConversationCost:  newMeasure("conversation_cost", "Approximate cost of the conversations", halfHour, cost, conversationDims, conversationLabels...),
+	analytics.PricingVolume:     newMeasure("pricing_volume", "Messages delivered, by pricing breakdown,", halfHour, "", pricingDims, pricingLabels...),
+	analytics.PricingCost:       newMeasure("pricing_cost", "Approximate charges for the delivered messages", halfHour, cost, pricingDims, pricingLabels...),
+	analytics.TemplateSent:      newMeasure("template_sent", "Sends of the template", day, "", templateDims, templateLabels...),
+	analytics.TemplateDelivered: newMeasure("template_delivered", "Deliveries of the template's sends", day, "", templateDims, templateLabels...),
+	analytics.TemplateRead: newMeasure("template_read", "Reads of the template's sends", day,
+		"; a day's reads keep growing for 7 days after it", templateDims, templateLabels...),
+	analytics.TemplateClicked: newMeasure("template_clicked", "Clicks on a button of the template's sends", day,
+		"; button_type and button_content are empty where the API reports one total", buttonDims, buttonLabels...),
+	analytics.TemplateAmountSpent: newMeasure("template_amount_spent", "Amount spent on the template's sends", day, cost, templateDims, templateLabels...),
+	analytics.TemplateUniqueClicks: {
+		newest: newDesc("template_unique_url_clicks_newest",
+			"Distinct users who clicked a unique URL button of the template's sends, on the newest day (UTC) with data; people, not clicks: never add it to clicks, nor over days.",
+			"waba_id", "template_id", "button_content"),
+		labels: func(d analytics.Dimensions) []string { return []string{d.TemplateID, d.ButtonContent} },
+	},
+	analytics.TemplateUnitCost: {
+		newest: newDesc("template_unit_cost_newest",
+			"A ratio of the template's cost (cost_type cost_per_delivered or cost_per_url_button_click) on the newest day (UTC) with data, in the WABA's currency; never add it up.",
+			"waba_id", "template_id", "cost_type"),
+		labels: func(d analytics.Dimensions) []string { return []string{d.TemplateID, d.CostType} },
+	},
 }
 
 // The exporter's own health, per WABA and family.
 var (
 	accountInfoDesc = newDesc("exporter_account_info",
-		"A configured WhatsApp Business Account; always 1.", "waba_id", "name", "provider")
+		"A configured WhatsApp Business Account, with the currency its costs are in (empty when unknown); always 1.",
+		"waba_id", "name", "provider", "currency")
+	revisionsDesc = newDesc("exporter_downward_revisions_total",
+		"Times the API reported a bucket of the current month lower than before; the month-to-date counters keep the higher value.",
+		"waba_id", "family")
 	refreshSuccessDesc = newDesc("exporter_refresh_success",
 		"Whether the last refresh of the family succeeded (1) or failed (0).", "waba_id", "family")
 	refreshLastSuccessDesc = newDesc("exporter_refresh_last_success_timestamp_seconds",
@@ -96,11 +138,14 @@ var (
 // allDescs lists every descriptor, for Describe.
 var allDescs = func() []*prometheus.Desc {
 	descs := []*prometheus.Desc{
-		bucketEndDesc, accountInfoDesc, refreshSuccessDesc, refreshLastSuccessDesc, refreshDurationDesc,
+		bucketEndDesc, accountInfoDesc, revisionsDesc, refreshSuccessDesc, refreshLastSuccessDesc, refreshDurationDesc,
 		requestsDesc, errorsDesc, usageDesc, regainAccessDesc,
 	}
-	for m := analytics.MessagesSent; m <= analytics.TemplateCost; m++ {
-		descs = append(descs, measures[m].desc)
+	for _, m := range measures {
+		descs = append(descs, m.newest)
+		if m.total != nil {
+			descs = append(descs, m.total)
+		}
 	}
 	return descs
 }()

@@ -17,7 +17,7 @@ import (
 func render(s *analytics.Snapshot) []prometheus.Metric {
 	id := s.WABAID
 	out := []prometheus.Metric{
-		prometheus.MustNewConstMetric(accountInfoDesc, prometheus.GaugeValue, 1, id, s.Name, s.Provider),
+		prometheus.MustNewConstMetric(accountInfoDesc, prometheus.GaugeValue, 1, id, s.Name, s.Provider, s.Currency),
 	}
 	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
 		out = append(out, prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, append([]string{id}, labels...)...))
@@ -41,7 +41,16 @@ func render(s *analytics.Snapshot) []prometheus.Metric {
 		}
 		for _, v := range r.Values {
 			m := measures[v.Measure]
-			gauge(m.desc, v.Value, m.labels(v.Dimensions)...)
+			gauge(m.newest, v.Value, m.labels(v.Dimensions)...)
+		}
+		if mtd := r.MonthToDate; mtd != nil {
+			for _, v := range mtd.Values {
+				if m := measures[v.Measure]; m.total != nil {
+					out = append(out, prometheus.MustNewConstMetric(m.total, prometheus.CounterValue, v.Value,
+						append([]string{id}, m.labels(v.Dimensions)...)...))
+				}
+			}
+			out = append(out, prometheus.MustNewConstMetric(revisionsDesc, prometheus.CounterValue, mtd.DownwardRevisions, id, string(f)))
 		}
 	}
 	for _, counts := range []struct {

@@ -32,6 +32,9 @@ type Capabilities struct {
 	// PricingFilters says whether pricing analytics can be filtered by
 	// pricing category and type.
 	PricingFilters bool
+	// WABAFields says whether the API can read the WABA's own fields
+	// (Source.WABA), such as its currency.
+	WABAFields bool
 	// Families says how each family is served; a family that is not
 	// listed is not offered.
 	Families map[Family]FamilyCapabilities
@@ -45,6 +48,10 @@ type FamilyCapabilities struct {
 	// History is how far back the API answers; 0 when it documents no
 	// limit.
 	History time.Duration
+	// Matures is how long after a bucket ends the API may still raise its
+	// values (a template's reads and clicks grow for a week after a send);
+	// 0 when it documents none.
+	Matures time.Duration
 }
 
 // Offer is how a provider serves one analytics family.
@@ -75,6 +82,12 @@ const (
 
 // Family returns how the provider serves f.
 func (c Capabilities) Family(f Family) FamilyCapabilities { return c.Families[f] }
+
+// TemplateMaturity is how long a template's figures keep growing after the
+// day they belong to: reads and clicks are counted against the day of the
+// send for 7 days. Every provider serves Meta's template analytics, so it
+// holds for all of them.
+const TemplateMaturity = 7 * 24 * time.Hour
 
 // AllGranularities is every bucket size, for families that take them all.
 var AllGranularities = []Granularity{HalfHour, Day, Month}

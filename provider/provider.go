@@ -60,6 +60,16 @@ type Source interface {
 	PhoneNumbers(ctx context.Context, wabaID string) ([]string, error)
 	// TemplateIDs lists the IDs of the WABA's message templates.
 	TemplateIDs(ctx context.Context, wabaID string) ([]string, error)
+	// WABA reads the WABA's own fields (Capabilities.WABAFields).
+	WABA(ctx context.Context, wabaID string) (WABA, error)
+}
+
+// WABA is what the exporter reads of a WhatsApp Business Account itself.
+// A field the API did not return is empty.
+type WABA struct {
+	// Currency is the ISO 4217 code of the currency the WABA is billed
+	// in, which every cost figure of it is in.
+	Currency string
 }
 
 // MessagingQuery asks for messages sent and delivered. The messaging APIs have

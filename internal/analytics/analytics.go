@@ -29,7 +29,14 @@ type Snapshot struct {
 	// Errors counts the failed requests since the start, by family and
 	// error code.
 	Errors map[Outcome]float64
+	// Currency is the ISO 4217 code the WABA is billed in, as the API
+	// reports it; empty when unknown.
+	Currency string
 }
+
+// AccountFamily is the family of the requests about the WABA itself (its
+// currency), in Requests and Errors: they belong to no analytics family.
+const AccountFamily provider.Family = "account"
 
 // Outcome is one family's requests that ended with one code.
 type Outcome struct {
@@ -56,6 +63,23 @@ type Refresh struct {
 	// bucket of the window but not in the newest reads 0: nothing happened
 	// there in that bucket.
 	Values []Value
+	// MonthToDate is what the family's additive measures add up to this
+	// month; nil while it is not known in full.
+	MonthToDate *MonthToDate
+}
+
+// MonthToDate is the sum, per series, of every bucket that started in one
+// calendar month (UTC) and ended by the refresh's cutoff, as the API
+// reported them. A value never goes down: a bucket the API revises downward
+// keeps the highest value it had.
+type MonthToDate struct {
+	// Month is the start of the month summed.
+	Month time.Time
+	// Values are the sums, for the additive measures only.
+	Values []Value
+	// DownwardRevisions counts, since the start, the times the API reported
+	// a bucket's value lower than it had before.
+	DownwardRevisions float64
 }
 
 // Value is one series' value in a bucket.
@@ -79,11 +103,25 @@ const (
 	TemplateSent
 	TemplateDelivered
 	TemplateRead
+	// TemplateClicked counts clicks on a button (Dimensions.ButtonType and
+	// ButtonContent; both empty for an API that reports one total).
 	TemplateClicked
-	// TemplateCost is one of a template's cost figures, named by
-	// Dimensions.CostType (amount_spent, cost_per_delivered, ...).
-	TemplateCost
+	// TemplateAmountSpent is what the template's sends cost.
+	TemplateAmountSpent
+	// TemplateUniqueClicks counts the distinct users who clicked a unique
+	// URL button: a count of people, not of clicks, so not additive.
+	TemplateUniqueClicks
+	// TemplateUnitCost is a ratio such as cost_per_delivered (named by
+	// Dimensions.CostType): not additive.
+	TemplateUnitCost
 )
+
+// Additive reports whether the measure's values add up over time, so that a
+// month's worth is the sum of its buckets: counts and amounts are, ratios
+// and counts of distinct users are not.
+func (m Measure) Additive() bool {
+	return m != TemplateUniqueClicks && m != TemplateUnitCost
+}
 
 // Dimensions are the breakdown of a value. Those that a measure does not
 // have, or that were not asked for, are empty.

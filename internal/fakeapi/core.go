@@ -35,7 +35,7 @@ type Stats struct {
 	MaxDaysPerRequest float64
 }
 
-// core is what both fakes share: wabas, faults, statistics, budget.
+// core is what both fakes share: WABAs, faults, statistics, budget.
 type core struct {
 	mu     sync.Mutex
 	wabas  map[string]*WABA

@@ -25,9 +25,11 @@ type WABA struct {
 	Phones    []Phone
 	Countries []Country
 	Templates []Template
-	// PartnerBilled wabas get Meta's "Cost not available" exception
+	// PartnerBilled WABAs get Meta's "Cost not available" exception
 	// when they ask for cost.
 	PartnerBilled bool
+	// Currency is what the WABA is billed in; USD when empty.
+	Currency string
 	// Volume is the messages a phone sends in a busy half hour.
 	Volume float64
 	// DeliveryRate is the share of sent messages delivered, normally.
@@ -38,7 +40,7 @@ type WABA struct {
 	DroppedRate float64
 }
 
-// Phone is a business phone number of an waba.
+// Phone is a business phone number of a WABA.
 type Phone struct {
 	Number  string // digits, as the analytics endpoints spell it
 	Display string // as the phone_numbers edge spells it
@@ -117,6 +119,13 @@ func diurnal(t time.Time) float64 {
 func (a *WABA) sent(p Phone, c Country, t time.Time) float64 {
 	noise := 0.85 + 0.3*unit(seed(a.WABAID, p.Number, c.Code, "sent"), t.Unix())
 	return math.Round(a.Volume * p.Weight * c.Weight * diurnal(t) * noise)
+}
+
+func (a *WABA) currency() string {
+	if a.Currency == "" {
+		return "USD"
+	}
+	return a.Currency
 }
 
 func (a *WABA) deliveryRate(t time.Time) float64 {

@@ -25,7 +25,7 @@ type Graph struct {
 	NoCost bool
 }
 
-// NewGraph returns a fake Graph API serving wabas.
+// NewGraph returns a fake Graph API serving wabas, the fake WABAs.
 func NewGraph(wabas []WABA, opts Options) *Graph {
 	return &Graph{core: newCore(wabas, opts)}
 }
@@ -119,7 +119,7 @@ func (g *Graph) node(w http.ResponseWriter, r *http.Request, a *WABA, fault *Fau
 	for _, f := range fields {
 		start, errStart := unixParam(f.params["start"])
 		end, errEnd := unixParam(f.params["end"])
-		if f.name != "id" && (errStart != nil || errEnd != nil) {
+		if f.name != "id" && f.name != "currency" && (errStart != nil || errEnd != nil) {
 			graphError(w, http.StatusBadRequest, 100, 0, fmt.Sprintf("(#100) %s requires start and end as UNIX timestamps", f.name), "OAuthException", false)
 			return
 		}
@@ -127,6 +127,8 @@ func (g *Graph) node(w http.ResponseWriter, r *http.Request, a *WABA, fault *Fau
 		metrics := upper(list(f.params["metric_types"]))
 		switch f.name {
 		case "id":
+		case "currency":
+			answer["currency"] = a.currency()
 		case "analytics":
 			if !oneOf(granularity, "HALF_HOUR", "DAY", "MONTH") {
 				graphError(w, http.StatusBadRequest, 100, 0, "(#100) Param granularity must be one of {HALF_HOUR, DAY, MONTH}", "OAuthException", false)

@@ -16,7 +16,7 @@ import (
 // messaging-analytics, template-analytics and pricing-analytics of a WABA
 // under /v1/channel-manager/whatsapp/wabas/{waba_id}/ (behind any path
 // prefix), and enable_insights. It authenticates with HTTP Basic auth, an
-// waba's APIKey and its Token as the secret, and answers errors as RFC 7807
+// WABA's APIKey and its Token as the secret, and answers errors as RFC 7807
 // problems: 401 for unknown credentials, 403 for a key not linked to the WABA,
 // 404 for an unknown WABA, 429 with Retry-After past the hourly budget. The
 // data is the Graph fake's, spelled the Vonage way: YYYY-MM-DD parameters,
@@ -26,7 +26,7 @@ type Vonage struct {
 	insights map[string]int // enable_insights calls per WABA
 }
 
-// NewVonage returns a fake Channel Manager serving wabas.
+// NewVonage returns a fake Channel Manager serving wabas, the fake WABAs.
 func NewVonage(wabas []WABA, opts Options) *Vonage {
 	return &Vonage{core: newCore(wabas, opts), insights: map[string]int{}}
 }

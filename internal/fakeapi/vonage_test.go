@@ -117,7 +117,7 @@ func TestVonageAuthentication(t *testing.T) {
 }
 
 // The fake's messaging answer has the document's shape, and the same
-// numbers as the Graph fake's for the same waba and half hours.
+// numbers as the Graph fake's for the same WABA and half hours.
 func TestVonageMessagingMatchesGraph(t *testing.T) {
 	_, srv := serveVonage(t, fakeapi.Options{})
 	a := vonageDo(t, "GET", vonageURL(srv.URL, vonageWABA, "messaging-analytics", map[string]string{
@@ -277,7 +277,7 @@ func TestVonageLimits(t *testing.T) {
 	}
 }
 
-// enable_insights changes the waba: it is no GET, and the fake counts
+// enable_insights changes the account: it is no GET, and the fake counts
 // the calls so that a test can show the exporter never makes one.
 func TestVonageEnableInsights(t *testing.T) {
 	v, srv := serveVonage(t, fakeapi.Options{})

@@ -43,11 +43,12 @@ func TestCostFallback(t *testing.T) {
 		metaTarget(t, testAccount(t, faultyWABA, url, "partner-token", nil)),
 	}, Options{Logger: logs.logger(), Now: clk.Now})
 
-	var requestsPerRefresh []int
+	var requestsPerRefresh, healthyPerRefresh []int
 	for i := 0; i < 3; i++ {
-		before := graph.Stats(faultyWABA).Requests
+		before, healthyBefore := graph.Stats(faultyWABA).Requests, graph.Stats(healthyWABA).Requests
 		refreshAll(c)
 		requestsPerRefresh = append(requestsPerRefresh, graph.Stats(faultyWABA).Requests-before)
+		healthyPerRefresh = append(healthyPerRefresh, graph.Stats(healthyWABA).Requests-healthyBefore)
 		clk.Add(15 * time.Minute)
 	}
 
@@ -60,9 +61,10 @@ func TestCostFallback(t *testing.T) {
 		t.Errorf("cost fallback logged %d times, want 3 (one per family of the partner-billed WABA)\n%s", n, logs.String())
 	}
 	// After the first refresh the partner-billed WABA no longer asks for cost
-	// first: its refreshes cost as many requests as the healthy one's.
-	if requestsPerRefresh[1] != requestsPerRefresh[2] || requestsPerRefresh[0] != requestsPerRefresh[1]+3 {
-		t.Errorf("requests per refresh of the partner-billed WABA = %v, want 3 more on the first (the refused cost queries), then steady", requestsPerRefresh)
+	// first: its refreshes cost as many requests as the healthy one's. (The
+	// first refresh of both also fetches the month so far.)
+	if requestsPerRefresh[1] != requestsPerRefresh[2] || requestsPerRefresh[1] != healthyPerRefresh[1] || requestsPerRefresh[0] != healthyPerRefresh[0]+3 {
+		t.Errorf("requests per refresh of the partner-billed WABA = %v, of the healthy one %v; want 3 more on the first (the refused cost queries), then as many", requestsPerRefresh, healthyPerRefresh)
 	}
 
 	for _, tt := range []struct {
@@ -74,12 +76,19 @@ func TestCostFallback(t *testing.T) {
 		{faultyWABA, true, false},
 	} {
 		text := exposition(t, c, tt.waba)
-		for _, m := range []string{"whatsapp_conversations{", "whatsapp_pricing_volume{", "whatsapp_template_sent{", "whatsapp_messages_sent{"} {
+		for _, m := range []string{"whatsapp_conversations_newest{", "whatsapp_pricing_volume_newest{", "whatsapp_template_sent_newest{", "whatsapp_messages_sent_newest{"} {
 			if got := len(lines(text, m)) > 0; got != tt.wantCounts {
 				t.Errorf("WABA %s: %s present = %v, want %v", tt.waba, m, got, tt.wantCounts)
 			}
 		}
-		for _, m := range []string{"whatsapp_conversation_cost{", "whatsapp_pricing_cost{", "whatsapp_template_cost{"} {
+		for _, m := range []string{"whatsapp_conversations_total{", "whatsapp_pricing_volume_total{", "whatsapp_template_sent_total{", "whatsapp_messages_sent_total{"} {
+			if got := len(lines(text, m)) > 0; got != tt.wantCounts {
+				t.Errorf("WABA %s: %s present = %v, want %v", tt.waba, m, got, tt.wantCounts)
+			}
+		}
+		// Unknown is not zero: no cost counter either.
+		for _, m := range []string{"whatsapp_conversation_cost_newest{", "whatsapp_pricing_cost_newest{", "whatsapp_template_amount_spent_newest{",
+			"whatsapp_conversation_cost_total{", "whatsapp_pricing_cost_total{", "whatsapp_template_amount_spent_total{"} {
 			if got := len(lines(text, m)) > 0; got != tt.wantCost {
 				t.Errorf("WABA %s: %s present = %v, want %v", tt.waba, m, got, tt.wantCost)
 			}
@@ -160,7 +169,7 @@ func TestFailureIsolation(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			clk := newClock(testNow)
+			clk := newClock(earlyInMonth)
 			opts := fakeapi.Options{Now: clk.Now}
 			if tt.unaffected != nil {
 				// Small pages make every paged answer span pages, so
@@ -180,7 +189,7 @@ func TestFailureIsolation(t *testing.T) {
 
 			refreshAll(c)
 			good := dataOf(t, c, faultyWABA)
-			if len(lines(good, "whatsapp_conversations{")) == 0 || len(lines(good, "whatsapp_template_sent{")) == 0 {
+			if len(lines(good, "whatsapp_conversations_newest{")) == 0 || len(lines(good, "whatsapp_template_sent_newest{")) == 0 {
 				t.Fatalf("the first refresh got no data:\n%s", good)
 			}
 
@@ -219,7 +228,7 @@ func TestFailureIsolation(t *testing.T) {
 				}
 			}
 			for _, l := range lines(text, "whatsapp_exporter_refresh_last_success_timestamp_seconds{") {
-				if !strings.HasSuffix(l, fmt.Sprintf(" %g", float64(testNow.Unix()))) && !ofFamilies(l, tt.unaffected) {
+				if !strings.HasSuffix(l, fmt.Sprintf(" %g", float64(earlyInMonth.Unix()))) && !ofFamilies(l, tt.unaffected) {
 					t.Errorf("faulty WABA: %s, want the time of the first refresh", l)
 				}
 			}
@@ -428,7 +437,7 @@ func TestTransientRetry(t *testing.T) {
 func TestTokenSecrecy(t *testing.T) {
 	const token = "test-token-not-real-1234567890zz"
 	const appSecret = "app-secret-0987654321"
-	clk := newClock(testNow)
+	clk := newClock(earlyInMonth)
 	fa := testFakeAccount(faultyWABA, token)
 	fa.AppSecret = appSecret
 	graph, url := fakeGraph(t, []fakeapi.WABA{fa}, fakeapi.Options{Now: clk.Now, PageSize: 5})
@@ -453,7 +462,7 @@ func TestTokenSecrecy(t *testing.T) {
 		// The same fault seen by the source directly, for its error text.
 		_, err := target.Source.Conversations(context.Background(), provider.ConversationQuery{
 			WABAID: faultyWABA, Cost: true,
-			Window: provider.Window{Start: testNow.Add(-3 * time.Hour), End: testNow, Granularity: provider.HalfHour},
+			Window: provider.Window{Start: earlyInMonth.Add(-3 * time.Hour), End: earlyInMonth, Granularity: provider.HalfHour},
 		})
 		if err == nil {
 			t.Errorf("fault %d: no error", f.Kind)
@@ -567,7 +576,7 @@ func TestPagingAndChunking(t *testing.T) {
 	splitByPhone := func(a *config.Account) { a.Messaging.SplitBy = []string{"PHONE"} }
 
 	run := func(pageSize int) (string, fakeapi.Stats) {
-		clk := newClock(testNow)
+		clk := newClock(earlyInMonth)
 		graph, url := fakeGraph(t, []fakeapi.WABA{acct}, fakeapi.Options{Now: clk.Now, PageSize: pageSize})
 		c := newExporter([]Target{metaTarget(t, testAccount(t, healthyWABA, url, "t", splitByPhone))}, Options{Now: clk.Now})
 		refreshAll(c)
@@ -584,10 +593,10 @@ func TestPagingAndChunking(t *testing.T) {
 	if paged != whole {
 		t.Errorf("pages of 20 and one big page export different metrics:\n%s\n---\n%s", paged, whole)
 	}
-	if n := len(lines(whole, "whatsapp_template_sent{")); n != 23 {
+	if n := len(lines(whole, "whatsapp_template_sent_newest{")); n != 23 {
 		t.Errorf("%d templates exported, want 23", n)
 	}
-	if n := len(lines(whole, "whatsapp_messages_sent{")); n != 5 {
+	if n := len(lines(whole, "whatsapp_messages_sent_newest{")); n != 5 {
 		t.Errorf("%d phones exported, want 5", n)
 	}
 	for _, s := range []fakeapi.Stats{pagedStats, wholeStats} {

@@ -148,15 +148,35 @@ func templateSamples(points []provider.TemplatePoint) []sample {
 		out = add(out, analytics.TemplateDelivered, p.Start, p.End, p.Delivered, d)
 		out = add(out, analytics.TemplateRead, p.Start, p.End, p.Read, d)
 		for _, c := range p.Clicked {
-			button := d
-			button.ButtonType, button.ButtonContent = clean(c.Type), clean(c.Content)
-			out = add(out, analytics.TemplateClicked, p.Start, p.End, &c.Count, button)
+			// Unique clicks count people, not clicks: a measure of their
+			// own, which nothing may add to the clicks.
+			m, button := analytics.TemplateClicked, d
+			button.ButtonContent = clean(c.Content)
+			if c.Type == uniqueURLButton {
+				m = analytics.TemplateUniqueClicks
+			} else {
+				button.ButtonType = clean(c.Type)
+			}
+			out = add(out, m, p.Start, p.End, &c.Count, button)
 		}
 		for _, c := range p.Cost {
-			cost := d
-			cost.CostType = clean(c.Type)
-			out = add(out, analytics.TemplateCost, p.Start, p.End, &c.Value, cost)
+			// amount_spent adds up over days; cost_per_delivered and
+			// cost_per_url_button_click are ratios, which do not.
+			if c.Type == amountSpent {
+				out = add(out, analytics.TemplateAmountSpent, p.Start, p.End, &c.Value, d)
+				continue
+			}
+			unit := d
+			unit.CostType = clean(c.Type)
+			out = add(out, analytics.TemplateUnitCost, p.Start, p.End, &c.Value, unit)
 		}
 	}
 	return out
 }
+
+// The template analytics figures whose meaning decides how they add up
+// (Meta's template analytics reference; see provider/meta).
+const (
+	uniqueURLButton = "unique_url_button"
+	amountSpent     = "amount_spent"
+)

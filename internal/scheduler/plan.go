@@ -5,51 +5,191 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/go-kit/log/level"
 
 	"github.com/whatsapp-exporter/whatsapp_exporter/config"
+	"github.com/whatsapp-exporter/whatsapp_exporter/internal/analytics"
 	"github.com/whatsapp-exporter/whatsapp_exporter/provider"
+	"github.com/whatsapp-exporter/whatsapp_exporter/provider/bucket"
 )
 
-// fetch refreshes one family: it asks for the buckets of the family's span
-// and returns the newest complete one.
-func (p *poller) fetch(ctx context.Context, f provider.Family) (newest, error) {
+// fetched is what one refresh of a family got.
+type fetched struct {
+	newest      newest
+	monthToDate *analytics.MonthToDate
+	// backlog is why the month so far is still missing some buckets, when
+	// a request for them failed; the rest of the refresh succeeded.
+	backlog error
+}
+
+// fetch refreshes one family. It asks for the buckets the newest-bucket
+// gauges need, and, where the family keeps month-to-date sums, also for the
+// buckets that can still change and for those never fetched yet (the month
+// so far after a start, or what an outage skipped). It returns the newest
+// complete bucket and the month-to-date sums (nil while incomplete).
+func (p *poller) fetch(ctx context.Context, f provider.Family) (fetched, error) {
 	ctx = provider.WithObserver(ctx, observer{t: p.tally, family: f})
-	span := p.windows.Span(p.account.Spec(f))
-	var samples []sample
-	var err error
-	switch f {
-	case provider.Messaging:
-		samples, err = p.fetchMessaging(ctx, span.Query)
-	case provider.Conversations:
-		samples, err = p.fetchConversations(ctx, span.Query)
-	case provider.Pricing:
-		samples, err = p.fetchPricing(ctx, span.Query)
-	case provider.Templates:
-		samples, err = p.fetchTemplates(ctx, span.Query)
+	spec := p.account.Spec(f)
+	span := p.windows.Span(spec)
+	query, err := p.querier(ctx, f)
+	if err != nil {
+		return fetched{}, err
+	}
+	l := p.ledgers[f]
+	recentFrom := span.From
+	var gaps []gap
+	if l != nil {
+		l.startMonth(span.Cutoff)
+		// The buckets that may still change are fetched again each time:
+		// the lookback's, and a week's for templates, whose figures grow
+		// for that long.
+		mutable := max(span.Cutoff.Sub(span.From), p.caps.Family(f).Matures+bucket.Longest(spec.Granularity))
+		recentFrom = earlier(span.From, later(bucket.Start(span.Cutoff.Add(-mutable), spec.Granularity, time.UTC), l.month))
+		gaps = l.plan(recentFrom)
+	}
+	samples, err := p.fetchRange(query, f, spec, recentFrom, span.Cutoff)
+	if err != nil {
+		return fetched{}, err
+	}
+	got := fetched{newest: newestBucket(samples, span)}
+	if l == nil {
+		return got, nil
+	}
+	l.absorb(samples, recentFrom, span.Cutoff)
+	l.fetched = span.Cutoff
+	// Then what was never fetched, oldest first, each range kept as soon
+	// as it is in: a failure midway loses nothing, and the next refresh
+	// goes on from there. While the API's usage reports say to slow down,
+	// it waits for a later refresh.
+backlog:
+	for _, g := range gaps {
+		for _, c := range bucket.Chunks(g.from, g.to, spec, chunkLength(f, spec)) {
+			if p.tally.throttledFor() > 0 {
+				break backlog
+			}
+			samples, err := p.fetchChunk(query, spec, c)
+			if err != nil {
+				got.backlog = fmt.Errorf("fetch the buckets from %s: %w", c.From.Format(time.RFC3339), err)
+				break backlog
+			}
+			l.absorb(samples, c.From, span.Cutoff)
+			l.filled(c.To)
+		}
+	}
+	l.settle(recentFrom)
+	if len(l.gaps) == 0 {
+		l.complete = true
+	}
+	got.monthToDate = l.monthToDate()
+	return got, nil
+}
+
+// fetchRange fetches the buckets from from until to, in chunks.
+func (p *poller) fetchRange(query querier, f provider.Family, spec bucket.Spec, from, to time.Time) ([]sample, error) {
+	var out []sample
+	for _, c := range bucket.Chunks(from, to, spec, chunkLength(f, spec)) {
+		samples, err := p.fetchChunk(query, spec, c)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, samples...)
+	}
+	return out, nil
+}
+
+// chunkLength is the longest range one request asks for: a day of half
+// hours where a family's answers are large (one row per breakdown and
+// bucket), so that a month's worth does not need more pages than a client
+// follows; no limit elsewhere.
+func chunkLength(f provider.Family, spec bucket.Spec) time.Duration {
+	if spec.Granularity == provider.HalfHour && (f == provider.Conversations || f == provider.Pricing) {
+		return 24 * time.Hour
+	}
+	return 0
+}
+
+// fetchChunk fetches one chunk and keeps the buckets it owns. A chunk whose
+// answer still runs past the page cap is split in two, down to one bucket.
+func (p *poller) fetchChunk(query querier, spec bucket.Spec, c bucket.Chunk) ([]sample, error) {
+	samples, err := query(c.Query)
+	var apiErr *provider.APIError
+	if errors.As(err, &apiErr) && apiErr.Code == provider.CodeTooManyPages {
+		if a, b, ok := bucket.Halve(c, spec); ok {
+			first, err := p.fetchChunk(query, spec, a)
+			if err != nil {
+				return nil, err
+			}
+			second, err := p.fetchChunk(query, spec, b)
+			return append(first, second...), err
+		}
 	}
 	if err != nil {
-		return newest{}, err
+		return nil, err
 	}
-	return newestBucket(samples, span), nil
+	owned := samples[:0]
+	for _, s := range samples {
+		if c.Owns(s.end) {
+			owned = append(owned, s)
+		}
+	}
+	return owned, nil
+}
+
+// querier fetches one window of a family's buckets, as samples.
+type querier func(w provider.Window) ([]sample, error)
+
+// querier returns the family's query, with what it discovers (the phone
+// numbers to split by, the templates) looked up once per refresh.
+func (p *poller) querier(ctx context.Context, f provider.Family) (querier, error) {
+	switch f {
+	case provider.Messaging:
+		phones, err := p.splitPhones(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return func(w provider.Window) ([]sample, error) { return p.fetchMessaging(ctx, w, phones) }, nil
+	case provider.Conversations:
+		return func(w provider.Window) ([]sample, error) { return p.fetchConversations(ctx, w) }, nil
+	case provider.Pricing:
+		return func(w provider.Window) ([]sample, error) { return p.fetchPricing(ctx, w) }, nil
+	case provider.Templates:
+		ids := p.account.Templates.TemplateIDs
+		if len(ids) == 0 {
+			var err error
+			if ids, err = p.source.TemplateIDs(ctx, p.account.WABAID); err != nil {
+				return nil, fmt.Errorf("list message templates: %w", err)
+			}
+		}
+		return func(w provider.Window) ([]sample, error) { return p.fetchTemplates(ctx, w, ids) }, nil
+	}
+	return nil, fmt.Errorf("unknown family %q", f)
+}
+
+// splitPhones is the phone numbers messaging is split by: those the config
+// lists, or all the WABA's, or one query for all ("") without a split.
+func (p *poller) splitPhones(ctx context.Context) ([]string, error) {
+	m := p.account.Messaging
+	if !slices.Contains(m.SplitBy, "PHONE") {
+		return []string{""}, nil
+	}
+	if len(m.PhoneNumbers) > 0 {
+		return m.PhoneNumbers, nil
+	}
+	phones, err := p.source.PhoneNumbers(ctx, p.account.WABAID)
+	if err != nil {
+		return nil, fmt.Errorf("list phone numbers: %w", err)
+	}
+	return phones, nil
 }
 
 // fetchMessaging splits the query per phone number and country when asked
 // to: the messaging APIs report totals only, so a per-phone figure takes a
 // query filtered to that phone.
-func (p *poller) fetchMessaging(ctx context.Context, w provider.Window) ([]sample, error) {
+func (p *poller) fetchMessaging(ctx context.Context, w provider.Window, phones []string) ([]sample, error) {
 	m := p.account.Messaging
-	phones, countries := []string{""}, []string{""}
-	if slices.Contains(m.SplitBy, "PHONE") {
-		phones = m.PhoneNumbers
-		if len(phones) == 0 {
-			var err error
-			if phones, err = p.source.PhoneNumbers(ctx, p.account.WABAID); err != nil {
-				return nil, fmt.Errorf("list phone numbers: %w", err)
-			}
-		}
-	}
+	countries := []string{""}
 	if slices.Contains(m.SplitBy, "COUNTRY") {
 		countries = m.CountryCodes
 	}
@@ -102,18 +242,11 @@ func (p *poller) fetchPricing(ctx context.Context, w provider.Window) ([]sample,
 	return pricingSamples(points, pr.Dimensions), err
 }
 
-func (p *poller) fetchTemplates(ctx context.Context, w provider.Window) ([]sample, error) {
-	t := p.account.Templates
-	ids := t.TemplateIDs
+func (p *poller) fetchTemplates(ctx context.Context, w provider.Window, ids []string) ([]sample, error) {
 	if len(ids) == 0 {
-		var err error
-		if ids, err = p.source.TemplateIDs(ctx, p.account.WABAID); err != nil {
-			return nil, fmt.Errorf("list message templates: %w", err)
-		}
-		if len(ids) == 0 {
-			return nil, nil
-		}
+		return nil, nil
 	}
+	t := p.account.Templates
 	points, err := withCostFallback(p, provider.Templates, config.WantCost(t.Cost), func(cost bool) ([]provider.TemplatePoint, error) {
 		return p.source.Templates(ctx, provider.TemplateQuery{WABAID: p.account.WABAID, Window: w, TemplateIDs: ids, Cost: cost})
 	})

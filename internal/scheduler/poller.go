@@ -39,12 +39,20 @@ type poller struct {
 
 	// families holds the latest refresh of each family tried.
 	families map[provider.Family]*analytics.Refresh
+	// ledgers keeps the month-to-date sums of each family whose buckets
+	// fit in UTC months.
+	ledgers map[provider.Family]*ledger
+	// currency is what the WABA is billed in, read when the refresh that
+	// read it last is a day old.
+	currency     string
+	currencyRead time.Time
 	// Cost the API refused to report, per family: asked for once, then
 	// not again for the life of the process.
 	noCost map[provider.Family]bool
-	// The last error logged per family, so that a failure is logged when it
-	// starts or changes, not on every attempt.
-	lastErr map[provider.Family]string
+	// The last error logged per concern (a family, its month so far, the
+	// WABA's fields), so that a failure is logged when it starts or
+	// changes, not on every attempt.
+	lastErr map[string]string
 	// Consecutive refreshes that were rate limited or failed transiently,
 	// for the backoff.
 	rateLimitedStreak, failureStreak int
@@ -61,8 +69,17 @@ func newPoller(t Target, pub Publisher, logger log.Logger, now func() time.Time)
 		windows:  bucket.Calculator{Now: now},
 		tally:    newTally(),
 		families: map[provider.Family]*analytics.Refresh{},
+		ledgers:  map[provider.Family]*ledger{},
 		noCost:   map[provider.Family]bool{},
-		lastErr:  map[provider.Family]string{},
+		lastErr:  map[string]string{},
+	}
+	for _, f := range provider.Families {
+		// A month-to-date sum needs buckets that start and end within
+		// UTC months: half hours always, days and months where they are
+		// UTC's.
+		if spec := t.Account.Spec(f); spec.Granularity == provider.HalfHour || spec.Location == nil || spec.Location == time.UTC {
+			p.ledgers[f] = newLedger(spec.Granularity)
+		}
 	}
 	p.publish()
 	return p
@@ -75,6 +92,7 @@ func (p *poller) refresh(ctx context.Context) time.Duration {
 	var rateLimited *provider.APIError
 	transient := false
 	p.tally.startRefresh()
+	p.readCurrency(ctx)
 
 	for _, f := range provider.Families {
 		if !p.account.Family(f).IsEnabled() {
@@ -93,29 +111,33 @@ func (p *poller) refresh(ctx context.Context) time.Duration {
 			continue
 		}
 		started := time.Now()
-		newest, err := p.fetch(ctx, f)
+		got, err := p.fetch(ctx, f)
 		next.Duration = time.Since(started)
 		if ctx.Err() != nil {
 			return 0 // shutting down: keep the last snapshot as it is
 		}
 		if err != nil {
 			next.Success = false
-			p.logFailure(f, err)
-			var apiErr *provider.APIError
-			if errors.As(err, &apiErr) {
-				if apiErr.RateLimited {
-					rateLimited = apiErr
-				}
-				transient = transient || apiErr.Transient
-			}
+			p.logFailure(string(f), "Refresh failed; serving the last good values", f, err)
+			rateLimited, transient = classify(err, rateLimited, transient)
 		} else {
 			next.Success = true
 			// Read the clock again: in a large fleet's first round the
 			// fetch may have queued for the throttle a long while, and a
 			// stale time would make fresh data look old to the alerts.
 			next.LastSuccess = p.now()
-			next.BucketStart, next.BucketEnd, next.Values = newest.start, newest.end, newest.values
-			p.logRecovery(f)
+			next.BucketStart, next.BucketEnd, next.Values = got.newest.start, got.newest.end, got.newest.values
+			next.MonthToDate = got.monthToDate
+			p.logRecovery(string(f), f)
+		}
+		// The month so far is fetched apart: its failure costs neither the
+		// newest bucket nor what of the month was fetched, but it slows the
+		// account down as any failure does.
+		if key := string(f) + " month so far"; got.backlog != nil {
+			p.logFailure(key, "Fetching the month so far failed; its counters wait for it", f, got.backlog)
+			rateLimited, transient = classify(got.backlog, rateLimited, transient)
+		} else if err == nil {
+			p.logRecovery(key, f)
 		}
 		p.families[f] = next
 		p.publish()
@@ -136,7 +158,26 @@ func (p *poller) publish() {
 		Usage:    usage,
 		Requests: requests,
 		Errors:   errs,
+		Currency: p.currency,
 	})
+}
+
+// readCurrency reads the WABA's currency once a day, for the cost series'
+// unit. A failure leaves it unknown (empty) until a later refresh reads it;
+// it fails no family.
+func (p *poller) readCurrency(ctx context.Context) {
+	if !p.caps.WABAFields || !p.caps.Cost || (!p.currencyRead.IsZero() && p.now().Sub(p.currencyRead) < 24*time.Hour) {
+		return
+	}
+	waba, err := p.source.WABA(provider.WithObserver(ctx, observer{t: p.tally, family: analytics.AccountFamily}), p.account.WABAID)
+	if err != nil {
+		if ctx.Err() == nil {
+			p.logFailure(string(analytics.AccountFamily), "Reading the WABA's currency failed; costs carry no currency label", analytics.AccountFamily, err)
+		}
+		return
+	}
+	p.logRecovery(string(analytics.AccountFamily), analytics.AccountFamily)
+	p.currency, p.currencyRead = clean(waba.Currency), p.now()
 }
 
 // nextDelay is the wait before the next refresh. throttledFor is what the
@@ -175,26 +216,39 @@ func backoff(base time.Duration, failures int, limit time.Duration) time.Duratio
 	return min(d, limit)
 }
 
-// logFailure logs a family's failure when it starts or changes, and only at
-// debug level while it repeats: a WABA whose token expired must not flood the
-// log every interval.
-func (p *poller) logFailure(f provider.Family, err error) {
+// classify adds err to what the refresh met so far: the rate limit that
+// holds the account back, and whether a failure may pass by itself.
+func classify(err error, rateLimited *provider.APIError, transient bool) (*provider.APIError, bool) {
+	var apiErr *provider.APIError
+	if errors.As(err, &apiErr) {
+		if apiErr.RateLimited {
+			rateLimited = apiErr
+		}
+		transient = transient || apiErr.Transient
+	}
+	return rateLimited, transient
+}
+
+// logFailure logs a failure when it starts or changes, and only at debug
+// level while it repeats: a WABA whose token expired must not flood the log
+// every interval. key names what failed.
+func (p *poller) logFailure(key, msg string, f provider.Family, err error) {
 	code := "error"
 	var apiErr *provider.APIError
 	if errors.As(err, &apiErr) {
 		code = apiErr.Code
 	}
 	logger := level.Warn(p.logger)
-	if p.lastErr[f] == code {
+	if p.lastErr[key] == code {
 		logger = level.Debug(p.logger)
 	}
-	logger.Log("msg", "Refresh failed; serving the last good values", "family", f, "err", err)
-	p.lastErr[f] = code
+	logger.Log("msg", msg, "family", f, "err", err)
+	p.lastErr[key] = code
 }
 
-func (p *poller) logRecovery(f provider.Family) {
-	if _, failed := p.lastErr[f]; failed {
-		level.Info(p.logger).Log("msg", "Refresh recovered", "family", f)
-		delete(p.lastErr, f)
+func (p *poller) logRecovery(key string, f provider.Family) {
+	if _, failed := p.lastErr[key]; failed {
+		level.Info(p.logger).Log("msg", "Refresh recovered", "family", f, "of", key)
+		delete(p.lastErr, key)
 	}
 }

@@ -31,6 +31,9 @@ var sourcesNow = time.Date(2026, 3, 10, 12, 10, 0, 0, time.UTC)
 // sourcesNow, and returns the collector's registry and log.
 func refreshOnce(t *testing.T, cfg *config.Config) (*prometheus.Registry, *logBuffer) {
 	t.Helper()
+	// The fakes are in-process: no need to wait for the rate that keeps
+	// a real API's budget, while the month so far is fetched.
+	cfg.Global.RequestsPerSecond, cfg.Global.Burst = 1e6, 1000
 	targets, err := Targets(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -106,26 +109,36 @@ func TestProvidersExportSameMetricsAndLabels(t *testing.T) {
 		}
 	}
 
-	common := []string{
+	// Each additive measure has its newest-bucket gauge and its
+	// month-to-date counter.
+	both := func(measures ...string) []string {
+		var names []string
+		for _, m := range measures {
+			names = append(names, "whatsapp_"+m+"_newest", "whatsapp_"+m+"_total")
+		}
+		return names
+	}
+	common := append(both("messages_delivered", "messages_sent"),
 		"whatsapp_bucket_end_timestamp_seconds",
 		"whatsapp_exporter_account_info",
 		"whatsapp_exporter_api_requests_total",
+		"whatsapp_exporter_downward_revisions_total",
 		"whatsapp_exporter_refresh_duration_seconds",
 		"whatsapp_exporter_refresh_last_success_timestamp_seconds",
 		"whatsapp_exporter_refresh_success",
-		"whatsapp_messages_delivered",
-		"whatsapp_messages_sent",
-	}
-	templates := []string{"whatsapp_template_clicked", "whatsapp_template_delivered", "whatsapp_template_read", "whatsapp_template_sent"}
+	)
+	templates := both("template_clicked", "template_delivered", "template_read", "template_sent")
 	want := map[string][]string{
-		meta.Name: append(slices.Concat(common, templates,
-			[]string{"whatsapp_conversations", "whatsapp_conversation_cost", "whatsapp_pricing_volume", "whatsapp_pricing_cost", "whatsapp_template_cost"}),
+		meta.Name: slices.Concat(common, templates,
+			both("conversations", "conversation_cost", "pricing_volume", "pricing_cost", "template_amount_spent"),
+			// Ratios and counts of people have a gauge only.
+			[]string{"whatsapp_template_unit_cost_newest", "whatsapp_template_unique_url_clicks_newest"},
 			// Graph reports rate-limit usage in headers; Globex Travel is
 			// partner billed, so error 100 (cost not available) shows too.
-			"whatsapp_exporter_api_rate_limit_usage_ratio", "whatsapp_exporter_api_rate_limit_regain_access_seconds", "whatsapp_exporter_api_errors_total"),
-		vonage.Name: slices.Concat(common, templates, []string{"whatsapp_pricing_volume"}),
-		meta.PassthroughName: append(slices.Clone(common), "whatsapp_conversations",
-			"whatsapp_exporter_api_rate_limit_usage_ratio", "whatsapp_exporter_api_rate_limit_regain_access_seconds"),
+			[]string{"whatsapp_exporter_api_rate_limit_usage_ratio", "whatsapp_exporter_api_rate_limit_regain_access_seconds", "whatsapp_exporter_api_errors_total"}),
+		vonage.Name: slices.Concat(common, templates, both("pricing_volume")),
+		meta.PassthroughName: slices.Concat(common, both("conversations"),
+			[]string{"whatsapp_exporter_api_rate_limit_usage_ratio", "whatsapp_exporter_api_rate_limit_regain_access_seconds"}),
 	}
 	for p, w := range want {
 		slices.Sort(w)
@@ -385,11 +398,12 @@ func TestPassthroughPathPrefix(t *testing.T) {
 					t.Errorf("request to %s, want /api/v25.0/%s", p, acct.WABAID)
 				}
 			}
-			n, err := testutil.GatherAndCount(reg, "whatsapp_conversations", "whatsapp_messages_sent")
+			n, err := testutil.GatherAndCount(reg, "whatsapp_conversations_newest", "whatsapp_messages_sent_newest")
 			if err != nil || n == 0 {
 				t.Errorf("%d count series (%v); log:\n%s", n, err, logs)
 			}
-			if n, _ := testutil.GatherAndCount(reg, "whatsapp_conversation_cost", "whatsapp_pricing_cost", "whatsapp_template_cost"); n != 0 {
+			if n, _ := testutil.GatherAndCount(reg, "whatsapp_conversation_cost_newest", "whatsapp_pricing_cost_newest", "whatsapp_template_amount_spent_newest",
+				"whatsapp_conversation_cost_total", "whatsapp_pricing_cost_total", "whatsapp_template_amount_spent_total"); n != 0 {
 				t.Errorf("%d cost series from a passthrough, want none", n)
 			}
 		})
@@ -429,7 +443,7 @@ func TestSeriesBeforeLookbackAbsentForEveryProvider(t *testing.T) {
 	}))
 	defer graph.Close()
 	channelManager := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !strings.HasSuffix(r.URL.Path, "/messaging-analytics") || r.URL.Query().Get("start") != "2024-06-03" {
+		if !strings.HasSuffix(r.URL.Path, "/messaging-analytics") {
 			http.Error(w, "unexpected request "+r.URL.String(), http.StatusBadRequest)
 			return
 		}
@@ -459,12 +473,12 @@ func TestSeriesBeforeLookbackAbsentForEveryProvider(t *testing.T) {
 	e := newExporter(targets, Options{Now: func() time.Time { return testNow }})
 	refreshAll(e)
 	want := `
-# HELP whatsapp_messages_sent Messages sent in the newest analytics bucket with data.
-# TYPE whatsapp_messages_sent gauge
-whatsapp_messages_sent{country="",phone_number="111",waba_id="1"} 7
-whatsapp_messages_sent{country="",phone_number="111",waba_id="2"} 7
+# HELP whatsapp_messages_sent_newest Messages sent in the newest analytics bucket with data.
+# TYPE whatsapp_messages_sent_newest gauge
+whatsapp_messages_sent_newest{country="",phone_number="111",waba_id="1"} 7
+whatsapp_messages_sent_newest{country="",phone_number="111",waba_id="2"} 7
 `
-	if err := testutil.CollectAndCompare(e, strings.NewReader(want), "whatsapp_messages_sent"); err != nil {
+	if err := testutil.CollectAndCompare(e, strings.NewReader(want), "whatsapp_messages_sent_newest"); err != nil {
 		t.Error(err)
 	}
 }

@@ -40,16 +40,21 @@ func TestUsageHeaderBackoff(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			requests := 0
+			var header http.Header
 			srvURL := startStub(t, func(op string, q url.Values) (int, http.Header, string) {
 				requests++
 				body := `{"` + op + `":{"data":[]},"id":"1001"}`
 				if op == "analytics" {
 					body = `{"analytics":{"data_points":[` + point(unixAt(11, 0), unixAt(11, 30), `"sent":1,"delivered":1`) + `]},"id":"1001"}`
 				}
-				return http.StatusOK, tt.header, body
+				return http.StatusOK, header, body
 			})
 			c := newExporter([]Target{metaTarget(t, testAccount(t, wabaA, srvURL, "token", onlyFamilies("messaging", "conversations", "pricing")))},
 				Options{Now: func() time.Time { return testNow }})
+			// A first refresh fetches the month so far; the one measured
+			// asks for the recent buckets only.
+			c.pollers[0].refresh(context.Background())
+			requests, header = 0, tt.header
 			d := c.pollers[0].refresh(context.Background())
 			if requests != tt.wantRequests {
 				t.Errorf("requests in one refresh = %d, want %d", requests, tt.wantRequests)
@@ -138,11 +143,11 @@ func TestPointWithoutEnd(t *testing.T) {
 	})))}, Options{Now: func() time.Time { return testNow }})
 	c.pollers[0].refresh(context.Background())
 	want := `
-# HELP whatsapp_conversations Conversations in the newest analytics bucket with data.
-# TYPE whatsapp_conversations gauge
-whatsapp_conversations{conversation_category="",conversation_direction="",conversation_type="",country="",phone_number="15550001111",waba_id="1001"} 7
+# HELP whatsapp_conversations_newest Conversations opened in the newest analytics bucket with data.
+# TYPE whatsapp_conversations_newest gauge
+whatsapp_conversations_newest{conversation_category="",conversation_direction="",conversation_type="",country="",phone_number="15550001111",waba_id="1001"} 7
 `
-	if err := testutil.CollectAndCompare(c, strings.NewReader(want), "whatsapp_conversations"); err != nil {
+	if err := testutil.CollectAndCompare(c, strings.NewReader(want), "whatsapp_conversations_newest"); err != nil {
 		t.Error(err)
 	}
 }

@@ -74,19 +74,19 @@ func TestFamilyValues(t *testing.T) {
 				}
 				return ok(`{"analytics":{"granularity":"HALF_HOUR","data_points":[` + strings.Join(points, ",") + `]},"id":"1001"}`)
 			},
-			metrics: []string{"whatsapp_messages_sent", "whatsapp_messages_delivered", "whatsapp_bucket_end_timestamp_seconds"},
+			metrics: []string{"whatsapp_messages_sent_newest", "whatsapp_messages_delivered_newest", "whatsapp_bucket_end_timestamp_seconds"},
 			want: fmt.Sprintf(`
-# HELP whatsapp_bucket_end_timestamp_seconds End of the analytics bucket that the family's gauges report, as a Unix timestamp.
+# HELP whatsapp_bucket_end_timestamp_seconds End of the analytics bucket that the family's newest-bucket gauges report, as a Unix timestamp.
 # TYPE whatsapp_bucket_end_timestamp_seconds gauge
 whatsapp_bucket_end_timestamp_seconds{family="messaging",waba_id="1001"} %d
-# HELP whatsapp_messages_delivered Messages delivered in the newest analytics bucket with data.
-# TYPE whatsapp_messages_delivered gauge
-whatsapp_messages_delivered{country="",phone_number="111",waba_id="1001"} 18
-whatsapp_messages_delivered{country="",phone_number="222",waba_id="1001"} 0
-# HELP whatsapp_messages_sent Messages sent in the newest analytics bucket with data.
-# TYPE whatsapp_messages_sent gauge
-whatsapp_messages_sent{country="",phone_number="111",waba_id="1001"} 20
-whatsapp_messages_sent{country="",phone_number="222",waba_id="1001"} 0
+# HELP whatsapp_messages_delivered_newest Messages delivered in the newest analytics bucket with data.
+# TYPE whatsapp_messages_delivered_newest gauge
+whatsapp_messages_delivered_newest{country="",phone_number="111",waba_id="1001"} 18
+whatsapp_messages_delivered_newest{country="",phone_number="222",waba_id="1001"} 0
+# HELP whatsapp_messages_sent_newest Messages sent in the newest analytics bucket with data.
+# TYPE whatsapp_messages_sent_newest gauge
+whatsapp_messages_sent_newest{country="",phone_number="111",waba_id="1001"} 20
+whatsapp_messages_sent_newest{country="",phone_number="222",waba_id="1001"} 0
 `, h(11, 30)),
 		},
 		{
@@ -108,19 +108,19 @@ whatsapp_messages_sent{country="",phone_number="222",waba_id="1001"} 0
 					row(h(10, 30), h(11, 0), "MARKETING", 6, 0.75),
 				))
 			},
-			metrics: []string{"whatsapp_conversations", "whatsapp_conversation_cost", "whatsapp_bucket_end_timestamp_seconds"},
+			metrics: []string{"whatsapp_conversations_newest", "whatsapp_conversation_cost_newest", "whatsapp_bucket_end_timestamp_seconds"},
 			want: fmt.Sprintf(`
-# HELP whatsapp_bucket_end_timestamp_seconds End of the analytics bucket that the family's gauges report, as a Unix timestamp.
+# HELP whatsapp_bucket_end_timestamp_seconds End of the analytics bucket that the family's newest-bucket gauges report, as a Unix timestamp.
 # TYPE whatsapp_bucket_end_timestamp_seconds gauge
 whatsapp_bucket_end_timestamp_seconds{family="conversations",waba_id="1001"} %d
-# HELP whatsapp_conversation_cost Approximate cost of the conversations, in the WABA's currency; absent where the API does not report cost.
-# TYPE whatsapp_conversation_cost gauge
-whatsapp_conversation_cost{conversation_category="MARKETING",conversation_direction="BUSINESS_INITIATED",conversation_type="REGULAR",country="US",phone_number="111",waba_id="1001"} 0.75
-whatsapp_conversation_cost{conversation_category="UTILITY",conversation_direction="BUSINESS_INITIATED",conversation_type="REGULAR",country="US",phone_number="111",waba_id="1001"} 0
-# HELP whatsapp_conversations Conversations in the newest analytics bucket with data.
-# TYPE whatsapp_conversations gauge
-whatsapp_conversations{conversation_category="MARKETING",conversation_direction="BUSINESS_INITIATED",conversation_type="REGULAR",country="US",phone_number="111",waba_id="1001"} 6
-whatsapp_conversations{conversation_category="UTILITY",conversation_direction="BUSINESS_INITIATED",conversation_type="REGULAR",country="US",phone_number="111",waba_id="1001"} 0
+# HELP whatsapp_conversation_cost_newest Approximate cost of the conversations in the newest analytics bucket with data; in the WABA's currency, absent where the API reports no cost.
+# TYPE whatsapp_conversation_cost_newest gauge
+whatsapp_conversation_cost_newest{conversation_category="MARKETING",conversation_direction="BUSINESS_INITIATED",conversation_type="REGULAR",country="US",phone_number="111",waba_id="1001"} 0.75
+whatsapp_conversation_cost_newest{conversation_category="UTILITY",conversation_direction="BUSINESS_INITIATED",conversation_type="REGULAR",country="US",phone_number="111",waba_id="1001"} 0
+# HELP whatsapp_conversations_newest Conversations opened in the newest analytics bucket with data.
+# TYPE whatsapp_conversations_newest gauge
+whatsapp_conversations_newest{conversation_category="MARKETING",conversation_direction="BUSINESS_INITIATED",conversation_type="REGULAR",country="US",phone_number="111",waba_id="1001"} 6
+whatsapp_conversations_newest{conversation_category="UTILITY",conversation_direction="BUSINESS_INITIATED",conversation_type="REGULAR",country="US",phone_number="111",waba_id="1001"} 0
 `, h(11, 0)),
 		},
 		{
@@ -142,16 +142,16 @@ whatsapp_conversations{conversation_category="UTILITY",conversation_direction="B
 					point(h(11, 0), h(11, 30), `"conversation":1,"cost":0.125,"country":"BR","conversation_category":"MARKETING","conversation_direction":"UNKNOWN"`),
 				))
 			},
-			metrics: []string{"whatsapp_conversations", "whatsapp_conversation_cost"},
+			metrics: []string{"whatsapp_conversations_newest", "whatsapp_conversation_cost_newest"},
 			want: `
-# HELP whatsapp_conversation_cost Approximate cost of the conversations, in the WABA's currency; absent where the API does not report cost.
-# TYPE whatsapp_conversation_cost gauge
-whatsapp_conversation_cost{conversation_category="MARKETING",conversation_direction="",conversation_type="",country="BR",phone_number="",waba_id="1001"} 0.125
-whatsapp_conversation_cost{conversation_category="MARKETING",conversation_direction="",conversation_type="",country="US",phone_number="",waba_id="1001"} 0.75
-# HELP whatsapp_conversations Conversations in the newest analytics bucket with data.
-# TYPE whatsapp_conversations gauge
-whatsapp_conversations{conversation_category="MARKETING",conversation_direction="",conversation_type="",country="BR",phone_number="",waba_id="1001"} 1
-whatsapp_conversations{conversation_category="MARKETING",conversation_direction="",conversation_type="",country="US",phone_number="",waba_id="1001"} 5
+# HELP whatsapp_conversation_cost_newest Approximate cost of the conversations in the newest analytics bucket with data; in the WABA's currency, absent where the API reports no cost.
+# TYPE whatsapp_conversation_cost_newest gauge
+whatsapp_conversation_cost_newest{conversation_category="MARKETING",conversation_direction="",conversation_type="",country="BR",phone_number="",waba_id="1001"} 0.125
+whatsapp_conversation_cost_newest{conversation_category="MARKETING",conversation_direction="",conversation_type="",country="US",phone_number="",waba_id="1001"} 0.75
+# HELP whatsapp_conversations_newest Conversations opened in the newest analytics bucket with data.
+# TYPE whatsapp_conversations_newest gauge
+whatsapp_conversations_newest{conversation_category="MARKETING",conversation_direction="",conversation_type="",country="BR",phone_number="",waba_id="1001"} 1
+whatsapp_conversations_newest{conversation_category="MARKETING",conversation_direction="",conversation_type="",country="US",phone_number="",waba_id="1001"} 5
 `,
 		},
 		{
@@ -168,18 +168,18 @@ whatsapp_conversations{conversation_category="MARKETING",conversation_direction=
 					point(h(11, 0), h(11, 30), `"volume":12,"phone_number":"111","country":"US","pricing_category":"SERVICE","pricing_type":"FREE_CUSTOMER_SERVICE"`),
 				))
 			},
-			metrics: []string{"whatsapp_pricing_volume", "whatsapp_pricing_cost", "whatsapp_bucket_end_timestamp_seconds"},
+			metrics: []string{"whatsapp_pricing_volume_newest", "whatsapp_pricing_cost_newest", "whatsapp_bucket_end_timestamp_seconds"},
 			want: fmt.Sprintf(`
-# HELP whatsapp_bucket_end_timestamp_seconds End of the analytics bucket that the family's gauges report, as a Unix timestamp.
+# HELP whatsapp_bucket_end_timestamp_seconds End of the analytics bucket that the family's newest-bucket gauges report, as a Unix timestamp.
 # TYPE whatsapp_bucket_end_timestamp_seconds gauge
 whatsapp_bucket_end_timestamp_seconds{family="pricing",waba_id="1001"} %d
-# HELP whatsapp_pricing_cost Approximate charges for the delivered messages, in the WABA's currency; absent where the API does not report cost.
-# TYPE whatsapp_pricing_cost gauge
-whatsapp_pricing_cost{country="US",phone_number="111",pricing_category="MARKETING",pricing_type="REGULAR",tier="0:MAX",waba_id="1001"} 1.5
-# HELP whatsapp_pricing_volume Messages delivered, by pricing breakdown, in the newest analytics bucket with data.
-# TYPE whatsapp_pricing_volume gauge
-whatsapp_pricing_volume{country="US",phone_number="111",pricing_category="MARKETING",pricing_type="REGULAR",tier="0:MAX",waba_id="1001"} 40
-whatsapp_pricing_volume{country="US",phone_number="111",pricing_category="SERVICE",pricing_type="FREE_CUSTOMER_SERVICE",tier="",waba_id="1001"} 12
+# HELP whatsapp_pricing_cost_newest Approximate charges for the delivered messages in the newest analytics bucket with data; in the WABA's currency, absent where the API reports no cost.
+# TYPE whatsapp_pricing_cost_newest gauge
+whatsapp_pricing_cost_newest{country="US",phone_number="111",pricing_category="MARKETING",pricing_type="REGULAR",tier="0:MAX",waba_id="1001"} 1.5
+# HELP whatsapp_pricing_volume_newest Messages delivered, by pricing breakdown, in the newest analytics bucket with data.
+# TYPE whatsapp_pricing_volume_newest gauge
+whatsapp_pricing_volume_newest{country="US",phone_number="111",pricing_category="MARKETING",pricing_type="REGULAR",tier="0:MAX",waba_id="1001"} 40
+whatsapp_pricing_volume_newest{country="US",phone_number="111",pricing_category="SERVICE",pricing_type="FREE_CUSTOMER_SERVICE",tier="",waba_id="1001"} 12
 `, h(11, 30)),
 		},
 		{
@@ -210,34 +210,37 @@ whatsapp_pricing_volume{country="US",phone_number="111",pricing_category="SERVIC
 				return notFound(op)
 			},
 			metrics: []string{
-				"whatsapp_template_sent", "whatsapp_template_delivered", "whatsapp_template_read",
-				"whatsapp_template_clicked", "whatsapp_template_cost", "whatsapp_bucket_end_timestamp_seconds",
+				"whatsapp_template_sent_newest", "whatsapp_template_delivered_newest", "whatsapp_template_read_newest",
+				"whatsapp_template_clicked_newest", "whatsapp_template_amount_spent_newest", "whatsapp_template_unit_cost_newest",
+				"whatsapp_bucket_end_timestamp_seconds",
 			},
 			want: fmt.Sprintf(`
-# HELP whatsapp_bucket_end_timestamp_seconds End of the analytics bucket that the family's gauges report, as a Unix timestamp.
+# HELP whatsapp_bucket_end_timestamp_seconds End of the analytics bucket that the family's newest-bucket gauges report, as a Unix timestamp.
 # TYPE whatsapp_bucket_end_timestamp_seconds gauge
 whatsapp_bucket_end_timestamp_seconds{family="templates",waba_id="1001"} %d
-# HELP whatsapp_template_clicked Clicks on a template button on the newest day with data (UTC days).
-# TYPE whatsapp_template_clicked gauge
-whatsapp_template_clicked{button_content="Shop",button_type="url_button",template_id="72",waba_id="1001"} 0
-whatsapp_template_clicked{button_content="Stop",button_type="quick_reply_button",template_id="71",waba_id="1001"} 2
-whatsapp_template_clicked{button_content="Track order",button_type="url_button",template_id="71",waba_id="1001"} 7
-# HELP whatsapp_template_cost A template cost figure (amount_spent, cost_per_delivered, ...) on the newest day with data, in the WABA's currency.
-# TYPE whatsapp_template_cost gauge
-whatsapp_template_cost{cost_type="amount_spent",template_id="71",waba_id="1001"} 2.5
-whatsapp_template_cost{cost_type="cost_per_delivered",template_id="71",waba_id="1001"} 0.03125
-# HELP whatsapp_template_delivered Deliveries of the template on the newest day with data (UTC days).
-# TYPE whatsapp_template_delivered gauge
-whatsapp_template_delivered{template_id="71",waba_id="1001"} 90
-whatsapp_template_delivered{template_id="72",waba_id="1001"} 0
-# HELP whatsapp_template_read Reads of the template on the newest day with data (UTC days); grows for days after a send.
-# TYPE whatsapp_template_read gauge
-whatsapp_template_read{template_id="71",waba_id="1001"} 50
-whatsapp_template_read{template_id="72",waba_id="1001"} 0
-# HELP whatsapp_template_sent Sends of the template on the newest day with data (UTC days).
-# TYPE whatsapp_template_sent gauge
-whatsapp_template_sent{template_id="71",waba_id="1001"} 100
-whatsapp_template_sent{template_id="72",waba_id="1001"} 0
+# HELP whatsapp_template_clicked_newest Clicks on a button of the template's sends on the newest day (UTC) with data; button_type and button_content are empty where the API reports one total.
+# TYPE whatsapp_template_clicked_newest gauge
+whatsapp_template_clicked_newest{button_content="Shop",button_type="url_button",template_id="72",waba_id="1001"} 0
+whatsapp_template_clicked_newest{button_content="Stop",button_type="quick_reply_button",template_id="71",waba_id="1001"} 2
+whatsapp_template_clicked_newest{button_content="Track order",button_type="url_button",template_id="71",waba_id="1001"} 7
+# HELP whatsapp_template_amount_spent_newest Amount spent on the template's sends on the newest day (UTC) with data; in the WABA's currency, absent where the API reports no cost.
+# TYPE whatsapp_template_amount_spent_newest gauge
+whatsapp_template_amount_spent_newest{template_id="71",waba_id="1001"} 2.5
+# HELP whatsapp_template_delivered_newest Deliveries of the template's sends on the newest day (UTC) with data.
+# TYPE whatsapp_template_delivered_newest gauge
+whatsapp_template_delivered_newest{template_id="71",waba_id="1001"} 90
+whatsapp_template_delivered_newest{template_id="72",waba_id="1001"} 0
+# HELP whatsapp_template_read_newest Reads of the template's sends on the newest day (UTC) with data; a day's reads keep growing for 7 days after it.
+# TYPE whatsapp_template_read_newest gauge
+whatsapp_template_read_newest{template_id="71",waba_id="1001"} 50
+whatsapp_template_read_newest{template_id="72",waba_id="1001"} 0
+# HELP whatsapp_template_sent_newest Sends of the template on the newest day (UTC) with data.
+# TYPE whatsapp_template_sent_newest gauge
+whatsapp_template_sent_newest{template_id="71",waba_id="1001"} 100
+whatsapp_template_sent_newest{template_id="72",waba_id="1001"} 0
+# HELP whatsapp_template_unit_cost_newest A ratio of the template's cost (cost_type cost_per_delivered or cost_per_url_button_click) on the newest day (UTC) with data, in the WABA's currency; never add it up.
+# TYPE whatsapp_template_unit_cost_newest gauge
+whatsapp_template_unit_cost_newest{cost_type="cost_per_delivered",template_id="71",waba_id="1001"} 0.03125
 `, day(3)),
 		},
 	}
@@ -288,18 +291,18 @@ func TestNewestBucketMovesWithClock(t *testing.T) {
 
 	want := func(end int64, sent, delivered int) string {
 		return fmt.Sprintf(`
-# HELP whatsapp_bucket_end_timestamp_seconds End of the analytics bucket that the family's gauges report, as a Unix timestamp.
+# HELP whatsapp_bucket_end_timestamp_seconds End of the analytics bucket that the family's newest-bucket gauges report, as a Unix timestamp.
 # TYPE whatsapp_bucket_end_timestamp_seconds gauge
 whatsapp_bucket_end_timestamp_seconds{family="messaging",waba_id="1001"} %d
-# HELP whatsapp_messages_delivered Messages delivered in the newest analytics bucket with data.
-# TYPE whatsapp_messages_delivered gauge
-whatsapp_messages_delivered{country="",phone_number="",waba_id="1001"} %d
-# HELP whatsapp_messages_sent Messages sent in the newest analytics bucket with data.
-# TYPE whatsapp_messages_sent gauge
-whatsapp_messages_sent{country="",phone_number="",waba_id="1001"} %d
+# HELP whatsapp_messages_delivered_newest Messages delivered in the newest analytics bucket with data.
+# TYPE whatsapp_messages_delivered_newest gauge
+whatsapp_messages_delivered_newest{country="",phone_number="",waba_id="1001"} %d
+# HELP whatsapp_messages_sent_newest Messages sent in the newest analytics bucket with data.
+# TYPE whatsapp_messages_sent_newest gauge
+whatsapp_messages_sent_newest{country="",phone_number="",waba_id="1001"} %d
 `, end, delivered, sent)
 	}
-	names := []string{"whatsapp_messages_sent", "whatsapp_messages_delivered", "whatsapp_bucket_end_timestamp_seconds"}
+	names := []string{"whatsapp_messages_sent_newest", "whatsapp_messages_delivered_newest", "whatsapp_bucket_end_timestamp_seconds"}
 
 	for _, step := range []struct {
 		now        time.Time
@@ -341,9 +344,9 @@ func TestSelfMetrics(t *testing.T) {
 	refreshAll(c)
 
 	want := fmt.Sprintf(`
-# HELP whatsapp_exporter_account_info A configured WhatsApp Business Account; always 1.
+# HELP whatsapp_exporter_account_info A configured WhatsApp Business Account, with the currency its costs are in (empty when unknown); always 1.
 # TYPE whatsapp_exporter_account_info gauge
-whatsapp_exporter_account_info{name="Test 1001",provider="meta",waba_id="1001"} 1
+whatsapp_exporter_account_info{currency="USD",name="Test 1001",provider="meta",waba_id="1001"} 1
 # HELP whatsapp_exporter_api_errors_total Failed API requests, by the API's error code (Graph's 4, 190, 80007, ...) or the exporter's own (timeout, connection, malformed_response, ...).
 # TYPE whatsapp_exporter_api_errors_total counter
 whatsapp_exporter_api_errors_total{error_code="100",family="conversations",waba_id="1001"} 2
@@ -362,7 +365,8 @@ whatsapp_exporter_api_rate_limit_usage_ratio{resource="total_time",usage_type="a
 whatsapp_exporter_api_rate_limit_usage_ratio{resource="total_time",usage_type="whatsapp_business_management",waba_id="1001"} 0.2
 # HELP whatsapp_exporter_api_requests_total API requests, by HTTP status code ("none" when no response arrived).
 # TYPE whatsapp_exporter_api_requests_total counter
-whatsapp_exporter_api_requests_total{code="200",family="messaging",waba_id="1001"} 2
+whatsapp_exporter_api_requests_total{code="200",family="account",waba_id="1001"} 1
+whatsapp_exporter_api_requests_total{code="200",family="messaging",waba_id="1001"} 3
 whatsapp_exporter_api_requests_total{code="400",family="conversations",waba_id="1001"} 2
 whatsapp_exporter_api_requests_total{code="503",family="pricing",waba_id="1001"} 2
 # HELP whatsapp_exporter_refresh_last_success_timestamp_seconds When the family last refreshed successfully, as a Unix timestamp.
@@ -382,7 +386,7 @@ whatsapp_exporter_refresh_success{family="pricing",waba_id="1001"} 0
 		t.Error(err)
 	}
 	// A family that never succeeded has no bucket end and no data.
-	if got := testutil.CollectAndCount(c, "whatsapp_conversations", "whatsapp_pricing_volume"); got != 0 {
+	if got := testutil.CollectAndCount(c, "whatsapp_conversations_newest", "whatsapp_pricing_volume_newest"); got != 0 {
 		t.Errorf("failed families export %d data series, want 0", got)
 	}
 	// Durations are wall-clock, so only their presence is checked.
@@ -396,9 +400,9 @@ func TestBeforeFirstRefresh(t *testing.T) {
 	a := testAccount(t, wabaA, "http://127.0.0.1:1", "token", nil)
 	c := newExporter([]Target{metaTarget(t, a)}, Options{})
 	want := `
-# HELP whatsapp_exporter_account_info A configured WhatsApp Business Account; always 1.
+# HELP whatsapp_exporter_account_info A configured WhatsApp Business Account, with the currency its costs are in (empty when unknown); always 1.
 # TYPE whatsapp_exporter_account_info gauge
-whatsapp_exporter_account_info{name="Test 1001",provider="meta",waba_id="1001"} 1
+whatsapp_exporter_account_info{currency="",name="Test 1001",provider="meta",waba_id="1001"} 1
 `
 	if err := testutil.CollectAndCompare(c, strings.NewReader(want)); err != nil {
 		t.Error(err)

@@ -92,15 +92,7 @@ func (c Calculator) Span(s Spec) Span {
 	}
 	cutoff := now().Add(-s.Delay)
 	from := Start(cutoff.Add(-s.Lookback), s.Granularity, s.Location)
-	q := provider.Window{Start: from, End: cutoff, Granularity: s.Granularity}
-	if s.WholeDays {
-		q.Start = Start(from, provider.Day, s.Location)
-		q.End = Start(cutoff, provider.Day, s.Location)
-		if q.End.Before(cutoff) || !q.End.After(q.Start) {
-			q.End = Next(q.End, provider.Day, s.Location)
-		}
-	}
-	return Span{From: from.UTC(), Cutoff: cutoff.UTC(), Query: utc(q)}
+	return Span{From: from.UTC(), Cutoff: cutoff.UTC(), Query: chunk(from, time.Time{}, cutoff, s).Query}
 }
 
 // Reach is how far back from now a query of s can start, at worst: Lookback
@@ -130,4 +122,67 @@ func zone(loc *time.Location) *time.Location {
 func utc(w provider.Window) provider.Window {
 	w.Start, w.End = w.Start.UTC(), w.End.UTC()
 	return w
+}
+
+// Chunk is one request of a longer range. It owns the buckets that end in
+// (From, To]: owning by end time keeps a bucket from being counted twice
+// when an API answers a little more than was asked (a whole day, or an end
+// read as inclusive).
+type Chunk struct {
+	From, To time.Time
+	Query    provider.Window
+}
+
+// Owns reports whether a bucket that ends at end belongs to the chunk.
+func (c Chunk) Owns(end time.Time) bool {
+	return end.After(c.From) && !end.After(c.To)
+}
+
+// Chunks splits the range from..to of s's buckets into requests that each
+// span at most longest (no limit when longest is 0), so that a long range
+// (a month of half hours) does not need more pages than a client follows.
+// The range's start is moved back to its bucket's; on an API that takes
+// whole days every split falls on a midnight.
+func Chunks(from, to time.Time, s Spec, longest time.Duration) []Chunk {
+	from = Start(from, s.Granularity, s.Location)
+	unit := Alignment(s)
+	var chunks []Chunk
+	for start := from; ; {
+		end := start.Add(longest)
+		if longest <= 0 || !end.Before(to) {
+			return append(chunks, chunk(start, to, to, s))
+		}
+		// Split on a bucket boundary, or a midnight for whole days.
+		if aligned := Start(end, unit, s.Location); aligned.After(start) {
+			end = aligned
+		}
+		chunks = append(chunks, chunk(start, end, end, s))
+		start = end
+	}
+}
+
+// chunk is the request for the buckets from start until end; queryEnd is
+// where the request stops.
+func chunk(start, end, queryEnd time.Time, s Spec) Chunk {
+	q := provider.Window{Start: start, End: queryEnd, Granularity: s.Granularity}
+	if s.WholeDays {
+		q.Start = Start(start, provider.Day, s.Location)
+		q.End = Start(queryEnd, provider.Day, s.Location)
+		if q.End.Before(queryEnd) || !q.End.After(q.Start) {
+			q.End = Next(q.End, provider.Day, s.Location)
+		}
+	}
+	// The first bucket of the chunk starts at start: it ends after it.
+	return Chunk{From: start, To: end, Query: utc(q)}
+}
+
+// Halve splits a chunk in two at a bucket boundary (a midnight for whole
+// days) near its middle, for a request whose answer was too long; false
+// when the chunk is one bucket (or day) already.
+func Halve(c Chunk, s Spec) (Chunk, Chunk, bool) {
+	mid := Start(c.From.Add(c.To.Sub(c.From)/2), Alignment(s), s.Location)
+	if !mid.After(c.From) || !mid.Before(c.To) {
+		return Chunk{}, Chunk{}, false
+	}
+	return chunk(c.From, mid, mid, s), chunk(mid, c.To, c.To, s), true
 }

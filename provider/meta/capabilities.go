@@ -34,11 +34,13 @@ var Capabilities = provider.Capabilities{
 	DiscoverPhones:    true,
 	DiscoverTemplates: true,
 	PricingFilters:    true,
+	WABAFields:        true,
 	Families: map[provider.Family]provider.FamilyCapabilities{
 		provider.Messaging:     {Offer: provider.Offered, Granularities: provider.AllGranularities},
 		provider.Conversations: {Offer: provider.Offered, Granularities: provider.AllGranularities},
 		provider.Pricing:       {Offer: provider.Offered, Granularities: provider.AllGranularities, History: pricingHistory},
-		provider.Templates:     {Offer: provider.Offered, Granularities: []provider.Granularity{provider.Day}, History: templateHistory},
+		provider.Templates: {Offer: provider.Offered, Granularities: []provider.Granularity{provider.Day},
+			History: templateHistory, Matures: provider.TemplateMaturity},
 	},
 }
 
@@ -58,6 +60,7 @@ var PassthroughCapabilities = provider.Capabilities{
 	DiscoverPhones:    true,
 	DiscoverTemplates: true,
 	PricingFilters:    true,
+	WABAFields:        true,
 	Families: map[provider.Family]provider.FamilyCapabilities{
 		provider.Messaging:     Capabilities.Families[provider.Messaging],
 		provider.Conversations: Capabilities.Families[provider.Conversations],

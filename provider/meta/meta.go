@@ -305,3 +305,19 @@ func digits(s string) string {
 		return -1
 	}, s)
 }
+
+// WABA reads the WABA node's currency field.
+func (c *Client) WABA(ctx context.Context, wabaID string) (provider.WABA, error) {
+	const op = "whatsapp_business_account"
+	var node struct {
+		Currency string `json:"currency"`
+	}
+	body, err := c.wire.Get(ctx, op, c.nodeURL(wabaID, "currency"))
+	if err != nil {
+		return provider.WABA{}, err
+	}
+	if err := c.wire.Decode(ctx, op, body, &node); err != nil {
+		return provider.WABA{}, err
+	}
+	return provider.WABA{Currency: node.Currency}, nil
+}

@@ -29,6 +29,7 @@ var Capabilities = provider.Capabilities{
 	Families: map[provider.Family]provider.FamilyCapabilities{
 		provider.Messaging: {Offer: provider.Offered, Granularities: provider.AllGranularities, History: history},
 		provider.Pricing:   {Offer: provider.Offered, Granularities: provider.AllGranularities, History: history},
-		provider.Templates: {Offer: provider.Offered, Granularities: []provider.Granularity{provider.Day}, History: history},
+		provider.Templates: {Offer: provider.Offered, Granularities: []provider.Granularity{provider.Day}, History: history,
+			Matures: provider.TemplateMaturity},
 	},
 }

@@ -253,3 +253,9 @@ func ints(values []int) []string {
 	}
 	return out
 }
+
+// WABA is not offered: the Channel Manager's analytics carry no account
+// fields, and no cost that a currency would qualify.
+func (c *Client) WABA(context.Context, string) (provider.WABA, error) {
+	return provider.WABA{}, fmt.Errorf("reading the WABA's fields: %w", provider.ErrUnsupported)
+}

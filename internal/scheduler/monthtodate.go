@@ -1,0 +1,242 @@
+package scheduler
+
+import (
+	"maps"
+	"slices"
+	"time"
+
+	"github.com/whatsapp-exporter/whatsapp_exporter/internal/analytics"
+	"github.com/whatsapp-exporter/whatsapp_exporter/provider"
+	"github.com/whatsapp-exporter/whatsapp_exporter/provider/bucket"
+)
+
+// series names one series of a family: a measure and its breakdown.
+type series struct {
+	measure    analytics.Measure
+	dimensions analytics.Dimensions
+}
+
+// ledger keeps one family's month-to-date sums: the sum, per series, of
+// every bucket that started in the current UTC month and ended by the
+// cutoff, as the API reports them. Buckets that can still change (the
+// recent ones; a template's reads grow for a week) are kept one by one and
+// fetched again on every refresh; older ones are folded into a sum and never
+// asked for again. Only its poller's goroutine touches it.
+type ledger struct {
+	g provider.Granularity
+	// month is the start of the month summed; zero before the first
+	// refresh.
+	month time.Time
+	// through divides the buckets: those that start before it are final
+	// and summed in settled, the later ones are kept in open.
+	through time.Time
+	settled map[series]float64
+	open    map[time.Time]map[series]*reading
+	// fetched is the cutoff of the last successful fetch of the recent
+	// buckets; gaps are the ranges of the month never fetched: the month
+	// so far after a start, or the time a failing API kept the exporter
+	// from fetching.
+	fetched time.Time
+	gaps    []gap
+	// complete says the month so far has been fetched in full once: from
+	// then on the sums are exposed. A gap that opens later (an outage) only
+	// adds to them once it is filled.
+	complete bool
+	// revisions counts downward revisions since the start.
+	revisions float64
+}
+
+// reading is one series in one bucket: the highest value the API reported,
+// which is what counts, and the last one, to tell a new downward revision
+// from one already counted.
+type reading struct{ high, last float64 }
+
+type gap struct{ from, to time.Time }
+
+func newLedger(g provider.Granularity) *ledger {
+	return &ledger{g: g, settled: map[series]float64{}, open: map[time.Time]map[series]*reading{}}
+}
+
+// startMonth moves the ledger to the month of cutoff. At a month's start the
+// sums begin again from nothing; changes to the previous month's buckets
+// after that are not counted.
+func (l *ledger) startMonth(cutoff time.Time) {
+	month := bucket.Start(cutoff, provider.Month, time.UTC)
+	switch {
+	case l.month.IsZero():
+		l.month, l.through = month, month
+	case month.After(l.month):
+		l.month, l.through = month, month
+		clear(l.settled)
+		for start := range l.open {
+			if start.Before(month) {
+				delete(l.open, start)
+			}
+		}
+		var kept []gap
+		for _, g := range l.gaps {
+			if g.to.After(month) {
+				kept = append(kept, gap{from: later(g.from, month), to: g.to})
+			}
+		}
+		l.gaps = kept
+	}
+}
+
+// plan records the range a refresh is about to fetch as recent and returns
+// the gaps to fetch before it: on the first refresh the month up to the
+// recent range, after an outage the buckets between the last fetch and it.
+func (l *ledger) plan(recentFrom time.Time) []gap {
+	if l.fetched.IsZero() {
+		l.addGap(l.month, recentFrom)
+	} else {
+		l.addGap(bucket.Start(l.fetched, l.g, time.UTC), recentFrom)
+	}
+	return append([]gap(nil), l.gaps...)
+}
+
+func (l *ledger) addGap(from, to time.Time) {
+	from = later(from, l.through)
+	if !to.After(from) {
+		return
+	}
+	if n := len(l.gaps); n > 0 && !l.gaps[n-1].to.Before(from) {
+		l.gaps[n-1].to = later(l.gaps[n-1].to, to)
+		return
+	}
+	l.gaps = append(l.gaps, gap{from, to})
+}
+
+// filled removes a fetched range from the gaps; the gaps are filled oldest
+// first, so it is at the front.
+func (l *ledger) filled(to time.Time) {
+	for len(l.gaps) > 0 {
+		if !l.gaps[0].to.After(to) {
+			l.gaps = l.gaps[1:]
+			continue
+		}
+		l.gaps[0].from = later(l.gaps[0].from, to)
+		return
+	}
+}
+
+// absorb takes the samples of a fetch that covered every bucket from from
+// until cutoff: each reading keeps its highest value; a value lower than
+// the last one is a downward revision, counted but not followed; and a
+// series the API no longer reports in a bucket it still answers for reads 0
+// there, which is such a revision too.
+func (l *ledger) absorb(samples []sample, from, cutoff time.Time) {
+	// Rows of one series in one bucket add up first: that happens when a
+	// dimension that was not asked for is masked out.
+	answered := map[time.Time]map[series]float64{}
+	for _, s := range samples {
+		start := l.bucketStart(s)
+		if !s.Measure.Additive() || s.end.IsZero() || s.end.After(cutoff) || start.Before(l.through) || start.Before(from) {
+			continue
+		}
+		if answered[start] == nil {
+			answered[start] = map[series]float64{}
+		}
+		answered[start][series{s.Measure, s.Dimensions}] += s.Value.Value
+	}
+	for start, values := range answered {
+		for k, v := range values {
+			l.read(start, k, v)
+		}
+		for k, r := range l.open[start] {
+			if _, ok := values[k]; !ok && r.last > 0 {
+				l.revisions++
+				r.last = 0
+			}
+		}
+	}
+}
+
+func (l *ledger) read(start time.Time, k series, v float64) {
+	b := l.open[start]
+	if b == nil {
+		b = map[series]*reading{}
+		l.open[start] = b
+	}
+	r := b[k]
+	switch {
+	case r == nil:
+		b[k] = &reading{high: v, last: v}
+		return
+	case v < r.last:
+		l.revisions++
+	}
+	r.last = v
+	r.high = max(r.high, v)
+}
+
+// settle folds the open buckets that start before before into the sums:
+// they are final and will not be fetched again.
+func (l *ledger) settle(before time.Time) {
+	if len(l.gaps) > 0 && l.gaps[0].from.Before(before) {
+		before = l.gaps[0].from
+	}
+	if !before.After(l.through) {
+		return
+	}
+	// In time order, as monthToDate adds: floating-point sums then come
+	// out the same whatever refreshes the buckets were settled in.
+	for _, start := range l.starts() {
+		if start.Before(before) {
+			for k, r := range l.open[start] {
+				l.settled[k] += r.high
+			}
+			delete(l.open, start)
+		}
+	}
+	l.through = before
+}
+
+// monthToDate is the sums, once the month so far has been fetched in full.
+func (l *ledger) monthToDate() *analytics.MonthToDate {
+	if !l.complete {
+		return nil
+	}
+	sums := make(map[series]float64, len(l.settled))
+	for k, v := range l.settled {
+		sums[k] = v
+	}
+	for _, start := range l.starts() {
+		for k, r := range l.open[start] {
+			sums[k] += r.high
+		}
+	}
+	m := &analytics.MonthToDate{Month: l.month, DownwardRevisions: l.revisions, Values: make([]analytics.Value, 0, len(sums))}
+	for k, v := range sums {
+		m.Values = append(m.Values, analytics.Value{Measure: k.measure, Dimensions: k.dimensions, Value: v})
+	}
+	return m
+}
+
+// starts lists the open buckets' starts in time order.
+func (l *ledger) starts() []time.Time {
+	return slices.SortedFunc(maps.Keys(l.open), time.Time.Compare)
+}
+
+// bucketStart is when a sample's bucket starts; an API that left the start
+// out is trusted for the end alone.
+func (l *ledger) bucketStart(s sample) time.Time {
+	if !s.start.IsZero() {
+		return s.start
+	}
+	return bucket.Start(s.end.Add(-time.Nanosecond), l.g, time.UTC)
+}
+
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
+func earlier(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
+}
