@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/alecthomas/kingpin/v2"
 	"github.com/go-kit/log"
@@ -36,8 +37,7 @@ const name = "whatsapp_exporter"
 func main() {
 	var (
 		configFile   = kingpin.Flag("config.file", "Path to the YAML configuration file.").String()
-		demoMode     = kingpin.Flag("demo", "Serve a built-in fake WhatsApp API with demo data and export it; needs no configuration or credentials.").Bool()
-		scenario     = kingpin.Flag("demo.scenario", "What the demo data shows: healthy, or delivery-drop (one WABA delivers only half its messages).").Default(demo.Healthy).Enum(demo.Healthy, demo.DeliveryDrop)
+		demoFlags    = demo.AddFlags(kingpin.CommandLine)
 		metricsPath  = kingpin.Flag("web.telemetry-path", "Path under which to expose metrics.").Default("/metrics").String()
 		logLevel     = kingpin.Flag("log.level", "Only log messages with the given severity or above.").Default("info").Enum("debug", "info", "warn", "error")
 		logFormat    = kingpin.Flag("log.format", "Output format of log messages.").Default("logfmt").Enum("logfmt", "json")
@@ -48,27 +48,28 @@ func main() {
 	kingpin.Parse()
 	logger, toolkitLogger := newLoggers(*logFormat, *logLevel)
 
-	if err := run(logger, toolkitLogger, *configFile, *demoMode, *scenario, *metricsPath, toolkitFlags); err != nil {
+	if err := run(logger, toolkitLogger, *configFile, demoFlags, *metricsPath, toolkitFlags); err != nil {
 		level.Error(logger).Log("msg", "Exiting", "err", err)
 		os.Exit(1)
 	}
 }
 
-func run(logger log.Logger, toolkitLogger *slog.Logger, configFile string, demoMode bool, scenario, metricsPath string, toolkitFlags *web.FlagConfig) error {
+func run(logger log.Logger, toolkitLogger *slog.Logger, configFile string, demoFlags *demo.Flags, metricsPath string, toolkitFlags *web.FlagConfig) error {
 	level.Info(logger).Log("msg", "Starting "+name, "version", version.Info(), "build_context", version.BuildContext())
 
 	var cfg *config.Config
+	var now func() time.Time // the scheduler's clock; the wall clock but in a sped-up demo
 	switch {
-	case demoMode && configFile != "":
+	case demoFlags.Enabled && configFile != "":
 		return errors.New("--demo and --config.file exclude each other: the demo brings its own configuration")
-	case demoMode:
-		d, err := demo.Start(scenario, nil)
+	case demoFlags.Enabled:
+		d, err := demoFlags.Start()
 		if err != nil {
 			return err
 		}
 		defer d.Close()
-		level.Info(logger).Log("msg", "Demo mode: exporting fake WhatsApp analytics", "fake_api", d.URL, "scenario", scenario)
-		cfg = d.Config
+		level.Info(logger).Log("msg", "Demo mode: exporting fake WhatsApp analytics", "fake_api", d.URL, "scenario", demoFlags.Scenario)
+		cfg, now = d.Config, d.Now
 	case configFile == "":
 		return errors.New("no --config.file given; run with --demo to try the exporter on built-in fake data")
 	default:
@@ -83,7 +84,7 @@ func run(logger log.Logger, toolkitLogger *slog.Logger, configFile string, demoM
 		return err
 	}
 	exporter := collector.New()
-	refresher := scheduler.New(targets, exporter, scheduler.Options{Logger: logger})
+	refresher := scheduler.New(targets, exporter, scheduler.Options{Logger: logger, Now: now})
 	registry := prometheus.NewRegistry()
 	registry.MustRegister(
 		exporter,

@@ -133,6 +133,8 @@ func PassthroughWABAs() []fakeapi.WABA {
 // points the exporter at them.
 type Demo struct {
 	Config *config.Config
+	// Now is the demo's clock, which the exporter must use too.
+	Now func() time.Time
 	// Graph is Meta's Graph API, Vonage the Channel Manager and
 	// Passthrough a BSP's Graph passthrough under PassthroughPrefix.
 	Graph       *fakeapi.Graph
@@ -144,10 +146,17 @@ type Demo struct {
 
 // Start serves the demo's fake APIs on 127.0.0.1 and returns the config
 // to export them with. Credentials are random: the demo has no secrets to
-// leak, and nothing can depend on them.
-func Start(scenario string, now func() time.Time) (*Demo, error) {
+// leak, and nothing can depend on them. now is the fakes' clock (the wall
+// clock when nil), which the exporter must share; speed, when above 1, says
+// how much faster than the wall clock it runs, and shortens the refresh
+// interval to match (a second at the least).
+func Start(scenario string, now func() time.Time, speed float64) (*Demo, error) {
 	if now == nil {
 		now = time.Now
+	}
+	interval := refreshInterval
+	if speed > 1 {
+		interval = max(time.Duration(float64(refreshInterval)/speed), time.Second)
 	}
 	metaWABAs, vonageWABAs, passthroughWABAs := MetaWABAs(), VonageWABAs(), PassthroughWABAs()
 	for _, list := range [][]fakeapi.WABA{metaWABAs, vonageWABAs, passthroughWABAs} {
@@ -186,6 +195,7 @@ func Start(scenario string, now func() time.Time) (*Demo, error) {
 		return nil, fmt.Errorf("start demo API: %w", err)
 	}
 	d := &Demo{
+		Now:         now,
 		Graph:       graph,
 		Vonage:      vonageFake,
 		Passthrough: passthrough,
@@ -194,12 +204,14 @@ func Start(scenario string, now func() time.Time) (*Demo, error) {
 	}
 	go d.server.Serve(listener)
 
-	cfg := &config.Config{}
+	// The fakes are in-process: the requests need not wait for a rate
+	// that keeps a real API's budget.
+	cfg := &config.Config{Global: config.Global{RequestsPerSecond: 100, Burst: 20}}
 	for _, a := range metaWABAs {
 		acct := config.Account{
 			WABAID: a.WABAID, Name: name(a.WABAID), Provider: meta.Name,
 			APIURL: d.URL, APIVersion: apiVersion, AccessToken: config.Secret(a.Token),
-			Interval: refreshInterval,
+			Interval: interval,
 		}
 		acct.Messaging.SplitBy = []string{"PHONE"}
 		if a.WABAID == RetailWABA {
@@ -216,7 +228,7 @@ func Start(scenario string, now func() time.Time) (*Demo, error) {
 		acct := config.Account{
 			WABAID: a.WABAID, Name: name(a.WABAID), Provider: vonage.Name,
 			APIURL: d.URL, APIKey: a.APIKey, APISecret: config.Secret(a.Token),
-			Interval: refreshInterval,
+			Interval: interval,
 		}
 		acct.Messaging.SplitBy = []string{"PHONE"}
 		for _, p := range a.Phones {
@@ -233,7 +245,7 @@ func Start(scenario string, now func() time.Time) (*Demo, error) {
 		acct := config.Account{
 			WABAID: a.WABAID, Name: name(a.WABAID), Provider: meta.PassthroughName,
 			APIURL: d.URL + PassthroughPrefix, APIVersion: passthroughVersion, AccessToken: config.Secret(a.Token),
-			Interval: refreshInterval,
+			Interval: interval,
 		}
 		acct.Messaging.SplitBy = []string{"PHONE"}
 		cfg.Accounts = append(cfg.Accounts, acct)

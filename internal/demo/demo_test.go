@@ -16,7 +16,7 @@ import (
 // from its own fake, with a config whose credentials each fake accepts.
 func TestDemoProviders(t *testing.T) {
 	now := time.Date(2024, 11, 14, 12, 10, 0, 0, time.UTC)
-	d, err := Start(Healthy, func() time.Time { return now })
+	d, err := Start(Healthy, func() time.Time { return now }, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,7 +59,7 @@ func TestDeliveryDrop(t *testing.T) {
 	now := time.Date(2024, 11, 14, 12, 10, 0, 0, time.UTC)
 	rates := map[string]map[string]float64{}
 	for _, scenario := range []string{Healthy, DeliveryDrop} {
-		d, err := Start(scenario, func() time.Time { return now })
+		d, err := Start(scenario, func() time.Time { return now }, 1)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -89,7 +89,7 @@ func TestDeliveryDrop(t *testing.T) {
 			t.Errorf("WABA %s: delivery rate %.3f healthy, %.3f in the drop scenario", waba, healthy, dropped)
 		}
 	}
-	if _, err := Start("nonsense", nil); err == nil {
+	if _, err := Start("nonsense", nil, 1); err == nil {
 		t.Error("an unknown scenario started")
 	}
 }

@@ -52,7 +52,7 @@ func refreshOnce(t *testing.T, cfg *config.Config) (*prometheus.Registry, *logBu
 // no conversations for Vonage (which has none), no pricing or templates for
 // the passthrough (opt-in, off in the demo).
 func TestProvidersExportSameMetricsAndLabels(t *testing.T) {
-	d, err := demo.Start(demo.Healthy, func() time.Time { return sourcesNow })
+	d, err := demo.Start(demo.Healthy, func() time.Time { return sourcesNow }, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
