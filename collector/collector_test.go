@@ -102,6 +102,33 @@ whatsapp_template_amount_spent_newest{template_id="7",waba_id="1"} 2.5
 `,
 		},
 		{
+			// The month-to-date sums become counters with the gauges'
+			// labels; a measure that does not add up gets none, even if a
+			// snapshot carried one.
+			name: "month-to-date counters",
+			snap: analytics.Snapshot{WABAID: "1", Families: map[provider.Family]*analytics.Refresh{
+				provider.Templates: {Success: true, LastSuccess: lastSuccess, MonthToDate: &analytics.MonthToDate{
+					Month: time.Date(2024, 6, 1, 0, 0, 0, 0, time.UTC), DownwardRevisions: 2, Values: []analytics.Value{
+						{Measure: analytics.TemplateSent, Dimensions: analytics.Dimensions{TemplateID: "7"}, Value: 1200},
+						{Measure: analytics.TemplateAmountSpent, Dimensions: analytics.Dimensions{TemplateID: "7"}, Value: 31.5},
+						{Measure: analytics.TemplateUnitCost, Dimensions: analytics.Dimensions{TemplateID: "7", CostType: "cost_per_delivered"}, Value: 0.03},
+					}}},
+			}},
+			metrics: []string{"whatsapp_template_sent_total", "whatsapp_template_amount_spent_total", "whatsapp_exporter_downward_revisions_total",
+				"whatsapp_template_unit_cost_newest"},
+			want: `
+# HELP whatsapp_exporter_downward_revisions_total Times the API reported a bucket of the current month lower than before; the month-to-date counters keep the higher value.
+# TYPE whatsapp_exporter_downward_revisions_total counter
+whatsapp_exporter_downward_revisions_total{family="templates",waba_id="1"} 2
+# HELP whatsapp_template_amount_spent_total Amount spent on the template's sends this month (UTC) so far, summed over its days; in the WABA's currency, absent where the API reports no cost.
+# TYPE whatsapp_template_amount_spent_total counter
+whatsapp_template_amount_spent_total{template_id="7",waba_id="1"} 31.5
+# HELP whatsapp_template_sent_total Sends of the template this month (UTC) so far, summed over its days.
+# TYPE whatsapp_template_sent_total counter
+whatsapp_template_sent_total{template_id="7",waba_id="1"} 1200
+`,
+		},
+		{
 			// A figure the API did not report (negative) has no series.
 			name: "requests, errors and rate-limit usage",
 			snap: analytics.Snapshot{WABAID: "1",

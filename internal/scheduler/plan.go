@@ -15,75 +15,81 @@ import (
 	"github.com/whatsapp-exporter/whatsapp_exporter/provider/bucket"
 )
 
-// fetched is what one refresh of a family got.
-type fetched struct {
-	newest      newest
-	monthToDate *analytics.MonthToDate
-	// backlog is why the month so far is still missing some buckets, when
-	// a request for them failed; the rest of the refresh succeeded.
-	backlog error
+// pending is a family's month so far after the first step of a refresh:
+// the buckets the refresh still has to fetch for its month-to-date sums.
+type pending struct {
+	f          provider.Family
+	l          *ledger
+	query      querier
+	spec       bucket.Spec
+	span       bucket.Span
+	recentFrom time.Time
+	gaps       []gap
 }
 
-// fetch refreshes one family. It asks for the buckets the newest-bucket
-// gauges need, and, where the family keeps month-to-date sums, also for the
-// buckets that can still change and for those never fetched yet (the month
-// so far after a start, or what an outage skipped). It returns the newest
-// complete bucket and the month-to-date sums (nil while incomplete).
-func (p *poller) fetch(ctx context.Context, f provider.Family) (fetched, error) {
+// fetchRecent is the first step of a family's refresh: it asks for the
+// buckets the newest-bucket gauges need and, where the family keeps
+// month-to-date sums, those that can still change, and returns the newest
+// complete bucket. What the month-to-date sums need besides comes in a
+// second step (catchUp), after every family's first: the gauges of all
+// families do not wait for a month's worth of one.
+func (p *poller) fetchRecent(ctx context.Context, f provider.Family) (newest, *pending, error) {
 	ctx = provider.WithObserver(ctx, observer{t: p.tally, family: f})
 	spec := p.account.Spec(f)
 	span := p.windows.Span(spec)
 	query, err := p.querier(ctx, f)
 	if err != nil {
-		return fetched{}, err
+		return newest{}, nil, err
 	}
 	l := p.ledgers[f]
-	recentFrom := span.From
-	var gaps []gap
-	if l != nil {
-		l.startMonth(span.Cutoff)
-		// The buckets that may still change are fetched again each time:
-		// the lookback's, and a week's for templates, whose figures grow
-		// for that long.
-		mutable := max(span.Cutoff.Sub(span.From), p.caps.Family(f).Matures+bucket.Longest(spec.Granularity))
-		recentFrom = earlier(span.From, later(bucket.Start(span.Cutoff.Add(-mutable), spec.Granularity, time.UTC), l.month))
-		gaps = l.plan(recentFrom)
+	if l == nil {
+		samples, err := p.fetchRange(query, f, spec, span.From, span.Cutoff)
+		return newestBucket(samples, span), nil, err
 	}
+	l.startMonth(span.Cutoff)
+	// The buckets that may still change are fetched again each time: the
+	// lookback's, and a week's for templates, whose figures grow for that
+	// long.
+	mutable := max(span.Cutoff.Sub(span.From), p.caps.Family(f).Matures+bucket.Longest(spec.Granularity))
+	recentFrom := earlier(span.From, later(bucket.Start(span.Cutoff.Add(-mutable), spec.Granularity, time.UTC), l.month))
+	gaps := l.plan(recentFrom)
 	samples, err := p.fetchRange(query, f, spec, recentFrom, span.Cutoff)
 	if err != nil {
-		return fetched{}, err
-	}
-	got := fetched{newest: newestBucket(samples, span)}
-	if l == nil {
-		return got, nil
+		return newest{}, nil, err
 	}
 	l.absorb(samples, recentFrom, span.Cutoff)
 	l.fetched = span.Cutoff
-	// Then what was never fetched, oldest first, each range kept as soon
-	// as it is in: a failure midway loses nothing, and the next refresh
-	// goes on from there. While the API's usage reports say to slow down,
-	// it waits for a later refresh.
+	return newestBucket(samples, span), &pending{f: f, l: l, query: query, spec: spec, span: span, recentFrom: recentFrom, gaps: gaps}, nil
+}
+
+// catchUp is the second step: it fetches what of the month was never
+// fetched, oldest first, each range kept as soon as it is in, so that a
+// failure midway loses nothing and the next refresh goes on from there. It
+// fetches nothing while the API says to slow down (hold), and returns the
+// month-to-date sums (nil while incomplete) and why it stopped short.
+func (p *poller) catchUp(ctx context.Context, pd *pending, hold bool) (*analytics.MonthToDate, error) {
+	var failed error
+	l := pd.l
 backlog:
-	for _, g := range gaps {
-		for _, c := range bucket.Chunks(g.from, g.to, spec, chunkLength(f, spec)) {
-			if p.tally.throttledFor() > 0 {
+	for _, g := range pd.gaps {
+		for _, c := range bucket.Chunks(g.from, g.to, pd.spec, chunkLength(pd.f, pd.spec)) {
+			if hold || p.tally.throttledFor() > 0 || ctx.Err() != nil {
 				break backlog
 			}
-			samples, err := p.fetchChunk(query, spec, c)
+			samples, err := p.fetchChunk(pd.query, pd.spec, c)
 			if err != nil {
-				got.backlog = fmt.Errorf("fetch the buckets from %s: %w", c.From.Format(time.RFC3339), err)
+				failed = fmt.Errorf("fetch the buckets from %s: %w", c.From.Format(time.RFC3339), err)
 				break backlog
 			}
-			l.absorb(samples, c.From, span.Cutoff)
+			l.absorb(samples, c.From, pd.span.Cutoff)
 			l.filled(c.To)
 		}
 	}
-	l.settle(recentFrom)
+	l.settle(pd.recentFrom)
 	if len(l.gaps) == 0 {
 		l.complete = true
 	}
-	got.monthToDate = l.monthToDate()
-	return got, nil
+	return l.monthToDate(), failed
 }
 
 // fetchRange fetches the buckets from from until to, in chunks.

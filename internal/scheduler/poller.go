@@ -94,6 +94,7 @@ func (p *poller) refresh(ctx context.Context) time.Duration {
 	p.tally.startRefresh()
 	p.readCurrency(ctx)
 
+	pendings := map[provider.Family]*pending{}
 	for _, f := range provider.Families {
 		if !p.account.Family(f).IsEnabled() {
 			continue
@@ -111,7 +112,7 @@ func (p *poller) refresh(ctx context.Context) time.Duration {
 			continue
 		}
 		started := time.Now()
-		got, err := p.fetch(ctx, f)
+		newest, pd, err := p.fetchRecent(ctx, f)
 		next.Duration = time.Since(started)
 		if ctx.Err() != nil {
 			return 0 // shutting down: keep the last snapshot as it is
@@ -126,20 +127,38 @@ func (p *poller) refresh(ctx context.Context) time.Duration {
 			// fetch may have queued for the throttle a long while, and a
 			// stale time would make fresh data look old to the alerts.
 			next.LastSuccess = p.now()
-			next.BucketStart, next.BucketEnd, next.Values = got.newest.start, got.newest.end, got.newest.values
-			next.MonthToDate = got.monthToDate
+			next.BucketStart, next.BucketEnd, next.Values = newest.start, newest.end, newest.values
 			p.logRecovery(string(f), f)
-		}
-		// The month so far is fetched apart: its failure costs neither the
-		// newest bucket nor what of the month was fetched, but it slows the
-		// account down as any failure does.
-		if key := string(f) + " month so far"; got.backlog != nil {
-			p.logFailure(key, "Fetching the month so far failed; its counters wait for it", f, got.backlog)
-			rateLimited, transient = classify(got.backlog, rateLimited, transient)
-		} else if err == nil {
-			p.logRecovery(key, f)
+			if pd != nil {
+				pendings[f] = pd
+			}
 		}
 		p.families[f] = next
+		p.publish()
+	}
+	// The month so far comes second: its failure costs neither the newest
+	// buckets nor what of the month was fetched, but it slows the account
+	// down as any failure does.
+	for _, f := range provider.Families {
+		pd := pendings[f]
+		if pd == nil {
+			continue
+		}
+		started := time.Now()
+		monthToDate, err := p.catchUp(provider.WithObserver(ctx, observer{t: p.tally, family: f}), pd, rateLimited != nil)
+		if ctx.Err() != nil {
+			return 0
+		}
+		next := *p.families[f]
+		next.Duration += time.Since(started)
+		next.MonthToDate = monthToDate
+		p.families[f] = &next
+		if key := string(f) + " month so far"; err != nil {
+			p.logFailure(key, "Fetching the month so far failed; its counters wait for it", f, err)
+			rateLimited, transient = classify(err, rateLimited, transient)
+		} else {
+			p.logRecovery(key, f)
+		}
 		p.publish()
 	}
 	p.tally.endRefresh()

@@ -1,0 +1,229 @@
+package main
+
+// The month-to-date counters end to end: a demo exporter whose clock runs
+// 600 times faster than the wall clock, scraped by a real Prometheus,
+// stopped for a while and started again. increase() over a range that spans
+// the restart and the time it was down must equal what the demo's fake API
+// holds for that range, bucket by bucket.
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/whatsapp-exporter/whatsapp_exporter/internal/demo"
+	"github.com/whatsapp-exporter/whatsapp_exporter/internal/scheduler"
+	"github.com/whatsapp-exporter/whatsapp_exporter/provider"
+)
+
+// e2eSpeed is how much faster than the wall clock the demo runs: a second
+// is ten minutes of demo time, a half-hour bucket completes every three.
+const e2eSpeed = 600
+
+func TestEndToEndCountersAddUp(t *testing.T) {
+	prometheusBin, _ := e2eTools(t)
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "whatsapp_exporter")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+
+	// The demo's clock starts on the 3rd of this month, so that the run
+	// (hours of demo time) stays within one month whatever today's date.
+	now := time.Now().UTC()
+	clock := demo.Clock{Start: time.Date(now.Year(), now.Month(), 3, 0, 0, 0, 0, time.UTC), Since: now, Speed: e2eSpeed}
+	addrs := e2eFreeAddrs(t, 2)
+	args := []string{"--demo", "--web.listen-address=" + addrs[0],
+		"--demo.clock.start=" + clock.Start.Format(time.RFC3339Nano),
+		"--demo.clock.since=" + clock.Since.Format(time.RFC3339Nano),
+		"--demo.clock.speed=" + strconv.Itoa(e2eSpeed)}
+	exporter := e2eRun(t, dir, "exporter-1", bin, args...)
+	e2eWaitCounters(t, exporter, addrs[0])
+
+	cfg := filepath.Join(dir, "prometheus.yml")
+	e2eWriteFile(t, cfg, fmt.Sprintf("global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nscrape_configs:\n  - job_name: counters\n    static_configs:\n      - targets: [%q]\n", addrs[0]))
+	prom := e2eStart(t, dir, "prometheus", prometheusBin, "--config.file="+cfg,
+		"--storage.tsdb.path="+filepath.Join(dir, "data"), "--web.listen-address="+addrs[1])
+	api := &e2eAPI{base: "http://" + addrs[1], proc: prom}
+	api.waitFor(t, 30*time.Second, "the counters scraped", func() error {
+		res, err := api.query(`count(whatsapp_messages_sent_total)`)
+		if err == nil && len(res) == 0 {
+			err = fmt.Errorf("no series yet")
+		}
+		return err
+	})
+
+	// Run, stop for a while (an hour and a half of demo time), run again.
+	time.Sleep(8 * time.Second)
+	exporter.stop()
+	time.Sleep(9 * time.Second)
+	exporter = e2eRun(t, dir, "exporter-2", bin, args...)
+	e2eWaitCounters(t, exporter, addrs[0])
+	time.Sleep(8 * time.Second)
+
+	// The samples of one scrape share a timestamp. The range from the first
+	// scrape with counters to the last one, taken exactly, leaves increase()
+	// nothing to extrapolate.
+	first, last := api.scrapeTimes(t, `whatsapp_messages_sent_total`)
+	if !first.Before(exporter.started) || !last.After(exporter.started) {
+		t.Fatalf("the scrapes from %s to %s do not span the restart at %s", first, last, exporter.started)
+	}
+	span := last.Sub(first).Milliseconds()
+
+	// What the fake API holds from the bucket the first scrape's counters
+	// end at to the one the last scrape's end at: the API of a demo that
+	// started afresh, whose data are the same, read with the exporter's
+	// own clients.
+	d, err := demo.Start(demo.Healthy, func() time.Time { return clock.Start.AddDate(0, 0, 20) }, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	targets, err := scheduler.Targets(d.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, target := range targets {
+		waba := target.Account.WABAID
+		from := api.valueAt(t, fmt.Sprintf(`whatsapp_bucket_end_timestamp_seconds{family="messaging",waba_id=%q}`, waba), first)
+		to := api.valueAt(t, fmt.Sprintf(`whatsapp_bucket_end_timestamp_seconds{family="messaging",waba_id=%q}`, waba), last)
+		if to-from < 3600*3 {
+			t.Errorf("WABA %s: the counters moved over %s of demo time only", waba, time.Duration(to-from)*time.Second)
+		}
+		points, err := target.Source.Messaging(context.Background(), provider.MessagingQuery{WABAID: waba,
+			Window: provider.Window{Start: time.Unix(int64(from), 0), End: time.Unix(int64(to), 0), Granularity: provider.HalfHour}})
+		if err != nil {
+			t.Fatalf("WABA %s: %v", waba, err)
+		}
+		var sent, delivered float64
+		for _, p := range points {
+			if end := float64(p.End.Unix()); end > from && end <= to {
+				sent += *p.Sent
+				delivered += *p.Delivered
+			}
+		}
+		for _, c := range []struct {
+			metric string
+			want   float64
+		}{{"whatsapp_messages_sent_total", sent}, {"whatsapp_messages_delivered_total", delivered}} {
+			q := fmt.Sprintf(`sum(increase(%s{waba_id=%q}[%dms]))`, c.metric, waba, span)
+			got := api.valueAt(t, q, last)
+			if math.Abs(got-c.want) > 1e-9 {
+				t.Errorf("WABA %s: %s at %s = %g, want %g: the fake's sum of the buckets that ended in (%s, %s]",
+					waba, q, last.Format(time.RFC3339Nano), got, c.want, time.Unix(int64(from), 0).UTC(), time.Unix(int64(to), 0).UTC())
+			}
+		}
+	}
+}
+
+// e2eRunning is an exporter the test stops and starts itself.
+type e2eRunning struct {
+	cmd     *exec.Cmd
+	log     string
+	started time.Time
+	stop    func()
+}
+
+func e2eRun(t *testing.T, dir, name, bin string, args ...string) *e2eRunning {
+	t.Helper()
+	r := &e2eRunning{log: filepath.Join(dir, name+".log"), started: time.Now()}
+	out, err := os.Create(r.log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	r.cmd = exec.CommandContext(ctx, bin, args...)
+	r.cmd.Stdout, r.cmd.Stderr = out, out
+	if err := r.cmd.Start(); err != nil {
+		cancel()
+		t.Fatalf("start %s: %v", name, err)
+	}
+	r.stop = func() {
+		cancel()
+		r.cmd.Wait()
+		out.Close()
+	}
+	t.Cleanup(r.stop)
+	return r
+}
+
+// e2eWaitCounters waits until every account of the demo exporter at addr
+// exports its message counters: its month so far is fetched.
+func e2eWaitCounters(t *testing.T, r *e2eRunning, addr string) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		body, err := e2eGet("http://" + addr + "/metrics")
+		if err == nil && strings.Count(string(body), "\nwhatsapp_exporter_account_info{") > 0 &&
+			strings.Count(string(body), "\nwhatsapp_exporter_account_info{") == e2eAccountsWith(string(body), "whatsapp_messages_sent_total{") {
+			return
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	raw, _ := os.ReadFile(r.log)
+	t.Fatalf("the exporter exported no message counters for every account within 60s; its log:\n%s", raw)
+}
+
+// e2eAccountsWith counts the accounts that have a series starting with prefix.
+func e2eAccountsWith(scrape, prefix string) int {
+	accounts := map[string]bool{}
+	for _, line := range strings.Split(scrape, "\n") {
+		if !strings.HasPrefix(line, prefix) {
+			continue
+		}
+		if i := strings.Index(line, `waba_id="`); i >= 0 {
+			rest := line[i+len(`waba_id="`):]
+			accounts[rest[:strings.IndexByte(rest, '"')]] = true
+		}
+	}
+	return len(accounts)
+}
+
+// scrapeTimes returns the times of the first and the last scrape that have
+// the metric: all samples of one scrape share its timestamp.
+func (a *e2eAPI) scrapeTimes(t *testing.T, metric string) (first, last time.Time) {
+	t.Helper()
+	var res struct {
+		Result []struct {
+			Values [][2]any `json:"values"`
+		} `json:"result"`
+	}
+	if err := a.get("/api/v1/query", url.Values{"query": {metric + "[5m]"}}, &res); err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Result) == 0 || len(res.Result[0].Values) < 2 {
+		t.Fatalf("%s has too few samples: %+v", metric, res)
+	}
+	stamp := func(v [2]any) time.Time { return time.UnixMilli(int64(math.Round(v[0].(float64) * 1000))) }
+	values := res.Result[0].Values
+	return stamp(values[0]), stamp(values[len(values)-1])
+}
+
+// valueAt evaluates q at at and returns its one value.
+func (a *e2eAPI) valueAt(t *testing.T, q string, at time.Time) float64 {
+	t.Helper()
+	var res struct {
+		Result []struct {
+			Value [2]any `json:"value"`
+		} `json:"result"`
+	}
+	if err := a.get("/api/v1/query", url.Values{"query": {q}, "time": {strconv.FormatFloat(float64(at.UnixMilli())/1000, 'f', 3, 64)}}, &res); err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Result) != 1 {
+		t.Fatalf("%s at %s: %d results, want 1", q, at, len(res.Result))
+	}
+	v, err := strconv.ParseFloat(res.Result[0].Value[1].(string), 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
