@@ -10,7 +10,8 @@ import (
 )
 
 // Built-in defaults. The API budget figures are the exporter's own choice: Meta
-// documents its limits per app and WABA (graph-api-facts.md, "Rate limits"),
+// documents its limits per app and WABA
+// (https://developers.facebook.com/docs/graph-api/overview/rate-limiting/),
 // not a safe rate for one client.
 const (
 	DefaultRequestsPerSecond     = 10

@@ -24,7 +24,8 @@ var (
 	countryCode = regexp.MustCompile(`^[A-Z]{2}$`)
 	// Category and type filters are passed to the API as given: Meta adds
 	// values (and its own documents misspell some, e.g.
-	// AUTHENTICATION_INTERATIONAL in meta-graph-analytics-v21.txt), so only
+	// AUTHENTICATION_INTERATIONAL on the v21 edition of Meta's Analytics
+	// page, https://developers.facebook.com/docs/whatsapp/business-management-api/analytics), so only
 	// the shape is checked here, and the API judges the value.
 	apiValue = regexp.MustCompile(`^[A-Z][A-Z_]*$`)
 )

@@ -85,8 +85,10 @@ func (c Capabilities) Family(f Family) FamilyCapabilities { return c.Families[f]
 
 // TemplateMaturity is how long a template's figures keep growing after the
 // day they belong to: reads and clicks are counted against the day of the
-// send for 7 days. Every provider serves Meta's template analytics, so it
-// holds for all of them.
+// send, and update for 7 days after it (Meta's Analytics page, "Template
+// analytics",
+// https://developers.facebook.com/documentation/business-messaging/whatsapp/analytics/).
+// Every provider serves Meta's template analytics, so it holds for all.
 const TemplateMaturity = 7 * 24 * time.Hour
 
 // AllGranularities is every bucket size, for families that take them all.

@@ -40,7 +40,8 @@ const (
 	refreshInterval = time.Minute
 	// PassthroughPrefix is where the passthrough fake serves the Graph
 	// paths, as a BSP serves /api/v25.0/{WABA_ID}
-	// (graph-passthrough-bsp-conversation-analytics.txt).
+	// (a third party's documentation: Splashify Pro, a BSP,
+	// https://partner-docs.splashifypro.com/api-reference/whatsapp/analytics-conversations).
 	PassthroughPrefix  = "/api"
 	passthroughVersion = "v25.0"
 )

@@ -4,6 +4,13 @@
 // the demo looks alive and the tests can predict every value. Faults (rate
 // limits, 5xx, malformed or huge bodies, slow or hung answers, endless
 // paging, expired tokens) are injected per WABA.
+//
+// The fakes follow the APIs' public documentation, "the reference
+// documents" in comments here: Meta's Analytics page
+// (https://developers.facebook.com/documentation/business-messaging/whatsapp/analytics/),
+// its Graph API error and rate-limiting guides, and Vonage's WhatsApp
+// Analytics guide for the Channel Manager
+// (https://developer.vonage.com/en/channel-manager/guides/whatsapp/whatsapp-analytics).
 package fakeapi
 
 import (
@@ -149,14 +156,15 @@ func (a *WABA) conversations(p Phone, c Country, cat, typ, dir share, t time.Tim
 
 func (a *WABA) pricingVolume(p Phone, c Country, cat, typ share, t time.Time) float64 {
 	if cat.name == "SERVICE" && typ.name == "REGULAR" {
-		return 0 // service messages are free (meta-graph-analytics-v21.txt, pricing categories)
+		return 0 // service messages were free (Analytics page, v21 edition, pricing categories)
 	}
 	noise := 0.8 + 0.4*unit(seed(a.WABAID, p.Number, c.Code, cat.name, typ.name, "volume"), t.Unix())
 	return math.Round(a.delivered(p, c, t) * cat.weight * typ.weight * noise)
 }
 
 // tier is the volume tier of a market and category; free messages have none
-// (graph-api-facts.md: "marketing 0:MAX, free points have no tier").
+// (Meta's Analytics page, pricing analytics: "marketing 0:MAX", and free
+// data points carry no tier).
 func tier(cat, typ share) string {
 	switch {
 	case typ.name != "REGULAR":

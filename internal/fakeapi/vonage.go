@@ -12,7 +12,8 @@ import (
 )
 
 // Vonage is a fake of the WhatsApp analytics of Vonage's Channel Manager API,
-// as vonage-channel-manager-analytics.txt specifies them:
+// as Vonage's WhatsApp Analytics guide specifies them
+// (https://developer.vonage.com/en/channel-manager/guides/whatsapp/whatsapp-analytics):
 // messaging-analytics, template-analytics and pricing-analytics of a WABA
 // under /v1/channel-manager/whatsapp/wabas/{waba_id}/ (behind any path
 // prefix), and enable_insights. It authenticates with HTTP Basic auth, an

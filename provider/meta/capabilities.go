@@ -12,11 +12,12 @@ const (
 	PassthroughName = "graph_passthrough"
 )
 
-// Limits the Graph API documents.
+// Limits Meta's Analytics page documents
+// (https://developers.facebook.com/documentation/business-messaging/whatsapp/analytics/).
 const (
 	// template_analytics answers for the last 90 days.
 	templateHistory = 90 * 24 * time.Hour
-	// pricing_analytics answers for the last year.
+	// pricing_analytics answers for the last year (since December 2025).
 	pricingHistory = 365 * 24 * time.Hour
 )
 
@@ -45,9 +46,11 @@ var Capabilities = provider.Capabilities{
 }
 
 // PassthroughCapabilities is what a BSP that passes the Graph API through
-// under its own URL and API key serves. Its documentation specifies
-// conversation_analytics as "the same WhatsApp Cloud API field passthrough
-// as Message Analytics": conversations and messaging are offered. It
+// under its own URL and API key serves. The one such BSP whose documentation
+// this follows (a third party's: Splashify Pro,
+// https://partner-docs.splashifypro.com/api-reference/whatsapp/analytics-conversations)
+// specifies conversation_analytics as "the same WhatsApp Cloud API field
+// passthrough as Message Analytics": conversations and messaging are offered. It
 // documents neither pricing_analytics nor template_analytics, so whether it
 // forwards them is only known by trying: they are opt-in. Cost is never
 // returned ("Cost is not returned by this endpoint"): the BSP bills the

@@ -141,7 +141,9 @@ func (w templateWire) point() provider.TemplatePoint {
 	return p
 }
 
-// graphErrorBody is the Graph API's error envelope (graph-api-facts.md, "Errors").
+// graphErrorBody is the Graph API's error envelope
+// (https://developers.facebook.com/docs/graph-api/guides/error-handling; is_transient from
+// Meta's OpenAPI description, https://github.com/facebook/openapi/blob/main/business-messaging-api_v23.0.yaml).
 type graphErrorBody struct {
 	Error *struct {
 		Message        string `json:"message"`
@@ -154,10 +156,13 @@ type graphErrorBody struct {
 	} `json:"error"`
 }
 
-// Graph error codes that mean "slow down" (graph-api-facts.md, "Errors"):
-// 4 application, 17 user/account, 32 page, 613 custom rate limit, 341
-// application limit reached, 80007 WABA rate limit (BSP documentation) and
-// 80008 too many calls to this WABA.
+// Graph error codes that mean "slow down": 4 application, 17 user/account,
+// 32 page, 613 custom rate limit, 341 application limit reached
+// (https://developers.facebook.com/docs/graph-api/guides/error-handling,
+// https://developers.facebook.com/docs/graph-api/overview/rate-limiting/), 80007 WABA rate limit
+// (https://developers.facebook.com/docs/whatsapp/cloud-api/support/error-codes) and 80008 too
+// many calls to this WABA (Meta's message template reference,
+// https://developers.facebook.com/docs/graph-api/reference/whats-app-business-hsm).
 var rateLimitCodes = map[int]bool{4: true, 17: true, 32: true, 341: true, 613: true, 80007: true, 80008: true}
 
 // Codes 1 and 2 are Graph's "unknown error" and "service temporarily
@@ -213,7 +218,8 @@ func costUnavailable(texts ...string) bool {
 }
 
 // bucUsage is one entry of X-Business-Use-Case-Usage; the first three
-// figures are percentages, the last is minutes (graph-api-facts.md, "Rate limits").
+// figures are percentages, the last is minutes
+// (https://developers.facebook.com/docs/graph-api/overview/rate-limiting/).
 type bucUsage struct {
 	Type                        string   `json:"type"`
 	CallCount                   *float64 `json:"call_count"`

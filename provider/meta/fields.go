@@ -11,7 +11,7 @@ import (
 
 // expansion builds a Graph field expansion such as
 // conversation_analytics.start(1685602800).end(1688194800).granularity(MONTHLY).dimensions(["PHONE"])
-// as described in "Analytics" (meta-graph-analytics-v21.txt). Optional
+// as Meta's Analytics page describes it (see the package comment). Optional
 // filters are left out when empty, because an empty list means "all" to the
 // API anyway and a shorter URL is easier to read in a proxy log.
 type expansion struct {
@@ -59,12 +59,13 @@ func (e *expansion) ints(name string, values []int) *expansion {
 
 func (e *expansion) String() string { return e.b.String() }
 
-// The analytics fields spell their granularities differently
-// (graph-api-facts.md, "Requests"): analytics takes DAY and MONTH,
-// conversation_analytics and pricing_analytics take DAILY and MONTHLY.
-// The v21 analytics document lists DAY/MONTH for pricing_analytics too; Meta's
-// OpenAPI description (business-messaging-api_v23.0.yaml) and the other
-// analytics field agree on DAILY/MONTHLY, which is what is sent.
+// The analytics fields spell their granularities differently (Meta's
+// Analytics page): analytics takes DAY and MONTH, conversation_analytics and
+// pricing_analytics take DAILY and MONTHLY. The v21 page lists DAY/MONTH for
+// pricing_analytics too; Meta's OpenAPI description
+// (https://github.com/facebook/openapi/blob/main/business-messaging-api_v23.0.yaml)
+// and the other analytics field agree on DAILY/MONTHLY, which is what is
+// sent.
 func messagingGranularity(g provider.Granularity) string {
 	switch g {
 	case provider.Day:

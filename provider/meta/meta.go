@@ -1,7 +1,10 @@
 // Package meta reads WhatsApp Business Account analytics from Meta's Graph
 // API: the analytics, conversation_analytics and pricing_analytics fields of a
-// WABA and its template_analytics edge, as specified in
-// meta-graph-analytics-v21.txt and meta-waba-analytics-node-reference.txt.
+// WABA and its template_analytics edge, as Meta's Analytics page
+// (https://developers.facebook.com/docs/whatsapp/business-management-api/analytics,
+// now also at https://developers.facebook.com/documentation/business-messaging/whatsapp/analytics/;
+// the comments here quote its v21 edition) and the WABA Analytics reference
+// (https://developers.facebook.com/docs/graph-api/reference/waba-analytics/) specify them.
 // BSPs that pass the Graph API through under their own URL use this package
 // too (provider graph_passthrough, PassthroughCapabilities).
 package meta
@@ -24,7 +27,7 @@ import (
 )
 
 // templateIDsPerRequest is the template_analytics limit on template_ids
-// ("Maximum 10", meta-graph-analytics-v21.txt).
+// ("Maximum 10", Analytics page, "Template Analytics").
 const templateIDsPerRequest = 10
 
 // Options configure a Client.

@@ -9,8 +9,10 @@ import (
 // Name is the provider's name as the config spells it.
 const Name = "vonage"
 
-// history is the lookback of every Channel Manager analytics endpoint: "a
-// lookback of up to 90 days" (messaging, templates), and "The maximum
+// history is the lookback of every Channel Manager analytics endpoint
+// (Vonage's WhatsApp Analytics guide,
+// https://developer.vonage.com/en/channel-manager/guides/whatsapp/whatsapp-analytics):
+// "a lookback of up to 90 days" (messaging, templates), and "The maximum
 // difference between the start and end dates is 90 days" (templates).
 // Pricing documents no limit of its own; the same one is assumed, the
 // Channel Manager being one API.

@@ -1,7 +1,8 @@
 // Package vonage reads WhatsApp Business Account analytics from Vonage's
-// Channel Manager API, as specified in vonage-channel-manager-analytics.txt:
-// the messaging-analytics, template-analytics and pricing-analytics
-// endpoints of a WABA.
+// Channel Manager API: the messaging-analytics, template-analytics and
+// pricing-analytics endpoints of a WABA, as Vonage's WhatsApp Analytics guide
+// specifies them (https://developer.vonage.com/en/channel-manager/guides/whatsapp/whatsapp-analytics;
+// the document quoted in comments here).
 //
 // The Channel Manager wraps the same Meta analytics as the Graph API, so the
 // data maps onto the provider types one to one; what differs is the wire:
