@@ -24,61 +24,75 @@ import (
 	"github.com/prometheus/common/version"
 	"github.com/prometheus/exporter-toolkit/web"
 	"github.com/prometheus/exporter-toolkit/web/kingpinflag"
-	slgk "github.com/tjhop/slog-gokit"
 
 	"github.com/whatsapp-exporter/whatsapp_exporter/collector"
 	"github.com/whatsapp-exporter/whatsapp_exporter/config"
+	"github.com/whatsapp-exporter/whatsapp_exporter/internal/check"
 	"github.com/whatsapp-exporter/whatsapp_exporter/internal/demo"
+	"github.com/whatsapp-exporter/whatsapp_exporter/internal/lifecycle"
+	"github.com/whatsapp-exporter/whatsapp_exporter/internal/logging"
 	"github.com/whatsapp-exporter/whatsapp_exporter/internal/scheduler"
 )
 
 const name = "whatsapp_exporter"
 
+// flags are the command line's, for the serve command.
+type flags struct {
+	configFile, metricsPath string
+	lifecycle               bool
+	demo                    *demo.Flags
+	toolkit                 *web.FlagConfig
+}
+
 func main() {
-	var (
-		configFile   = kingpin.Flag("config.file", "Path to the YAML configuration file.").String()
-		demoFlags    = demo.AddFlags(kingpin.CommandLine)
-		metricsPath  = kingpin.Flag("web.telemetry-path", "Path under which to expose metrics.").Default("/metrics").String()
-		logLevel     = kingpin.Flag("log.level", "Only log messages with the given severity or above.").Default("info").Enum("debug", "info", "warn", "error")
-		logFormat    = kingpin.Flag("log.format", "Output format of log messages.").Default("logfmt").Enum("logfmt", "json")
-		toolkitFlags = kingpinflag.AddFlags(kingpin.CommandLine, ":9919")
-	)
+	var f flags
+	kingpin.Flag("config.file", "Path to the YAML configuration file.").StringVar(&f.configFile)
+	logLevel := kingpin.Flag("log.level", "Only log messages with the given severity or above.").Default("info").Enum("debug", "info", "warn", "error")
+	logFormat := kingpin.Flag("log.format", "Output format of log messages.").Default("logfmt").Enum("logfmt", "json")
+	serve := kingpin.Command("serve", "Export the configured accounts (the default).").Default()
+	f.demo = demo.AddFlags(serve)
+	serve.Flag("web.telemetry-path", "Path under which to expose metrics.").Default("/metrics").StringVar(&f.metricsPath)
+	serve.Flag("web.enable-lifecycle", "Reload the configuration on POST /-/reload, as on SIGHUP.").BoolVar(&f.lifecycle)
+	f.toolkit = kingpinflag.AddFlags(serve, ":9919")
+	checkCmd := kingpin.Command("check", "Validate the configuration file and exit; with --online, also probe each WABA once.")
+	online := checkCmd.Flag("online", "Probe each WABA: credentials, permissions, which families answer, the API version served.").Bool()
 	kingpin.Version(version.Print(name))
 	kingpin.HelpFlag.Short('h')
-	kingpin.Parse()
-	logger, toolkitLogger := newLoggers(*logFormat, *logLevel)
+	command := kingpin.Parse()
+	logger, toolkitLogger := logging.New(*logFormat, *logLevel)
 
-	if err := run(logger, toolkitLogger, *configFile, demoFlags, *metricsPath, toolkitFlags); err != nil {
+	if command == checkCmd.FullCommand() {
+		os.Exit(check.Run(context.Background(), os.Stdout, f.configFile, *online))
+	}
+	if err := run(logger, toolkitLogger, f); err != nil {
 		level.Error(logger).Log("msg", "Exiting", "err", err)
 		os.Exit(1)
 	}
 }
 
-func run(logger log.Logger, toolkitLogger *slog.Logger, configFile string, demoFlags *demo.Flags, metricsPath string, toolkitFlags *web.FlagConfig) error {
+func run(logger log.Logger, toolkitLogger *slog.Logger, f flags) error {
 	level.Info(logger).Log("msg", "Starting "+name, "version", version.Info(), "build_context", version.BuildContext())
-
 	var cfg *config.Config
-	var now func() time.Time // the scheduler's clock; the wall clock but in a sped-up demo
+	var now func() time.Time // the scheduler's clock: the wall clock but in a sped-up demo
 	switch {
-	case demoFlags.Enabled && configFile != "":
+	case f.demo.Enabled && f.configFile != "":
 		return errors.New("--demo and --config.file exclude each other: the demo brings its own configuration")
-	case demoFlags.Enabled:
-		d, err := demoFlags.Start()
+	case f.demo.Enabled:
+		d, err := f.demo.Start()
 		if err != nil {
 			return err
 		}
 		defer d.Close()
-		level.Info(logger).Log("msg", "Demo mode: exporting fake WhatsApp analytics", "fake_api", d.URL, "scenario", demoFlags.Scenario)
+		level.Info(logger).Log("msg", "Demo mode: exporting fake WhatsApp analytics", "fake_api", d.URL, "scenario", f.demo.Scenario)
 		cfg, now = d.Config, d.Now
-	case configFile == "":
+	case f.configFile == "":
 		return errors.New("no --config.file given; run with --demo to try the exporter on built-in fake data")
 	default:
 		var err error
-		if cfg, err = config.Load(configFile); err != nil {
+		if cfg, err = config.Load(f.configFile); err != nil {
 			return err
 		}
 	}
-
 	targets, err := scheduler.Targets(cfg)
 	if err != nil {
 		return err
@@ -86,28 +100,38 @@ func run(logger log.Logger, toolkitLogger *slog.Logger, configFile string, demoF
 	exporter := collector.New()
 	refresher := scheduler.New(targets, exporter, scheduler.Options{Logger: logger, Now: now})
 	registry := prometheus.NewRegistry()
-	registry.MustRegister(
-		exporter,
-		versioncollector.NewCollector(name),
-		collectors.NewGoCollector(),
-		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-	)
+	registry.MustRegister(exporter, versioncollector.NewCollector(name), collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	level.Info(logger).Log("msg", "Loaded configuration", "accounts", len(cfg.Accounts))
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	mux := routes(registry, f.metricsPath, logger)
+	if f.configFile != "" {
+		reloader := lifecycle.New(f.configFile, func(cfg *config.Config) error {
+			targets, err := scheduler.Targets(cfg)
+			if err == nil {
+				refresher.Apply(targets)
+			}
+			return err
+		}, logger)
+		registry.MustRegister(reloader)
+		go reloader.WatchSignals(ctx)
+		if f.lifecycle {
+			mux.Handle("/-/reload", reloader.Handler())
+		}
+	}
 	refreshed := make(chan struct{})
 	go func() {
 		defer close(refreshed)
 		refresher.Run(ctx)
 	}()
-
-	server := &http.Server{Handler: routes(registry, metricsPath, logger)}
+	server := &http.Server{Handler: mux}
 	go func() {
 		<-ctx.Done()
 		server.Shutdown(context.Background())
 	}()
-	err = web.ListenAndServe(server, toolkitFlags, toolkitLogger)
+	err = web.ListenAndServe(server, f.toolkit, toolkitLogger)
 	stop()
 	<-refreshed
 	if errors.Is(err, http.ErrServerClosed) {
@@ -116,12 +140,9 @@ func run(logger log.Logger, toolkitLogger *slog.Logger, configFile string, demoF
 	return err
 }
 
-func routes(registry *prometheus.Registry, metricsPath string, logger log.Logger) http.Handler {
+func routes(registry *prometheus.Registry, metricsPath string, logger log.Logger) *http.ServeMux {
 	mux := http.NewServeMux()
-	mux.Handle(metricsPath, promhttp.HandlerFor(registry, promhttp.HandlerOpts{
-		ErrorLog:          promLogger{logger},
-		EnableOpenMetrics: true,
-	}))
+	mux.Handle(metricsPath, promhttp.HandlerFor(registry, promhttp.HandlerOpts{ErrorLog: logging.PromHTTP{Logger: logger}, EnableOpenMetrics: true}))
 	mux.HandleFunc("/-/healthy", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "Healthy") })
 	if metricsPath != "/" {
 		landing, err := web.NewLandingPage(web.LandingConfig{
@@ -138,28 +159,3 @@ func routes(registry *prometheus.Registry, metricsPath string, logger log.Logger
 	}
 	return mux
 }
-
-// newLoggers returns the exporter's go-kit logger, and an slog view of the
-// same output for exporter-toolkit. The slog bridge adds its own time and
-// caller, so it wraps the logger before those are added; both use the key
-// "time", as current Prometheus components do.
-func newLoggers(format, lvl string) (log.Logger, *slog.Logger) {
-	var base log.Logger
-	if format == "json" {
-		base = log.NewJSONLogger(log.NewSyncWriter(os.Stderr))
-	} else {
-		base = log.NewLogfmtLogger(log.NewSyncWriter(os.Stderr))
-	}
-	base = level.NewFilter(base, level.Allow(level.ParseDefault(lvl, level.InfoValue())))
-	slogLevel := new(slog.LevelVar)
-	if lvl == "debug" {
-		slogLevel.Set(slog.LevelDebug)
-	}
-	return log.With(base, "time", log.DefaultTimestampUTC, "caller", log.DefaultCaller),
-		slog.New(slgk.NewGoKitHandler(base, slogLevel))
-}
-
-// promLogger lets promhttp report encoding errors through go-kit.
-type promLogger struct{ logger log.Logger }
-
-func (l promLogger) Println(v ...any) { level.Error(l.logger).Log("msg", fmt.Sprint(v...)) }

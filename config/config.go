@@ -7,6 +7,7 @@ package config
 
 import (
 	"encoding/json"
+	"reflect"
 	"time"
 )
 
@@ -171,6 +172,13 @@ func (s Secret) MarshalYAML() (any, error) { return s.String(), nil }
 
 // MarshalJSON does the same for JSON, the other way a config gets dumped.
 func (s Secret) MarshalJSON() ([]byte, error) { return json.Marshal(s.String()) }
+
+// Equivalent reports whether two accounts ask for the same: the same fields,
+// wherever in the file they stand.
+func (a Account) Equivalent(b Account) bool {
+	a.line, b.line = 0, 0
+	return reflect.DeepEqual(a, b)
+}
 
 // WithoutCredentials returns a copy of the account without its credentials,
 // for the parts of the exporter that plan and report but never send a

@@ -16,8 +16,11 @@ type Flags struct {
 	clockSpeed             float64
 }
 
-// AddFlags registers the demo's flags on app.
-func AddFlags(app *kingpin.Application) *Flags {
+// AddFlags registers the demo's flags on app (the application or one of its
+// commands).
+func AddFlags(app interface {
+	Flag(name, help string) *kingpin.FlagClause
+}) *Flags {
 	f := &Flags{}
 	app.Flag("demo", "Serve a built-in fake WhatsApp API with demo data and export it; needs no configuration or credentials.").
 		BoolVar(&f.Enabled)

@@ -82,6 +82,16 @@ func (c *core) Stats(wabaID string) Stats {
 	return copied
 }
 
+// SetToken changes the credential the fake accepts for a WABA, as a
+// rotation does: the old one fails from now on.
+func (c *core) SetToken(wabaID, token string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if a, ok := c.wabas[wabaID]; ok {
+		a.Token = token
+	}
+}
+
 // SetDeliveryDrop starts (or, with a zero time, ends) a simulated delivery
 // incident on a WABA: from `from` on, only `rate` of its messages arrive.
 func (c *core) SetDeliveryDrop(wabaID string, from time.Time, rate float64) {

@@ -383,16 +383,20 @@ func TestRunSleepsPerAccount(t *testing.T) {
 	graph.Inject(faultyWABA, fakeapi.Fault{Kind: fakeapi.RateLimit, Code: 80007, RegainMinutes: 120})
 	var mu sync.Mutex
 	var slept []time.Duration
+	ctx, cancel := context.WithCancel(context.Background())
 	c := newExporter([]Target{
 		metaTarget(t, testAccount(t, healthyWABA, url, "t1", nil)),
 		metaTarget(t, testAccount(t, faultyWABA, url, "t2", nil)),
-	}, Options{Now: clk.Now, sleep: func(ctx context.Context, d time.Duration) bool {
+	}, Options{Now: clk.Now, sleep: func(ctx context.Context, _ <-chan struct{}, d time.Duration) bool {
 		mu.Lock()
 		defer mu.Unlock()
 		slept = append(slept, d)
-		return false // one round is enough
+		if len(slept) == 2 {
+			cancel() // one round is enough
+		}
+		return false
 	}})
-	c.Run(context.Background())
+	c.Run(ctx)
 	if len(slept) != 2 {
 		t.Fatalf("Run slept %d times, want once per account: %v", len(slept), slept)
 	}

@@ -154,7 +154,7 @@ func metaTarget(t testing.TB, a config.Account) Target {
 	if err != nil {
 		t.Fatalf("meta.New: %v", err)
 	}
-	return Target{Account: a.WithoutCredentials(), Source: src}
+	return Target{Account: a.WithoutCredentials(), Source: src, connection: fingerprint(a)}
 }
 
 // stub is a hand-made Graph API for exact values: respond gets the field or

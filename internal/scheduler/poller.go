@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"maps"
+	"sync"
 	"time"
 
 	"github.com/go-kit/log"
@@ -30,7 +31,17 @@ const (
 type poller struct {
 	account config.Account
 	caps    provider.Capabilities
-	source  provider.Source
+	// source is the account's client; a reload hands over a new one in
+	// next, which the next refresh adopts.
+	source     provider.Source
+	connection [32]byte
+	mu         sync.Mutex
+	next       *Target
+	// wake makes the loop refresh now; stop ends it, and done is closed
+	// once it has ended. The scheduler owns them.
+	wake    chan struct{}
+	stop    func()
+	done    chan struct{}
 	pub     Publisher
 	logger  log.Logger
 	now     func() time.Time
@@ -60,18 +71,21 @@ type poller struct {
 
 func newPoller(t Target, pub Publisher, logger log.Logger, now func() time.Time) *poller {
 	p := &poller{
-		account:  t.Account,
-		caps:     t.Account.Capabilities(),
-		source:   t.Source,
-		pub:      pub,
-		logger:   log.With(logger, "waba_id", t.Account.WABAID),
-		now:      now,
-		windows:  bucket.Calculator{Now: now},
-		tally:    newTally(),
-		families: map[provider.Family]*analytics.Refresh{},
-		ledgers:  map[provider.Family]*ledger{},
-		noCost:   map[provider.Family]bool{},
-		lastErr:  map[string]string{},
+		account:    t.Account,
+		caps:       t.Account.Capabilities(),
+		source:     t.Source,
+		connection: t.connection,
+		wake:       make(chan struct{}, 1),
+		done:       make(chan struct{}),
+		pub:        pub,
+		logger:     log.With(logger, "waba_id", t.Account.WABAID),
+		now:        now,
+		windows:    bucket.Calculator{Now: now},
+		tally:      newTally(),
+		families:   map[provider.Family]*analytics.Refresh{},
+		ledgers:    map[provider.Family]*ledger{},
+		noCost:     map[provider.Family]bool{},
+		lastErr:    map[string]string{},
 	}
 	for _, f := range provider.Families {
 		// A month-to-date sum needs buckets that start and end within
@@ -89,6 +103,7 @@ func newPoller(t Target, pub Publisher, logger log.Logger, now func() time.Time)
 // one, and returns how long to wait before the next refresh. A failed family
 // keeps serving its last good values.
 func (p *poller) refresh(ctx context.Context) time.Duration {
+	p.adopt()
 	var rateLimited *provider.APIError
 	transient := false
 	p.tally.startRefresh()
@@ -164,6 +179,31 @@ func (p *poller) refresh(ctx context.Context) time.Duration {
 	p.tally.endRefresh()
 	p.publish()
 	return p.nextDelay(rateLimited, p.tally.throttledFor(), transient)
+}
+
+// use hands the poller the client a reload built for it, and wakes it when
+// what the client was built from changed: a rotated token takes effect now.
+func (p *poller) use(t Target) {
+	p.mu.Lock()
+	changed := t.connection != p.connection
+	p.next = &t
+	p.mu.Unlock()
+	if changed {
+		select {
+		case p.wake <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// adopt switches to the client a reload handed over, between refreshes.
+func (p *poller) adopt() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.next != nil {
+		p.source, p.connection = p.next.Source, p.next.connection
+		p.next = nil
+	}
 }
 
 // publish hands the collector a new snapshot of the account.

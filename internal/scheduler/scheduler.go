@@ -12,9 +12,11 @@ package scheduler
 
 import (
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 
@@ -27,9 +29,11 @@ import (
 )
 
 // Publisher receives each account's snapshots: a first one when the
-// scheduler is built, then one after every refresh. The collector is one.
+// account is added, then one after every step of a refresh; and Forget when
+// the account is removed. The collector is one.
 type Publisher interface {
 	Publish(*analytics.Snapshot)
+	Forget(wabaID string)
 }
 
 // Target is one configured account and the client of its API. The account
@@ -37,6 +41,9 @@ type Publisher interface {
 type Target struct {
 	Account config.Account
 	Source  provider.Source
+	// connection fingerprints what the client was built from (URL,
+	// version, credentials, timeout), to tell a reload that changed it.
+	connection [sha256.Size]byte
 }
 
 // Targets builds the client of every configured account. All clients share
@@ -71,9 +78,20 @@ func Targets(cfg *config.Config) ([]Target, error) {
 		if err != nil {
 			return nil, fmt.Errorf("account %s (config line %d): %w", a.WABAID, a.Line(), err)
 		}
-		targets = append(targets, Target{Account: a.WithoutCredentials(), Source: source})
+		targets = append(targets, Target{Account: a.WithoutCredentials(), Source: source, connection: fingerprint(a)})
 	}
 	return targets, nil
+}
+
+// fingerprint hashes what an account's client is built from. It is only
+// ever compared, never shown: the credentials are in it.
+func fingerprint(a config.Account) [sha256.Size]byte {
+	h := sha256.New()
+	for _, v := range []string{a.Provider, a.APIURL, a.APIVersion, string(a.AccessToken), string(a.AppSecret), a.APIKey, string(a.APISecret), a.Timeout.String()} {
+		h.Write([]byte(v))
+		h.Write([]byte{0})
+	}
+	return [sha256.Size]byte(h.Sum(nil))
 }
 
 // Options are the scheduler's collaborators; the zero value is usable.
@@ -83,13 +101,23 @@ type Options struct {
 	// when nil.
 	Now func() time.Time
 	// sleep waits between refreshes; tests replace it to observe backoff.
-	sleep func(context.Context, time.Duration) bool
+	sleep func(ctx context.Context, wake <-chan struct{}, d time.Duration) bool
 }
 
-// Scheduler refreshes a fixed set of accounts.
+// Scheduler refreshes a set of accounts, which Apply may change while it
+// runs.
 type Scheduler struct {
+	pub   Publisher
+	opts  Options
+	sleep func(ctx context.Context, wake <-chan struct{}, d time.Duration) bool
+
+	mu sync.Mutex
+	// pollers are the accounts, in the order of the configuration.
 	pollers []*poller
-	sleep   func(context.Context, time.Duration) bool
+	// run is the context of Run while it runs: Apply starts the loops of
+	// new accounts in it. wg counts the loops.
+	run context.Context
+	wg  sync.WaitGroup
 }
 
 // New returns a scheduler for targets that publishes to pub. Every account
@@ -102,7 +130,7 @@ func New(targets []Target, pub Publisher, opts Options) *Scheduler {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	s := &Scheduler{sleep: opts.sleep}
+	s := &Scheduler{pub: pub, opts: opts, sleep: opts.sleep}
 	if s.sleep == nil {
 		s.sleep = sleepContext
 	}
@@ -115,40 +143,105 @@ func New(targets []Target, pub Publisher, opts Options) *Scheduler {
 // Run refreshes every account on its own schedule until ctx ends, and
 // returns once all refreshes have stopped.
 func (s *Scheduler) Run(ctx context.Context) {
-	var wg sync.WaitGroup
+	s.mu.Lock()
+	s.run = ctx
 	for _, p := range s.pollers {
-		wg.Go(func() {
-			// The first refresh starts at once, so that a new exporter has
-			// data within seconds; the shared throttle spreads a large
-			// fleet's first round, and the jitter below its later ones.
-			for {
-				delay := p.refresh(ctx)
-				if ctx.Err() != nil || !s.sleep(ctx, delay) {
-					return
-				}
-			}
-		})
+		s.start(p)
 	}
-	wg.Wait()
+	s.mu.Unlock()
+	<-ctx.Done()
+	s.wg.Wait()
+}
+
+// start runs a poller's loop in the context of Run. The first refresh
+// starts at once, so that a new exporter has data within seconds; the
+// shared throttle spreads a large fleet's first round, and the jitter its
+// later ones. Called with s.mu held.
+func (s *Scheduler) start(p *poller) {
+	ctx, cancel := context.WithCancel(s.run)
+	p.stop = cancel
+	s.wg.Go(func() {
+		defer close(p.done)
+		for {
+			delay := p.refresh(ctx)
+			if ctx.Err() != nil || !s.sleep(ctx, p.wake, delay) {
+				return
+			}
+		}
+	})
+}
+
+// Apply makes targets the set of accounts. An account whose configuration
+// is unchanged keeps its poller, and with it its data and month-to-date
+// counters; it takes the new client (a reload may have rotated its
+// credentials, or changed the process' limits), and refreshes at once if
+// what the client was built from changed. A changed account starts afresh;
+// a new one starts; a removed one stops, and its series go.
+func (s *Scheduler) Apply(targets []Target) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	old := map[string]*poller{}
+	for _, p := range s.pollers {
+		old[p.account.WABAID] = p
+	}
+	next := make([]*poller, 0, len(targets))
+	for _, t := range targets {
+		p := old[t.Account.WABAID]
+		delete(old, t.Account.WABAID)
+		if p != nil && p.account.Equivalent(t.Account) {
+			p.use(t)
+			next = append(next, p)
+			continue
+		}
+		if p != nil {
+			s.halt(p)
+		}
+		p = newPoller(t, s.pub, s.opts.Logger, s.opts.Now)
+		if s.run != nil {
+			s.start(p)
+		}
+		next = append(next, p)
+	}
+	for id, p := range old {
+		s.halt(p)
+		s.pub.Forget(id)
+	}
+	s.pollers = next
+}
+
+// halt stops a poller and waits until its loop has ended: it publishes
+// nothing after that.
+func (s *Scheduler) halt(p *poller) {
+	if p.stop != nil {
+		p.stop()
+		<-p.done
+	}
 }
 
 // RefreshAll refreshes every account once, now, and returns when all are
 // done. It is what a one-shot check or a test wants; a running exporter uses
 // Run.
 func (s *Scheduler) RefreshAll(ctx context.Context) {
+	s.mu.Lock()
+	pollers := slices.Clone(s.pollers)
+	s.mu.Unlock()
 	var wg sync.WaitGroup
-	for _, p := range s.pollers {
+	for _, p := range pollers {
 		wg.Go(func() { p.refresh(ctx) })
 	}
 	wg.Wait()
 }
 
-func sleepContext(ctx context.Context, d time.Duration) bool {
+// sleepContext waits d, or less if wake fires (a reload changed the
+// account's credentials); it reports false when ctx ends first.
+func sleepContext(ctx context.Context, wake <-chan struct{}, d time.Duration) bool {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
 	case <-ctx.Done():
 		return false
+	case <-wake:
+		return true
 	case <-t.C:
 		return true
 	}

@@ -1,0 +1,165 @@
+// Package check is the exporter's check command: it validates a
+// configuration file the way the exporter loads it, and with --online asks
+// each account's API once for each family, to show before a deployment which
+// credentials, permissions and families work.
+package check
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"text/tabwriter"
+	"time"
+
+	"github.com/whatsapp-exporter/whatsapp_exporter/config"
+	"github.com/whatsapp-exporter/whatsapp_exporter/internal/scheduler"
+	"github.com/whatsapp-exporter/whatsapp_exporter/provider"
+	"github.com/whatsapp-exporter/whatsapp_exporter/provider/bucket"
+)
+
+// Run checks the file and writes what it found to out; it returns the
+// process' exit code: 0 when everything checked is fine.
+func Run(ctx context.Context, out io.Writer, file string, online bool) int {
+	return run(ctx, out, file, online, time.Now)
+}
+
+func run(ctx context.Context, out io.Writer, file string, online bool, now func() time.Time) int {
+	if file == "" {
+		fmt.Fprintln(out, "no --config.file given")
+		return 2
+	}
+	cfg, err := config.Load(file)
+	if err != nil {
+		fmt.Fprintln(out, err)
+		return 1
+	}
+	fmt.Fprintf(out, "%s: %d accounts, configuration OK\n", file, len(cfg.Accounts))
+	if !online {
+		return 0
+	}
+	targets, err := scheduler.Targets(cfg)
+	if err != nil {
+		fmt.Fprintln(out, err)
+		return 1
+	}
+	rows := make([][]cell, len(targets))
+	failed := false
+	for i, t := range targets {
+		rows[i] = probe(ctx, t, now)
+		failed = failed || slices.ContainsFunc(rows[i], func(c cell) bool { return c.err != nil })
+	}
+	w := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(w, "\nWABA\tPROVIDER\tWABA FIELDS\tMESSAGING\tCONVERSATIONS\tPRICING\tTEMPLATES")
+	for i, t := range targets {
+		fmt.Fprintf(w, "%s\t%s", t.Account.WABAID, t.Account.Provider)
+		for _, c := range rows[i] {
+			fmt.Fprintf(w, "\t%s", c)
+		}
+		fmt.Fprintln(w)
+	}
+	w.Flush()
+	for i, t := range targets {
+		for j, c := range rows[i] {
+			if c.err != nil {
+				fmt.Fprintf(out, "%s %s: %v\n", t.Account.WABAID, columns[j], c.err)
+			}
+		}
+	}
+	if failed {
+		return 1
+	}
+	return 0
+}
+
+var columns = []string{"waba fields", "messaging", "conversations", "pricing", "templates"}
+
+// cell is the outcome of one probe.
+type cell struct {
+	skipped string // why nothing was asked, or ""
+	note    string // what an answer said, such as the currency
+	err     error
+}
+
+func (c cell) String() string {
+	switch {
+	case c.skipped != "":
+		return c.skipped
+	case c.err != nil:
+		var apiErr *provider.APIError
+		if errors.As(c.err, &apiErr) {
+			return "FAIL " + apiErr.Code
+		}
+		return "FAIL"
+	case c.note != "":
+		return "ok " + c.note
+	}
+	return "ok"
+}
+
+// probe asks the account's API once for its own fields and once for each
+// enabled family, over the window a refresh would ask for.
+func probe(ctx context.Context, t Target, now func() time.Time) []cell {
+	a, src := t.Account, t.Source
+	caps := a.Capabilities()
+	windows := bucket.Calculator{Now: now}
+	window := func(f provider.Family) provider.Window { return windows.Span(a.Spec(f)).Query }
+	row := make([]cell, 0, len(columns))
+	if caps.WABAFields {
+		waba, err := src.WABA(ctx, a.WABAID)
+		row = append(row, cell{note: waba.Currency, err: err})
+	} else {
+		row = append(row, cell{skipped: "-"})
+	}
+	families := []struct {
+		f     provider.Family
+		query func() error
+	}{
+		{provider.Messaging, func() error {
+			_, err := src.Messaging(ctx, provider.MessagingQuery{WABAID: a.WABAID, Window: window(provider.Messaging)})
+			return err
+		}},
+		{provider.Conversations, func() error {
+			c := a.Conversations
+			_, err := src.Conversations(ctx, provider.ConversationQuery{WABAID: a.WABAID, Window: window(provider.Conversations),
+				Dimensions: c.Dimensions, Cost: caps.Cost && config.WantCost(c.Cost)})
+			return err
+		}},
+		{provider.Pricing, func() error {
+			p := a.Pricing
+			_, err := src.Pricing(ctx, provider.PricingQuery{WABAID: a.WABAID, Window: window(provider.Pricing),
+				Dimensions: p.Dimensions, Cost: caps.Cost && config.WantCost(p.Cost)})
+			return err
+		}},
+		{provider.Templates, func() error {
+			ids := a.Templates.TemplateIDs
+			if len(ids) == 0 {
+				var err error
+				if ids, err = src.TemplateIDs(ctx, a.WABAID); err != nil || len(ids) == 0 {
+					return err
+				}
+			}
+			_, err := src.Templates(ctx, provider.TemplateQuery{WABAID: a.WABAID, Window: window(provider.Templates),
+				TemplateIDs: ids[:min(len(ids), 10)], Cost: caps.Cost && config.WantCost(a.Templates.Cost)})
+			return err
+		}},
+	}
+	for _, fam := range families {
+		if !a.Family(fam.f).IsEnabled() {
+			row = append(row, cell{skipped: "off"})
+			continue
+		}
+		err := fam.query()
+		if errors.Is(err, provider.ErrCostUnavailable) {
+			// A partner-billed WABA: the exporter goes on without cost.
+			row = append(row, cell{note: "(no cost)"})
+			continue
+		}
+		row = append(row, cell{err: err})
+	}
+	return row
+}
+
+// Target is a scheduler target: an account and its client.
+type Target = scheduler.Target

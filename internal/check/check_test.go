@@ -1,0 +1,104 @@
+package check
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/whatsapp-exporter/whatsapp_exporter/internal/fakeapi"
+)
+
+var now = time.Date(2024, 6, 3, 12, 10, 0, 0, time.UTC)
+
+func fakeWABA(id, token string) fakeapi.WABA {
+	return fakeapi.WABA{WABAID: id, Token: token, Volume: 10, DeliveryRate: 0.9,
+		Phones:    []fakeapi.Phone{{Number: "15550001", Display: "+1 555-0001", Weight: 1}},
+		Countries: []fakeapi.Country{{Code: "US", Weight: 1, PriceFactor: 1}},
+		Templates: []fakeapi.Template{{ID: "71", Name: "hello", Category: "UTILITY", Weight: 1}}}
+}
+
+func writeConfig(t *testing.T, src string) string {
+	t.Helper()
+	file := filepath.Join(t.TempDir(), "config.yml")
+	if err := os.WriteFile(file, []byte(src), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return file
+}
+
+func TestCheck(t *testing.T) {
+	partner := fakeWABA("2", "t2")
+	partner.PartnerBilled = true
+	graph := httptest.NewServer(fakeapi.NewGraph([]fakeapi.WABA{fakeWABA("1", "t1"), partner, fakeWABA("3", "t3")},
+		fakeapi.Options{Now: func() time.Time { return now }}))
+	defer graph.Close()
+	good := fmt.Sprintf("defaults:\n  api_url: %s\naccounts:\n  - waba_id: \"1\"\n    access_token: t1\n  - waba_id: \"2\"\n    access_token: t2\n", graph.URL)
+
+	for _, tc := range []struct {
+		name   string
+		src    string
+		online bool
+		code   int
+		want   []string
+	}{
+		{
+			name: "a bad file: each problem at its line",
+			src:  "accounts:\n  - waba_id: \"1\"\n    access_token: t1\n    interval: -1m\n",
+			code: 1,
+			want: []string{"config.yml:4: accounts[0].interval: must be positive"},
+		},
+		{
+			name: "a good file, offline: no request",
+			src:  good,
+			want: []string{"2 accounts, configuration OK"},
+		},
+		{
+			// The partner-billed WABA answers without cost: that works.
+			name:   "online, every WABA answers",
+			src:    good,
+			online: true,
+			want: []string{
+				"WABA PROVIDER WABA FIELDS MESSAGING CONVERSATIONS PRICING TEMPLATES",
+				"1 meta ok USD ok ok ok ok",
+				"2 meta ok USD ok ok (no cost) ok (no cost) ok (no cost)",
+			},
+		},
+		{
+			name:   "online, an expired token and a family turned off",
+			src:    good + "  - waba_id: \"3\"\n    access_token: expired\n    pricing: {enabled: false}\n",
+			online: true,
+			code:   1,
+			want: []string{
+				"3 meta FAIL 190 FAIL 190 FAIL 190 off FAIL 190",
+				"3 messaging: analytics: Invalid OAuth access token",
+			},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var out bytes.Buffer
+			code := run(context.Background(), &out, writeConfig(t, tc.src), tc.online, func() time.Time { return now })
+			if code != tc.code {
+				t.Errorf("exit code %d, want %d\n%s", code, tc.code, out.String())
+			}
+			// Columns are aligned with spaces; compare words.
+			var words []string
+			for _, l := range strings.Split(out.String(), "\n") {
+				words = append(words, strings.Join(strings.Fields(l), " "))
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(strings.Join(words, "\n"), w) {
+					t.Errorf("the output lacks %q:\n%s", w, out.String())
+				}
+			}
+			if strings.Contains(out.String(), "t1") && strings.Contains(out.String(), "access_token") {
+				t.Errorf("the output shows a credential:\n%s", out.String())
+			}
+		})
+	}
+}
