@@ -16,6 +16,8 @@ const (
 	DefaultRequestsPerSecond     = 10
 	DefaultBurst                 = 10
 	DefaultMaxConcurrentRequests = 10
+	// Four bodies at the cap of one response, or very many ordinary ones.
+	DefaultMaxResponseBytesInFlight = 4 * provider.MaxResponseBytes
 
 	DefaultInterval   = 15 * time.Minute
 	DefaultTimeout    = 30 * time.Second
@@ -52,6 +54,9 @@ func NormalizeGranularity(g string) string {
 	return ""
 }
 
+// applyDefaults fills in what the file leaves out. A zero it does give
+// (interval: 0s) is an error that validation reports before this runs
+// (validator.zeros), not a way to ask for the default.
 func (c *Config) applyDefaults() {
 	g := &c.Global
 	if g.RequestsPerSecond == 0 {
@@ -62,6 +67,9 @@ func (c *Config) applyDefaults() {
 	}
 	if g.MaxConcurrentRequests == 0 {
 		g.MaxConcurrentRequests = DefaultMaxConcurrentRequests
+	}
+	if g.MaxResponseBytesInFlight == 0 {
+		g.MaxResponseBytesInFlight = DefaultMaxResponseBytesInFlight
 	}
 	for i := range c.Accounts {
 		c.Accounts[i].applyDefaults()
