@@ -41,10 +41,16 @@ type Target struct {
 
 // Targets builds the client of every configured account. All clients share
 // one HTTP transport and one throttle, so that the process as a whole keeps
-// to the configured request rate.
+// to the configured request rate, ceilings and bytes in flight; each account
+// goes through the throttle under its own name, for its fair share of slots
+// and its own hourly ceiling.
 func Targets(cfg *config.Config) ([]Target, error) {
 	g := cfg.Global
-	throttle := provider.NewThrottle(g.RequestsPerSecond, g.Burst, g.MaxConcurrentRequests)
+	throttle := provider.NewThrottle(provider.ThrottleOptions{
+		RequestsPerSecond: g.RequestsPerSecond, Burst: g.Burst,
+		MaxConcurrent: g.MaxConcurrentRequests, MaxPerHour: g.MaxRequestsPerHour,
+		MaxBytesInFlight: int64(g.MaxResponseBytesInFlight),
+	})
 	client := &http.Client{
 		Transport: &http.Transport{
 			Proxy:               http.ProxyFromEnvironment,
@@ -66,7 +72,7 @@ func Targets(cfg *config.Config) ([]Target, error) {
 			BaseURL: a.APIURL, APIVersion: a.APIVersion,
 			Token: string(a.AccessToken), AppSecret: string(a.AppSecret),
 			APIKey: a.APIKey, APISecret: string(a.APISecret),
-			HTTP: client, Throttle: throttle, Timeout: a.Timeout,
+			HTTP: client, Throttle: throttle.Account(a.WABAID, a.MaxRequestsPerHour), Timeout: a.Timeout,
 		})
 		if err != nil {
 			return nil, fmt.Errorf("account %s (config line %d): %w", a.WABAID, a.Line(), err)

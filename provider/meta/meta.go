@@ -39,7 +39,7 @@ type Options struct {
 	// apps that require it.
 	AppSecret    string
 	HTTP         *http.Client
-	Throttle     *provider.Throttle
+	Throttle     *provider.AccountThrottle
 	Timeout      time.Duration
 	MaxBodyBytes int64
 	MaxPages     int
