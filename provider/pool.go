@@ -20,9 +20,11 @@ import (
 //     or waiting for slots of the host).
 //   - An account is trusted once its last request to the host got an answer.
 //     Accounts that are not (new ones, and those whose last request got no
-//     answer: hanging) together hold at most half the slots, at least one.
-//     So however many accounts hang, the other half stays for those that
-//     get answers.
+//     answer: hanging) leave a slot free for each trusted account, up to
+//     half the slots (they may always hold one). So however many accounts
+//     hang, there is room for those that get answers; a trusted account
+//     mostly holds one slot, as it sends its requests one after another.
+//     While no account is trusted yet, new ones may take every slot.
 //   - Trusted accounts go first, then new ones, then hanging ones; among
 //     equals, the one holding the fewest, then the one that asked first.
 //
@@ -38,6 +40,7 @@ type pool struct {
 	// trust is what the account's last request met; absent for a new
 	// account.
 	trust         map[string]bool
+	trusted       int // accounts whose trust is true
 	untrustedHeld int
 	queue         []*waiter
 
@@ -111,6 +114,13 @@ func (p *pool) give(account string, untrusted bool) {
 
 // answered records, at now, what the request number seq of account met.
 func (p *pool) answered(account string, o Outcome, seq uint64, now time.Time, defaultWait time.Duration) {
+	if was := p.trust[account]; was != !o.NoAnswer {
+		if was {
+			p.trusted--
+		} else {
+			p.trusted++
+		}
+	}
 	p.trust[account] = !o.NoAnswer
 	switch {
 	case o.AppLimited:
@@ -161,7 +171,9 @@ func (p *pool) eligible(w *waiter) bool {
 	if p.members[w.account].held >= share {
 		return false
 	}
-	return p.trust[w.account] || p.untrustedHeld < max(1, p.slots/2)
+	// The slots kept for trusted accounts: one for each, up to half.
+	kept := min(p.trusted, p.slots/2)
+	return p.trust[w.account] || p.untrustedHeld < max(1, p.slots-kept)
 }
 
 // before reports whether a should get a slot before b; the queue order
