@@ -46,12 +46,7 @@ type Target struct {
 // and its own hourly ceiling.
 func Targets(cfg *config.Config) ([]Target, error) {
 	g := cfg.Global
-	throttle := provider.NewThrottle(provider.ThrottleOptions{
-		RequestsPerSecond: g.RequestsPerSecond, Burst: g.Burst,
-		MaxConcurrent: g.MaxConcurrentRequests, MaxPerHour: g.MaxRequestsPerHour,
-		MaxBytesInFlight: int64(g.MaxResponseBytesInFlight),
-	})
-	client := &http.Client{
+	return targets(cfg, &http.Client{
 		Transport: &http.Transport{
 			Proxy:               http.ProxyFromEnvironment,
 			MaxIdleConnsPerHost: g.MaxConcurrentRequests,
@@ -61,7 +56,18 @@ func Targets(cfg *config.Config) ([]Target, error) {
 		// A redirect could carry the request, and with it the credential,
 		// somewhere else: treat it as the error it is for these APIs.
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}
+	})
+}
+
+// targets builds the clients on an HTTP client of the caller's; tests pass
+// one that never leaves the process.
+func targets(cfg *config.Config, client *http.Client) ([]Target, error) {
+	g := cfg.Global
+	throttle := provider.NewThrottle(provider.ThrottleOptions{
+		RequestsPerSecond: g.RequestsPerSecond, Burst: g.Burst,
+		MaxConcurrent: g.MaxConcurrentRequests, MaxPerHour: g.MaxRequestsPerHour,
+		MaxBytesInFlight: int64(g.MaxResponseBytesInFlight),
+	})
 	targets := make([]Target, 0, len(cfg.Accounts))
 	for _, a := range cfg.Accounts {
 		p, ok := registry.Lookup(a.Provider)
