@@ -16,8 +16,10 @@ const (
 	DefaultRequestsPerSecond     = 10
 	DefaultBurst                 = 10
 	DefaultMaxConcurrentRequests = 10
-	// Four bodies at the cap of one response, or very many ordinary ones.
-	DefaultMaxResponseBytesInFlight = 4 * provider.MaxResponseBytes
+	// Two bodies at the cap of one response, or very many ordinary ones.
+	// Decoding a body takes about as much again, so the heap under the
+	// worst answers stays near 250 MiB (README, "Performance").
+	DefaultMaxResponseBytesInFlight = 2 * provider.MaxResponseBytes
 
 	DefaultInterval   = 15 * time.Minute
 	DefaultTimeout    = 30 * time.Second

@@ -36,7 +36,7 @@ func TestZeroIsNotDefault(t *testing.T) {
 				`z.yml:6: accounts[0].max_requests_per_hour: must be positive; leave it out for no ceiling`,
 			}},
 		{"bytes in flight", "global:\n  max_response_bytes_in_flight: 0\n" + head,
-			[]string{`z.yml:2: global.max_response_bytes_in_flight: must be positive; leave it out for the default, 128MiB`}},
+			[]string{`z.yml:2: global.max_response_bytes_in_flight: must be positive; leave it out for the default, 64MiB`}},
 		{"lookback and granularity", head + "    pricing:\n      lookback: 0s\n      granularity: \"\"\n",
 			[]string{
 				`z.yml:5: accounts[0].pricing.lookback: must be positive; leave it out for the default`,
@@ -88,10 +88,10 @@ func TestLimits(t *testing.T) {
 		err            []string
 	}{
 		{
-			name: "defaults: no ceilings, 128MiB in flight",
+			name: "defaults: no ceilings, 64MiB in flight",
 			src:  head,
 			global: Global{RequestsPerSecond: 10, Burst: 10, MaxConcurrentRequests: 10,
-				MaxResponseBytesInFlight: 128 << 20},
+				MaxResponseBytesInFlight: 64 << 20},
 		},
 		{
 			name: "every key, sizes with units",
@@ -103,10 +103,10 @@ func TestLimits(t *testing.T) {
 		},
 		{
 			name: "a size in plain bytes; an account overrides defaults",
-			src: "global:\n  max_response_bytes_in_flight: 67108864\n" +
+			src: "global:\n  max_response_bytes_in_flight: 100663296\n" +
 				"defaults:\n  max_requests_per_hour: 200\n" + head + "    max_requests_per_hour: 50\n",
 			global: Global{RequestsPerSecond: 10, Burst: 10, MaxConcurrentRequests: 10,
-				MaxResponseBytesInFlight: 64 << 20},
+				MaxResponseBytesInFlight: 96 << 20},
 			accountCeiling: 50,
 		},
 		{
