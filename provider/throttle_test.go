@@ -151,7 +151,7 @@ func TestRateHoldsUnderStalls(t *testing.T) {
 				}
 				return 10 * time.Millisecond
 			},
-			wantAtLeast: 30, wantMaxSecond: 10,
+			wantAtLeast: 20, wantMaxSecond: 10,
 		},
 		{
 			name: "10/s burst 10, ten slots, stalls of every length",
@@ -182,7 +182,8 @@ func TestRateHoldsUnderStalls(t *testing.T) {
 				for i := range at {
 					for j := i + 1; j < len(at); j++ {
 						allowed := float64(tt.opts.Burst) + tt.opts.RequestsPerSecond*(at[j]-at[i]).Seconds()
-						if float64(j-i+1) > allowed+1e-9 {
+						// The limiter rounds its times to the nanosecond.
+						if float64(j-i+1) > allowed+1e-6 {
 							t.Fatalf("%d requests between %s and %s; the rate allows %.2f", j-i+1, at[i], at[j], allowed)
 						}
 					}
@@ -245,8 +246,9 @@ func TestHostPools(t *testing.T) {
 
 // TestFairSlots: a WABA that hangs holds its slot for each request's whole
 // timeout. However many hang, WABAs that are not trusted (new, or hanging)
-// hold at most half the host's slots, and trusted ones go first: once a
-// healthy WABA has been answered, hung WABAs never make it wait for a slot.
+// leave a slot free for each trusted one, up to half the host's slots, and
+// trusted ones go first: once a healthy WABA has been answered, it waits for
+// a slot only while other healthy ones hold theirs, never for a hung one.
 // Its first turn, though, competes with the hung WABAs' first ones, in
 // waves of one timeout: the log shows how long it took.
 func TestFairSlots(t *testing.T) {
@@ -258,12 +260,15 @@ func TestFairSlots(t *testing.T) {
 		slots, hung int
 		healthy     int
 		// wantWait is the longest a healthy WABA may wait for a slot
-		// once it has been answered.
+		// once it has been answered: for the turns (of 50 ms) of the
+		// other healthy ones that asked at the same time, when they
+		// outnumber the slots kept for them.
 		wantWait time.Duration
 	}{
-		{"4 slots, 6 hung WABAs, 3 healthy", 4, 6, 3, 0},
-		{"10 slots, 40 hung WABAs, 10 healthy", 10, 40, 10, 0},
-		{"2 slots, 5 hung WABAs, 2 healthy", 2, 5, 2, 0},
+		{"4 slots, 6 hung WABAs, 3 healthy", 4, 6, 3, 50 * time.Millisecond},
+		{"10 slots, 40 hung WABAs, 10 healthy", 10, 40, 10, 50 * time.Millisecond},
+		{"10 slots, 40 hung WABAs, 5 healthy", 10, 40, 5, 0},
+		{"2 slots, 5 hung WABAs, 2 healthy", 2, 5, 2, 50 * time.Millisecond},
 		{"1 slot: a hung request holds it for its timeout", 1, 3, 1, timeout},
 	}
 	for _, tt := range tests {
@@ -337,8 +342,8 @@ func TestFairSlots(t *testing.T) {
 
 // TestShare: an account that asks for many slots at once holds at most its
 // share, ceil(slots / accounts asking), once others ask too, and they go
-// first as its turns end. (New accounts, a and b here, hold at most half the
-// slots together until they are answered; see TestFairSlots.)
+// first as its turns end. (New accounts, a and b here, hold fewer slots
+// together until they are answered; see TestFairSlots.)
 func TestShare(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
