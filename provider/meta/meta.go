@@ -89,6 +89,7 @@ func New(opts Options) (*Client, error) {
 		Secrets:  []string{opts.AccessToken, opts.AppSecret},
 		APIError: graphError,
 		Inspect:  inspectUsage,
+		AppLimit: appLimit,
 
 		PrepareNext: signNext,
 	}
