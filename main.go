@@ -93,7 +93,8 @@ func run(logger log.Logger, toolkitLogger *slog.Logger, f flags) error {
 			return err
 		}
 	}
-	targets, err := scheduler.Targets(cfg)
+	connector := &scheduler.Connector{}
+	targets, err := connector.Targets(cfg)
 	if err != nil {
 		return err
 	}
@@ -109,7 +110,7 @@ func run(logger log.Logger, toolkitLogger *slog.Logger, f flags) error {
 	mux := routes(registry, f.metricsPath, logger)
 	if f.configFile != "" {
 		reloader := lifecycle.New(f.configFile, func(cfg *config.Config) error {
-			targets, err := scheduler.Targets(cfg)
+			targets, err := connector.Targets(cfg)
 			if err == nil {
 				refresher.Apply(targets)
 			}

@@ -7,8 +7,13 @@ package config
 
 import (
 	"encoding/json"
+	"fmt"
 	"reflect"
+	"strconv"
 	"time"
+
+	"github.com/alecthomas/units"
+	"gopkg.in/yaml.v3"
 )
 
 // Config is the whole configuration file.
@@ -28,10 +33,44 @@ type Global struct {
 	RequestsPerSecond float64 `yaml:"requests_per_second"`
 	// Burst is how many requests may go out at once after a quiet spell.
 	Burst int `yaml:"burst"`
-	// MaxConcurrentRequests caps requests in flight, so that a hung API
-	// holds a bounded number of connections.
+	// MaxConcurrentRequests caps requests in flight to each API host, so
+	// that a hung API holds a bounded number of connections.
 	MaxConcurrentRequests int `yaml:"max_concurrent_requests"`
+	// MaxRequestsPerHour caps the requests of the whole process in any
+	// sliding hour; 0 (absent) sets no ceiling.
+	MaxRequestsPerHour int `yaml:"max_requests_per_hour"`
+	// MaxResponseBytesInFlight bounds the response bytes held at once by
+	// all requests together, so that memory stays bounded whatever the
+	// rate and the number of accounts.
+	MaxResponseBytesInFlight Bytes `yaml:"max_response_bytes_in_flight"`
 }
+
+// Bytes is a size in bytes, written as a number of bytes or with a unit
+// (128MiB, 1GiB; KB and KiB alike are 1024 bytes), as Prometheus writes
+// sizes.
+type Bytes int64
+
+// UnmarshalYAML reads a size. Its error has yaml.v3's form, so that it is
+// reported at its line and field like any other type mismatch.
+func (b *Bytes) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind == yaml.ScalarNode {
+		if v, err := strconv.ParseInt(n.Value, 10, 64); err == nil {
+			*b = Bytes(v)
+			return nil
+		}
+		if v, err := units.ParseBase2Bytes(n.Value); err == nil {
+			*b = Bytes(v)
+			return nil
+		}
+	}
+	value := ""
+	if n.Kind == yaml.ScalarNode {
+		value = " `" + n.Value + "`"
+	}
+	return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: cannot unmarshal %s%s into a size; want bytes or a size such as 128MiB", n.Line, n.ShortTag(), value)}}
+}
+
+func (b Bytes) String() string { return units.Base2Bytes(b).String() }
 
 // Account is one WhatsApp Business Account to export.
 type Account struct {
@@ -65,6 +104,9 @@ type Account struct {
 	Interval time.Duration `yaml:"interval"`
 	// Timeout bounds one HTTP request.
 	Timeout time.Duration `yaml:"timeout"`
+	// MaxRequestsPerHour caps this account's requests in any sliding
+	// hour; 0 (absent) sets no ceiling.
+	MaxRequestsPerHour int `yaml:"max_requests_per_hour"`
 
 	Messaging     Messaging     `yaml:"messaging"`
 	Conversations Conversations `yaml:"conversations"`

@@ -21,7 +21,7 @@ func TestLoadGood(t *testing.T) {
 		t.Fatalf("Load: %v", err)
 	}
 
-	if got, want := cfg.Global, (Global{RequestsPerSecond: 2.5, Burst: 4, MaxConcurrentRequests: DefaultMaxConcurrentRequests}); got != want {
+	if got, want := cfg.Global, (Global{RequestsPerSecond: 2.5, Burst: 4, MaxConcurrentRequests: DefaultMaxConcurrentRequests, MaxResponseBytesInFlight: DefaultMaxResponseBytesInFlight}); got != want {
 		t.Errorf("global = %+v, want %+v", got, want)
 	}
 	if len(cfg.Accounts) != 2 {
@@ -90,7 +90,8 @@ func TestParseMinimal(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Parse: %v", err)
 	}
-	want := Global{RequestsPerSecond: DefaultRequestsPerSecond, Burst: DefaultBurst, MaxConcurrentRequests: DefaultMaxConcurrentRequests}
+	want := Global{RequestsPerSecond: DefaultRequestsPerSecond, Burst: DefaultBurst, MaxConcurrentRequests: DefaultMaxConcurrentRequests,
+		MaxResponseBytesInFlight: DefaultMaxResponseBytesInFlight}
 	if cfg.Global != want {
 		t.Errorf("global = %+v, want %+v", cfg.Global, want)
 	}

@@ -17,6 +17,10 @@ const (
 	DefaultRequestsPerSecond     = 10
 	DefaultBurst                 = 10
 	DefaultMaxConcurrentRequests = 10
+	// Two bodies at the cap of one response, or very many ordinary ones.
+	// Decoding a body takes about as much again, so the heap under the
+	// worst answers stays near 250 MiB (README, "Performance").
+	DefaultMaxResponseBytesInFlight = 2 * provider.MaxResponseBytes
 
 	DefaultInterval   = 15 * time.Minute
 	DefaultTimeout    = 30 * time.Second
@@ -53,6 +57,9 @@ func NormalizeGranularity(g string) string {
 	return ""
 }
 
+// applyDefaults fills in what the file leaves out. A zero it does give
+// (interval: 0s) is an error that validation reports before this runs
+// (validator.zeros), not a way to ask for the default.
 func (c *Config) applyDefaults() {
 	g := &c.Global
 	if g.RequestsPerSecond == 0 {
@@ -63,6 +70,9 @@ func (c *Config) applyDefaults() {
 	}
 	if g.MaxConcurrentRequests == 0 {
 		g.MaxConcurrentRequests = DefaultMaxConcurrentRequests
+	}
+	if g.MaxResponseBytesInFlight == 0 {
+		g.MaxResponseBytesInFlight = DefaultMaxResponseBytesInFlight
 	}
 	for i := range c.Accounts {
 		c.Accounts[i].applyDefaults()

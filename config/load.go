@@ -64,8 +64,9 @@ func Parse(data []byte, filename string) (*Config, error) {
 		}
 	}
 
-	cfg.applyDefaults()
 	v := validator{file: filename, doc: doc, dir: filepath.Dir(filename)}
+	v.zeros(&cfg)
+	cfg.applyDefaults()
 	v.validate(&cfg)
 	if len(v.errs) > 0 {
 		return nil, v.err()

@@ -93,6 +93,12 @@ func (v *validator) validate(c *Config) {
 	if g.MaxConcurrentRequests < 0 {
 		v.fail([]any{"global", "max_concurrent_requests"}, "must be positive")
 	}
+	if g.MaxRequestsPerHour < 0 {
+		v.fail([]any{"global", "max_requests_per_hour"}, "must be positive")
+	}
+	if g.MaxResponseBytesInFlight < provider.MaxResponseBytes {
+		v.fail([]any{"global", "max_response_bytes_in_flight"}, "must be at least %s, the largest response the exporter reads", Bytes(provider.MaxResponseBytes))
+	}
 	if len(c.Accounts) == 0 {
 		v.fail([]any{"accounts"}, "no accounts configured; list at least one WABA")
 	}
@@ -180,6 +186,9 @@ func (v *validator) account(a *Account, at func(...any) []any) {
 	if a.Timeout <= 0 {
 		v.fail(at("timeout"), "must be positive")
 	}
+	if a.MaxRequestsPerHour < 0 {
+		v.fail(at("max_requests_per_hour"), "must be positive")
+	}
 
 	for _, f := range provider.Families {
 		v.family(a, f, at(string(f)))
@@ -215,6 +224,66 @@ func (v *validator) account(a *Account, at func(...any) []any) {
 	v.enum(p.Dimensions, at("pricing", "dimensions"), AllPricingDimensions)
 
 	v.each(a.Templates.TemplateIDs, at("templates", "template_ids"), digitsOnly, "a template ID in digits only")
+}
+
+// zeros rejects a key that the file sets to 0 (or "") where leaving the key
+// out means a default: interval: 0s would otherwise silently become 15m, and
+// requests_per_second: 0 the default rate, not "none". It runs before the
+// defaults are applied, and reports each key where the file sets it: an
+// account that inherits a zero from defaults is reported once, at defaults.
+func (v *validator) zeros(c *Config) {
+	g := c.Global
+	for _, k := range []struct {
+		key     string
+		zero    bool
+		without string
+	}{
+		{"requests_per_second", g.RequestsPerSecond == 0, fmt.Sprintf("the default, %d", DefaultRequestsPerSecond)},
+		{"burst", g.Burst == 0, fmt.Sprintf("the default, %d", DefaultBurst)},
+		{"max_concurrent_requests", g.MaxConcurrentRequests == 0, fmt.Sprintf("the default, %d", DefaultMaxConcurrentRequests)},
+		{"max_requests_per_hour", g.MaxRequestsPerHour == 0, "no ceiling"},
+		{"max_response_bytes_in_flight", g.MaxResponseBytesInFlight == 0, "the default, " + Bytes(DefaultMaxResponseBytesInFlight).String()},
+	} {
+		v.zero(k.zero, []any{"global", k.key}, k.without)
+	}
+	v.accountZeros(&c.Defaults, []any{"defaults"})
+	for i := range c.Accounts {
+		v.accountZeros(&c.Accounts[i], []any{"accounts", i})
+	}
+}
+
+func (v *validator) accountZeros(a *Account, at []any) {
+	v.zero(a.Interval == 0, sub(at, "interval"), "the default, "+DefaultInterval.String())
+	v.zero(a.Timeout == 0, sub(at, "timeout"), "the default, "+DefaultTimeout.String())
+	v.zero(a.MaxRequestsPerHour == 0, sub(at, "max_requests_per_hour"), "no ceiling")
+	v.zero(a.Provider == "", sub(at, "provider"), "the default, "+registry.Names()[0])
+	v.zero(a.APIVersion == "", sub(at, "api_version"), "the default, "+DefaultAPIVersion)
+	name := a.Provider
+	if name == "" {
+		name = registry.Names()[0]
+	}
+	if p, ok := registry.Lookup(name); !ok || p.DefaultURL != "" {
+		// Without a default, an empty api_url is reported as missing.
+		v.zero(a.APIURL == "", sub(at, "api_url"), "the provider's default")
+	}
+	for _, f := range provider.Families {
+		s := a.Family(f)
+		v.zero(s.Granularity == "", sub(at, string(f), "granularity"), "the default")
+		v.zero(s.Lookback == 0, sub(at, string(f), "lookback"), "the default")
+	}
+}
+
+// zero reports the key at path when the file sets it and its value is zero.
+func (v *validator) zero(zero bool, path []any, without string) {
+	n := lookup(v.doc, path)
+	if !zero || n == nil {
+		return
+	}
+	msg := "must be positive"
+	if n.ShortTag() == "!!str" && n.Value == "" {
+		msg = "must not be empty"
+	}
+	v.fail(path, "%s; leave it out for %s", msg, without)
 }
 
 // offers rejects what the account's provider cannot serve: a family it has

@@ -11,6 +11,11 @@ import (
 // broken proxy's Retry-After of a year must not park an account for a year.
 const MaxUpstreamWait = 24 * time.Hour
 
+// MaxResponseBytes is the largest response body the clients read; a larger
+// one fails as CodeResponseTooLarge. The largest real answers (a month of
+// half-hour buckets with every breakdown) are a few megabytes.
+const MaxResponseBytes = 32 << 20
+
 // Error codes for failures that carry no API error code of their own. They are
 // the values of the exporter's error_code label next to the API's own codes
 // (Graph's "4", "190", "80007", ...), so they must stay stable.

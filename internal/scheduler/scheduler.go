@@ -46,40 +46,83 @@ type Target struct {
 	connection [sha256.Size]byte
 }
 
-// Targets builds the client of every configured account. All clients share
-// one HTTP transport and one throttle, so that the process as a whole keeps
-// to the configured request rate.
+// Targets builds the client of every configured account, for a one-off
+// use; a running exporter builds them with a Connector, which keeps the
+// throttle across reloads.
 func Targets(cfg *config.Config) ([]Target, error) {
+	return (&Connector{}).Targets(cfg)
+}
+
+// Connector builds the accounts' clients. All share one HTTP transport and
+// one throttle, so that the process as a whole keeps to the configured
+// limits; both are kept across reloads that leave the global limits as they
+// are, and so is each account's way through the throttle: its hourly window
+// must outlive a reload, or every reload would reset the ceilings.
+type Connector struct {
+	// HTTP, when set, is the client to send through; tests pass one that
+	// never leaves the process.
+	HTTP *http.Client
+
+	mu       sync.Mutex
+	global   *config.Global
+	client   *http.Client
+	throttle *provider.Throttle
+	accounts map[string]*provider.AccountThrottle
+}
+
+// Targets builds the clients of cfg's accounts.
+func (c *Connector) Targets(cfg *config.Config) ([]Target, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	g := cfg.Global
-	throttle := provider.NewThrottle(g.RequestsPerSecond, g.Burst, g.MaxConcurrentRequests)
-	client := &http.Client{
-		Transport: &http.Transport{
-			Proxy:               http.ProxyFromEnvironment,
-			MaxIdleConnsPerHost: g.MaxConcurrentRequests,
-			IdleConnTimeout:     90 * time.Second,
-			TLSHandshakeTimeout: 10 * time.Second,
-		},
-		// A redirect could carry the request, and with it the credential,
-		// somewhere else: treat it as the error it is for these APIs.
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	if c.global == nil || *c.global != g {
+		c.global, c.accounts = &g, map[string]*provider.AccountThrottle{}
+		c.client = c.HTTP
+		if c.client == nil {
+			c.client = &http.Client{
+				Transport: &http.Transport{
+					Proxy:               http.ProxyFromEnvironment,
+					MaxIdleConnsPerHost: g.MaxConcurrentRequests,
+					IdleConnTimeout:     90 * time.Second,
+					TLSHandshakeTimeout: 10 * time.Second,
+				},
+				// A redirect could carry the request, and with it the
+				// credential, somewhere else: treat it as the error it is
+				// for these APIs.
+				CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+			}
+		}
+		c.throttle = provider.NewThrottle(provider.ThrottleOptions{
+			RequestsPerSecond: g.RequestsPerSecond, Burst: g.Burst,
+			MaxConcurrent: g.MaxConcurrentRequests, MaxPerHour: g.MaxRequestsPerHour,
+			MaxBytesInFlight: int64(g.MaxResponseBytesInFlight),
+		})
 	}
 	targets := make([]Target, 0, len(cfg.Accounts))
+	accounts := make(map[string]*provider.AccountThrottle, len(cfg.Accounts))
 	for _, a := range cfg.Accounts {
 		p, ok := registry.Lookup(a.Provider)
 		if !ok {
 			return nil, fmt.Errorf("account %s (config line %d): unknown provider %q", a.WABAID, a.Line(), a.Provider)
 		}
+		key := fmt.Sprintf("%s/%d", a.WABAID, a.MaxRequestsPerHour)
+		throttle := c.accounts[key]
+		if throttle == nil {
+			throttle = c.throttle.Account(a.WABAID, a.MaxRequestsPerHour)
+		}
+		accounts[key] = throttle
 		source, err := p.New(registry.Connection{
 			BaseURL: a.APIURL, APIVersion: a.APIVersion,
 			Token: string(a.AccessToken), AppSecret: string(a.AppSecret),
 			APIKey: a.APIKey, APISecret: string(a.APISecret),
-			HTTP: client, Throttle: throttle, Timeout: a.Timeout,
+			HTTP: c.client, Throttle: throttle, Timeout: a.Timeout,
 		})
 		if err != nil {
 			return nil, fmt.Errorf("account %s (config line %d): %w", a.WABAID, a.Line(), err)
 		}
 		targets = append(targets, Target{Account: a.WithoutCredentials(), Source: source, connection: fingerprint(a)})
 	}
+	c.accounts = accounts
 	return targets, nil
 }
 

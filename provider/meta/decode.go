@@ -165,6 +165,11 @@ type graphErrorBody struct {
 // https://developers.facebook.com/docs/graph-api/reference/whats-app-business-hsm).
 var rateLimitCodes = map[int]bool{4: true, 17: true, 32: true, 341: true, 613: true, 80007: true, 80008: true}
 
+// Of those, 4 (application request limit) and 341 (application limit
+// reached) are the app's own budget, which every WABA the app reads shares:
+// the WABA that sees one is not the only one that should slow down.
+var appLimitCodes = map[string]bool{"4": true, "341": true}
+
 // Codes 1 and 2 are Graph's "unknown error" and "service temporarily
 // unavailable": retry.
 var transientCodes = map[int]bool{1: true, 2: true}
@@ -301,6 +306,20 @@ func regainAccess(header http.Header) time.Duration {
 		longest = max(longest, u.RegainAccess)
 	}
 	return longest
+}
+
+// appLimit reports an answer that says the app's budget is spent: an error
+// with an app-wide code, or X-App-Usage at 100% of any of its figures.
+func appLimit(header http.Header, apiErr *provider.APIError) (wait time.Duration, limited bool) {
+	if apiErr != nil && appLimitCodes[apiErr.Code] {
+		return apiErr.RetryAfter, true
+	}
+	for _, u := range usageReports(header) {
+		if u.Type == "app" && max(u.CallCount, u.TotalCPUTime, u.TotalTime) >= 100 {
+			return u.RegainAccess, true
+		}
+	}
+	return 0, false
 }
 
 func inspectUsage(obs provider.Observer, _ int, header http.Header) {

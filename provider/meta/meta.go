@@ -42,7 +42,7 @@ type Options struct {
 	// apps that require it.
 	AppSecret    string
 	HTTP         *http.Client
-	Throttle     *provider.Throttle
+	Throttle     *provider.AccountThrottle
 	Timeout      time.Duration
 	MaxBodyBytes int64
 	MaxPages     int
@@ -92,6 +92,7 @@ func New(opts Options) (*Client, error) {
 		Secrets:  []string{opts.AccessToken, opts.AppSecret},
 		APIError: graphError,
 		Inspect:  inspectUsage,
+		AppLimit: appLimit,
 
 		PrepareNext: signNext,
 	}

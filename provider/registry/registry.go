@@ -26,7 +26,7 @@ type Connection struct {
 	APIKey, APISecret string
 
 	HTTP     *http.Client
-	Throttle *provider.Throttle
+	Throttle *provider.AccountThrottle
 	// Timeout bounds one request.
 	Timeout time.Duration
 }

@@ -53,7 +53,7 @@ type Options struct {
 	APISecret string
 
 	HTTP         *http.Client
-	Throttle     *provider.Throttle
+	Throttle     *provider.AccountThrottle
 	Timeout      time.Duration
 	MaxBodyBytes int64
 	MaxPages     int

@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -23,7 +24,7 @@ import (
 // generous: the largest real answers (a month of half-hour buckets with every
 // breakdown) are a few megabytes over a handful of pages.
 const (
-	DefaultMaxBodyBytes = 32 << 20
+	DefaultMaxBodyBytes = provider.MaxResponseBytes
 	DefaultMaxPages     = 200
 	maxMessageLen       = 300
 )
@@ -31,7 +32,7 @@ const (
 // Client performs the requests of one configured account.
 type Client struct {
 	HTTP     *http.Client
-	Throttle *provider.Throttle
+	Throttle *provider.AccountThrottle
 	// Timeout bounds one request, from sending it to reading its last byte.
 	Timeout      time.Duration
 	MaxBodyBytes int64
@@ -44,6 +45,12 @@ type Client struct {
 	APIError func(status int, header http.Header, body []byte) *provider.APIError
 	// Inspect sees every answer's headers, for rate-limit usage reports.
 	Inspect func(obs provider.Observer, status int, header http.Header)
+	// AppLimit reports whether an answer says the app's budget on the API
+	// is spent, for every account of the app, and how long until it
+	// returns when it says so. apiErr is nil for the headers alone, and
+	// for a 2xx answer. The throttle then holds back every account's
+	// requests to the host. Nil for an API without app-wide limits.
+	AppLimit func(header http.Header, apiErr *provider.APIError) (wait time.Duration, limited bool)
 	// MaxPages caps the pages Pages follows; DefaultMaxPages when 0.
 	MaxPages int
 	// PrepareNext adjusts a checked paging link before it is followed,
@@ -63,11 +70,14 @@ func (c *Client) Pages(ctx context.Context, op string, base, first *url.URL, pag
 	}
 	u := first
 	for range maxPages {
-		body, err := c.Get(ctx, op, u)
+		body, release, err := c.get(ctx, op, u)
 		if err != nil {
 			return err
 		}
+		// The body counts against the bytes in flight until its page
+		// has been read out of it.
 		next, err := page(body)
+		release()
 		if err != nil || next == "" {
 			return err
 		}
@@ -85,14 +95,24 @@ func (c *Client) Pages(ctx context.Context, op string, base, first *url.URL, pag
 // Get fetches u and returns the body of a 2xx answer. The outcome of every
 // request sent is reported to the context's Observer exactly once; a wait for
 // the throttle that ends with the context (shutdown) sent nothing and is not
-// reported.
+// reported. The body no longer counts against the throttle's bound on bytes
+// in flight once Get returns; Pages keeps it counted until its page is done.
 func (c *Client) Get(ctx context.Context, op string, u *url.URL) ([]byte, error) {
+	body, release, err := c.get(ctx, op, u)
+	release()
+	return body, err
+}
+
+// get is Get, and returns the function that lets the body's bytes go.
+func (c *Client) get(ctx context.Context, op string, u *url.URL) (body []byte, release func(), err error) {
+	release = func() {}
 	obs := provider.ObserverFrom(ctx)
-	release, err := c.Throttle.Acquire(ctx)
+	turn, err := c.Throttle.Acquire(ctx, u)
 	if err != nil {
-		return nil, fmt.Errorf("%s: waiting for the request throttle: %w", op, err)
+		return nil, release, fmt.Errorf("%s: waiting for the request throttle: %w", op, err)
 	}
-	defer release()
+	var outcome provider.Outcome
+	defer func() { turn.End(outcome) }()
 
 	if c.Timeout > 0 {
 		var cancel context.CancelFunc
@@ -101,7 +121,8 @@ func (c *Client) Get(ctx context.Context, op string, u *url.URL) ([]byte, error)
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
-		return nil, fmt.Errorf("%s: building request: %w", op, err)
+		outcome.NoAnswer = true
+		return nil, release, fmt.Errorf("%s: building request: %w", op, err)
 	}
 	req.Header.Set("Accept", "application/json")
 	if c.Authorize != nil {
@@ -109,37 +130,33 @@ func (c *Client) Get(ctx context.Context, op string, u *url.URL) ([]byte, error)
 	}
 	resp, err := c.httpClient().Do(req)
 	if err != nil {
+		outcome.NoAnswer = true
 		obs.ObserveResponse(provider.NoResponse)
-		return nil, c.fail(obs, transportError(ctx, op, err))
+		return nil, release, c.fail(obs, transportError(ctx, op, err))
 	}
 	defer resp.Body.Close()
 	obs.ObserveResponse(strconv.Itoa(resp.StatusCode))
 	if c.Inspect != nil {
 		c.Inspect(obs, resp.StatusCode, resp.Header)
 	}
+	// The answer's headers are in: whatever the body holds, the app-wide
+	// limit they may report holds.
+	c.appLimit(&outcome, resp.Header, nil)
 
-	limit := c.MaxBodyBytes
-	if limit <= 0 {
-		limit = DefaultMaxBodyBytes
-	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
-	if err != nil {
-		return nil, c.fail(obs, transportError(ctx, op, err))
-	}
-	if int64(len(body)) > limit {
-		return nil, c.fail(obs, &provider.APIError{
-			Op: op, Status: resp.StatusCode, Code: provider.CodeResponseTooLarge,
-			Message: fmt.Sprintf("response body larger than %d bytes", limit),
-		})
+	body, release, apiErr := c.readBody(ctx, op, resp)
+	if apiErr != nil {
+		outcome.NoAnswer = apiErr.Code == provider.CodeTimeout || apiErr.Code == provider.CodeConnection
+		return nil, release, c.fail(obs, apiErr)
 	}
 	if resp.StatusCode/100 == 2 {
-		return body, nil
+		return body, release, nil
 	}
 
-	var apiErr *provider.APIError
 	if c.APIError != nil {
 		apiErr = c.APIError(resp.StatusCode, resp.Header, body)
 	}
+	release()
+	release = func() {}
 	if apiErr == nil {
 		apiErr = &provider.APIError{Code: provider.HTTPStatusCode(resp.StatusCode)}
 	}
@@ -154,7 +171,93 @@ func (c *Client) Get(ctx context.Context, op string, u *url.URL) ([]byte, error)
 	if apiErr.RetryAfter == 0 {
 		apiErr.RetryAfter = RetryAfter(resp.Header)
 	}
-	return nil, c.fail(obs, apiErr)
+	c.appLimit(&outcome, resp.Header, apiErr)
+	return nil, release, c.fail(obs, apiErr)
+}
+
+// appLimit notes in o an answer that says the app-wide budget is spent.
+func (c *Client) appLimit(o *provider.Outcome, header http.Header, apiErr *provider.APIError) {
+	if c.AppLimit == nil {
+		return
+	}
+	if wait, limited := c.AppLimit(header, apiErr); limited {
+		o.AppLimited = true
+		o.RegainAccess = max(o.RegainAccess, wait)
+	}
+}
+
+// readBody reads the body, at most the client's cap, holding its bytes
+// against the throttle's bound first, until release. A body of known length
+// holds that many bytes. One of unknown length holds the whole cap while it
+// is read, and then only what it turned out to be: holding a little and
+// growing later could leave every reader holding a part and waiting for more.
+// The error is what the API did: too large a body, or one that broke off or
+// outlasted the timeout.
+func (c *Client) readBody(ctx context.Context, op string, resp *http.Response) (body []byte, release func(), apiErr *provider.APIError) {
+	limit := c.MaxBodyBytes
+	if limit <= 0 {
+		limit = DefaultMaxBodyBytes
+	}
+	tooLarge := &provider.APIError{
+		Op: op, Status: resp.StatusCode, Code: provider.CodeResponseTooLarge,
+		Message: fmt.Sprintf("response body larger than %d bytes", limit),
+	}
+	if resp.ContentLength > limit {
+		return nil, func() {}, tooLarge
+	}
+	hold := c.Throttle.Bytes()
+	fail := func(err error) ([]byte, func(), *provider.APIError) {
+		hold.Release()
+		return nil, func() {}, transportError(ctx, op, err)
+	}
+
+	if n := resp.ContentLength; n >= 0 {
+		if err := hold.Grow(ctx, n); err != nil {
+			return fail(err)
+		}
+		body = make([]byte, n)
+		if _, err := io.ReadFull(resp.Body, body); err != nil {
+			return fail(err)
+		}
+		return body, hold.Release, nil
+	}
+	if err := hold.Grow(ctx, limit); err != nil {
+		return fail(err)
+	}
+	body, err := readUpTo(resp.Body, nil, limit)
+	if err != nil {
+		return fail(err)
+	}
+	if int64(len(body)) == limit {
+		// One byte more, read aside, tells a body of exactly the cap
+		// from a larger one without holding more than the cap.
+		var extra [1]byte
+		if n, _ := io.ReadFull(resp.Body, extra[:]); n > 0 {
+			hold.Release()
+			return nil, func() {}, tooLarge
+		}
+	}
+	hold.Shrink(int64(len(body)))
+	return body, hold.Release, nil
+}
+
+// readUpTo appends r's bytes to buf until EOF or until buf holds limit
+// bytes, growing buf no further than limit.
+func readUpTo(r io.Reader, buf []byte, limit int64) ([]byte, error) {
+	for int64(len(buf)) < limit {
+		if len(buf) == cap(buf) {
+			buf = slices.Grow(buf, int(min(int64(max(cap(buf), 512)), limit-int64(len(buf)))))
+		}
+		n, err := r.Read(buf[len(buf):min(int64(cap(buf)), limit)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return buf, err
+		}
+	}
+	return buf, nil
 }
 
 // Decode unmarshals a body into v; a body that does not fit is reported as a

@@ -212,11 +212,11 @@ func TestGetConnectionErrors(t *testing.T) {
 	})
 	t.Run("throttle wait canceled", func(t *testing.T) {
 		c := newClient()
-		c.Throttle = provider.NewThrottle(0.001, 1, 1)
-		if release, err := c.Throttle.Acquire(context.Background()); err != nil {
+		c.Throttle = provider.NewThrottle(provider.ThrottleOptions{RequestsPerSecond: 0.001, Burst: 1, MaxConcurrent: 1}).Account("1", 0)
+		if turn, err := c.Throttle.Acquire(context.Background(), mustURL(t, closedURL)); err != nil {
 			t.Fatal(err)
 		} else {
-			defer release()
+			defer turn.End(provider.Outcome{})
 		}
 		ctx, cancel := context.WithCancel(context.Background())
 		cancel()
