@@ -98,7 +98,7 @@ func run(logger log.Logger, toolkitLogger *slog.Logger, f flags) error {
 	if err != nil {
 		return err
 	}
-	exporter := collector.New()
+	exporter := collector.New(collector.Options{Now: now})
 	refresher := scheduler.New(targets, exporter, scheduler.Options{Logger: logger, Now: now})
 	registry := prometheus.NewRegistry()
 	registry.MustRegister(exporter, versioncollector.NewCollector(name), collectors.NewGoCollector(),

@@ -80,7 +80,7 @@ func profileSnapshot(wabaID string) *analytics.Snapshot {
 // calls an API. It returns the snapshots too: the scheduler keeps the last
 // one of each account, so they are part of the exporter's memory.
 func benchCollector(n int) (*Collector, []*analytics.Snapshot, int) {
-	c := New()
+	c := New(Options{})
 	var snapshots []*analytics.Snapshot
 	for i := range n {
 		s := profileSnapshot(fmt.Sprint(100000000000000 + i))
@@ -149,7 +149,7 @@ func BenchmarkCollect(b *testing.B) {
 // BenchmarkPublish is turning one WABA's snapshot into its metrics, which
 // the scheduler does after each family it refreshes.
 func BenchmarkPublish(b *testing.B) {
-	c := New()
+	c := New(Options{})
 	s := profileSnapshot("102290129340398")
 	b.ReportAllocs()
 	for b.Loop() {

@@ -53,6 +53,9 @@ whatsapp_bucket_end_timestamp_seconds{family="messaging",waba_id="1"} 1.7174142e
 # HELP whatsapp_exporter_account_info A configured WhatsApp Business Account, with the currency its costs are in (empty when unknown); always 1.
 # TYPE whatsapp_exporter_account_info gauge
 whatsapp_exporter_account_info{currency="",name="",provider="vonage",waba_id="1"} 1
+# HELP whatsapp_exporter_data_age_seconds Time since the family last refreshed successfully; its values are dropped from /metrics once it is older than the account's max_data_age.
+# TYPE whatsapp_exporter_data_age_seconds gauge
+whatsapp_exporter_data_age_seconds{family="messaging",waba_id="1"} 90
 # HELP whatsapp_exporter_refresh_duration_seconds How long the last refresh of the family took, throttling included.
 # TYPE whatsapp_exporter_refresh_duration_seconds gauge
 whatsapp_exporter_refresh_duration_seconds{family="messaging",waba_id="1"} 1.5
@@ -165,7 +168,7 @@ whatsapp_exporter_api_requests_total{code="503",family="pricing",waba_id="1"} 2
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c := New()
+			c := New(Options{Now: func() time.Time { return lastSuccess.Add(90 * time.Second) }})
 			c.Publish(&tt.snap)
 			if err := testutil.CollectAndCompare(c, strings.NewReader(tt.want), tt.metrics...); err != nil {
 				t.Error(err)
@@ -177,7 +180,7 @@ whatsapp_exporter_api_requests_total{code="503",family="pricing",waba_id="1"} 2
 // A new snapshot replaces the account's metrics whole, other accounts keep
 // theirs, and a forgotten account's series go.
 func TestPublishAndForget(t *testing.T) {
-	c := New()
+	c := New(Options{})
 	c.Publish(profileSnapshot("1"))
 	c.Publish(profileSnapshot("2"))
 	perAccount := testutil.CollectAndCount(c) / 2
@@ -202,7 +205,7 @@ whatsapp_exporter_account_info{currency="",name="renamed",provider="meta",waba_i
 // Describe lists the descriptor of every metric Collect sends, which a
 // pedantic registry checks on gather, and the metrics pass the linter.
 func TestDescribeCoversCollect(t *testing.T) {
-	c := New()
+	c := New(Options{})
 	s := profileSnapshot("1")
 	s.Errors = map[analytics.Outcome]float64{{Family: provider.Templates, Code: "4"}: 1}
 	s.Usage = []provider.Usage{{Type: "app", CallCount: 1, TotalCPUTime: 1, TotalTime: 1}}
@@ -217,5 +220,49 @@ func TestDescribeCoversCollect(t *testing.T) {
 	}
 	if got := testutil.CollectAndCount(c, "whatsapp_exporter_api_rate_limit_usage_ratio"); got != 3 {
 		t.Errorf("%d usage series, want 3", got)
+	}
+}
+
+// A family whose last successful refresh is older than the account's
+// max_data_age serves no values: neither its newest bucket nor its
+// counters pass for current. Its health and the age stay.
+func TestStaleDataDropped(t *testing.T) {
+	now := lastSuccess
+	c := New(Options{Now: func() time.Time { return now }})
+	s := profileSnapshot("1")
+	s.MaxDataAge = time.Hour
+	for _, r := range s.Families {
+		r.MonthToDate = &analytics.MonthToDate{Values: r.Values}
+	}
+	s.Families[provider.Pricing].LastSuccess = lastSuccess.Add(-50 * time.Minute)
+	c.Publish(s)
+	count := func(names ...string) int { return testutil.CollectAndCount(c, names...) }
+	fresh := count("whatsapp_pricing_volume_newest", "whatsapp_pricing_volume_total")
+	if fresh == 0 || count("whatsapp_messages_sent_newest") == 0 {
+		t.Fatal("no values to begin with")
+	}
+	now = now.Add(15 * time.Minute) // pricing 65 minutes old, the others 15
+	if n := count("whatsapp_pricing_volume_newest", "whatsapp_pricing_volume_total", "whatsapp_pricing_cost_newest"); n != 0 {
+		t.Errorf("%d pricing series served 65 minutes after its last success, with max_data_age 1h", n)
+	}
+	if n := count("whatsapp_messages_sent_newest", "whatsapp_messages_sent_total"); n == 0 {
+		t.Error("the fresh families' values went too")
+	}
+	want := `
+# HELP whatsapp_exporter_data_age_seconds Time since the family last refreshed successfully; its values are dropped from /metrics once it is older than the account's max_data_age.
+# TYPE whatsapp_exporter_data_age_seconds gauge
+whatsapp_exporter_data_age_seconds{family="conversations",waba_id="1"} 900
+whatsapp_exporter_data_age_seconds{family="messaging",waba_id="1"} 900
+whatsapp_exporter_data_age_seconds{family="pricing",waba_id="1"} 3900
+whatsapp_exporter_data_age_seconds{family="templates",waba_id="1"} 900
+# HELP whatsapp_exporter_refresh_success Whether the last refresh of the family succeeded (1) or failed (0).
+# TYPE whatsapp_exporter_refresh_success gauge
+whatsapp_exporter_refresh_success{family="conversations",waba_id="1"} 1
+whatsapp_exporter_refresh_success{family="messaging",waba_id="1"} 1
+whatsapp_exporter_refresh_success{family="pricing",waba_id="1"} 1
+whatsapp_exporter_refresh_success{family="templates",waba_id="1"} 1
+`
+	if err := testutil.CollectAndCompare(c, strings.NewReader(want), "whatsapp_exporter_data_age_seconds", "whatsapp_exporter_refresh_success"); err != nil {
+		t.Error(err)
 	}
 }

@@ -122,6 +122,9 @@ var (
 		"Whether the last refresh of the family succeeded (1) or failed (0).", "waba_id", "family")
 	refreshLastSuccessDesc = newDesc("exporter_refresh_last_success_timestamp_seconds",
 		"When the family last refreshed successfully, as a Unix timestamp.", "waba_id", "family")
+	dataAgeDesc = newDesc("exporter_data_age_seconds",
+		"Time since the family last refreshed successfully; its values are dropped from /metrics once it is older than the account's max_data_age.",
+		"waba_id", "family")
 	refreshDurationDesc = newDesc("exporter_refresh_duration_seconds",
 		"How long the last refresh of the family took, throttling included.", "waba_id", "family")
 	requestsDesc = newDesc("exporter_api_requests_total",
@@ -138,7 +141,7 @@ var (
 // allDescs lists every descriptor, for Describe.
 var allDescs = func() []*prometheus.Desc {
 	descs := []*prometheus.Desc{
-		bucketEndDesc, accountInfoDesc, revisionsDesc, refreshSuccessDesc, refreshLastSuccessDesc, refreshDurationDesc,
+		bucketEndDesc, accountInfoDesc, revisionsDesc, refreshSuccessDesc, refreshLastSuccessDesc, refreshDurationDesc, dataAgeDesc,
 		requestsDesc, errorsDesc, usageDesc, regainAccessDesc,
 	}
 	for _, m := range measures {

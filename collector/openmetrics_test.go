@@ -49,7 +49,7 @@ func openMetricsParser(t *testing.T) string {
 // counter is a family of its own, of its type.
 func TestOpenMetricsExposition(t *testing.T) {
 	python := openMetricsParser(t)
-	c := New()
+	c := New(Options{})
 	s := profileSnapshot("102290129340398")
 	s.Currency = "USD"
 	s.Errors = map[analytics.Outcome]float64{{Family: "pricing", Code: "4"}: 1}

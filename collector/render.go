@@ -11,16 +11,17 @@ import (
 	"github.com/whatsapp-exporter/whatsapp_exporter/provider"
 )
 
-// render builds the metrics of one snapshot: the account, then for each
-// family tried its health and its newest bucket's values, then the API
-// requests and rate-limit usage.
-func render(s *analytics.Snapshot) []prometheus.Metric {
+// render builds the metrics of one snapshot: the account's health (the
+// account, each family's refresh, the API requests and rate-limit usage),
+// and each family's data (its newest bucket, its month-to-date counters).
+func render(s *analytics.Snapshot) *account {
 	id := s.WABAID
-	out := []prometheus.Metric{
+	a := &account{wabaID: id, maxAge: s.MaxDataAge}
+	a.health = []prometheus.Metric{
 		prometheus.MustNewConstMetric(accountInfoDesc, prometheus.GaugeValue, 1, id, s.Name, s.Provider, s.Currency),
 	}
-	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
-		out = append(out, prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, append([]string{id}, labels...)...))
+	gauge := func(out *[]prometheus.Metric, d *prometheus.Desc, v float64, labels ...string) {
+		*out = append(*out, prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, append([]string{id}, labels...)...))
 	}
 	for _, f := range provider.Families {
 		r := s.Families[f]
@@ -31,27 +32,30 @@ func render(s *analytics.Snapshot) []prometheus.Metric {
 		if r.Success {
 			success = 1
 		}
-		gauge(refreshSuccessDesc, success, string(f))
-		gauge(refreshDurationDesc, r.Duration.Seconds(), string(f))
-		if !r.LastSuccess.IsZero() {
-			gauge(refreshLastSuccessDesc, float64(r.LastSuccess.UnixNano())/1e9, string(f))
+		gauge(&a.health, refreshSuccessDesc, success, string(f))
+		gauge(&a.health, refreshDurationDesc, r.Duration.Seconds(), string(f))
+		if r.LastSuccess.IsZero() {
+			continue // no data yet
 		}
+		gauge(&a.health, refreshLastSuccessDesc, float64(r.LastSuccess.UnixNano())/1e9, string(f))
+		fd := familyData{family: f, lastSuccess: r.LastSuccess}
 		if !r.BucketEnd.IsZero() {
-			gauge(bucketEndDesc, float64(r.BucketEnd.Unix()), string(f))
+			gauge(&fd.data, bucketEndDesc, float64(r.BucketEnd.Unix()), string(f))
 		}
 		for _, v := range r.Values {
 			m := measures[v.Measure]
-			gauge(m.newest, v.Value, m.labels(v.Dimensions)...)
+			gauge(&fd.data, m.newest, v.Value, m.labels(v.Dimensions)...)
 		}
 		if mtd := r.MonthToDate; mtd != nil {
 			for _, v := range mtd.Values {
 				if m := measures[v.Measure]; m.total != nil {
-					out = append(out, prometheus.MustNewConstMetric(m.total, prometheus.CounterValue, v.Value,
+					fd.data = append(fd.data, prometheus.MustNewConstMetric(m.total, prometheus.CounterValue, v.Value,
 						append([]string{id}, m.labels(v.Dimensions)...)...))
 				}
 			}
-			out = append(out, prometheus.MustNewConstMetric(revisionsDesc, prometheus.CounterValue, mtd.DownwardRevisions, id, string(f)))
+			a.health = append(a.health, prometheus.MustNewConstMetric(revisionsDesc, prometheus.CounterValue, mtd.DownwardRevisions, id, string(f)))
 		}
+		a.families = append(a.families, fd)
 	}
 	for _, counts := range []struct {
 		desc   *prometheus.Desc
@@ -59,7 +63,7 @@ func render(s *analytics.Snapshot) []prometheus.Metric {
 	}{{requestsDesc, s.Requests}, {errorsDesc, s.Errors}} {
 		// Sorted, so that the output does not change with map order.
 		for _, o := range slices.SortedFunc(maps.Keys(counts.counts), compareOutcomes) {
-			out = append(out, prometheus.MustNewConstMetric(counts.desc, prometheus.CounterValue, counts.counts[o], id, string(o.Family), o.Code))
+			a.health = append(a.health, prometheus.MustNewConstMetric(counts.desc, prometheus.CounterValue, counts.counts[o], id, string(o.Family), o.Code))
 		}
 	}
 	for _, u := range s.Usage {
@@ -68,12 +72,12 @@ func render(s *analytics.Snapshot) []prometheus.Metric {
 			percent  float64
 		}{{"call_count", u.CallCount}, {"total_cputime", u.TotalCPUTime}, {"total_time", u.TotalTime}} {
 			if r.percent >= 0 { // negative: not reported
-				gauge(usageDesc, r.percent/100, u.Type, r.resource)
+				gauge(&a.health, usageDesc, r.percent/100, u.Type, r.resource)
 			}
 		}
-		gauge(regainAccessDesc, u.RegainAccess.Seconds(), u.Type)
+		gauge(&a.health, regainAccessDesc, u.RegainAccess.Seconds(), u.Type)
 	}
-	return out
+	return a
 }
 
 func compareOutcomes(a, b analytics.Outcome) int {

@@ -107,6 +107,10 @@ type Account struct {
 	// MaxRequestsPerHour caps this account's requests in any sliding
 	// hour; 0 (absent) sets no ceiling.
 	MaxRequestsPerHour int `yaml:"max_requests_per_hour"`
+	// MaxDataAge is how old a family's last successful refresh may be
+	// before its values are dropped from /metrics rather than served as
+	// current; four intervals, and at least an hour, by default.
+	MaxDataAge time.Duration `yaml:"max_data_age"`
 
 	Messaging     Messaging     `yaml:"messaging"`
 	Conversations Conversations `yaml:"conversations"`

@@ -97,6 +97,9 @@ func (a *Account) applyDefaults() {
 	if a.Timeout == 0 {
 		a.Timeout = DefaultTimeout
 	}
+	if a.MaxDataAge == 0 {
+		a.MaxDataAge = max(4*a.Interval, time.Hour)
+	}
 	for _, f := range provider.Families {
 		fc := caps.Family(f)
 		granularity := provider.HalfHour

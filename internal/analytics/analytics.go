@@ -32,6 +32,9 @@ type Snapshot struct {
 	// Currency is the ISO 4217 code the WABA is billed in, as the API
 	// reports it; empty when unknown.
 	Currency string
+	// MaxDataAge is how old a family's last successful refresh may be
+	// before its values no longer pass for current (0: no limit).
+	MaxDataAge time.Duration
 }
 
 // AccountFamily is the family of the requests about the WABA itself (its

@@ -92,6 +92,16 @@ func (c *core) SetToken(wabaID, token string) {
 	}
 }
 
+// SetPartnerBilled says whether a WABA is billed through a partner, which
+// makes the Graph fake refuse it cost.
+func (c *core) SetPartnerBilled(wabaID string, partner bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if a, ok := c.wabas[wabaID]; ok {
+		a.PartnerBilled = partner
+	}
+}
+
 // SetDeliveryDrop starts (or, with a zero time, ends) a simulated delivery
 // incident on a WABA: from `from` on, only `rate` of its messages arrive.
 func (c *core) SetDeliveryDrop(wabaID string, from time.Time, rate float64) {

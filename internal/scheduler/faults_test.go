@@ -108,7 +108,8 @@ func dataOf(t *testing.T, c prometheus.Collector, waba string) string {
 	return exposition(t, c, waba,
 		"whatsapp_exporter_refresh_success", "whatsapp_exporter_refresh_last_success_timestamp_seconds",
 		"whatsapp_exporter_api_requests_total", "whatsapp_exporter_api_errors_total",
-		"whatsapp_exporter_api_rate_limit_usage_ratio", "whatsapp_exporter_api_rate_limit_regain_access_seconds")
+		"whatsapp_exporter_api_rate_limit_usage_ratio", "whatsapp_exporter_api_rate_limit_regain_access_seconds",
+		"whatsapp_exporter_data_age_seconds")
 }
 
 // familyMetrics names each family's data metrics.
@@ -509,7 +510,9 @@ func TestTokenSecrecy(t *testing.T) {
 	}
 }
 
-// A scrape reads the snapshots only: however many scrapes, no request.
+// A scrape reads the snapshots only: however many scrapes, no request, even
+// once the data is too old to serve; the scrapes then leave the values out,
+// and keep the exporter's own health.
 func TestScrapeNeverCallsAPI(t *testing.T) {
 	clk := newClock(testNow)
 	graph, url := fakeGraph(t, []fakeapi.WABA{testFakeAccount(healthyWABA, "t")}, fakeapi.Options{Now: clk.Now})
@@ -524,19 +527,33 @@ func TestScrapeNeverCallsAPI(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(c)
 	for i := 0; i < 100; i++ {
-		clk.Add(time.Hour) // even with the data long outdated
+		clk.Add(30 * time.Second) // 50 minutes: within the max_data_age of an hour
 		if _, err := reg.Gather(); err != nil {
 			t.Fatal(err)
 		}
-	}
-	if after := graph.Stats(healthyWABA).Requests; after != before {
-		t.Errorf("100 scrapes made %d API requests, want 0", after-before)
 	}
 	if got := testutil.CollectAndCount(c); got != series {
 		t.Errorf("scrapes changed the series count from %d to %d", series, got)
 	}
 	if series < 50 {
 		t.Errorf("only %d series after a refresh of every family", series)
+	}
+	clk.Add(11 * time.Minute) // the data is now older than an hour
+	if _, err := reg.Gather(); err != nil {
+		t.Fatal(err)
+	}
+	if after := graph.Stats(healthyWABA).Requests; after != before {
+		t.Errorf("101 scrapes made %d API requests, want 0", after-before)
+	}
+	text := exposition(t, c, healthyWABA)
+	if n := len(lines(text, "whatsapp_messages_sent_")) + len(lines(text, "whatsapp_bucket_end_timestamp_seconds")); n != 0 {
+		t.Errorf("%d analytics series still served with data older than max_data_age", n)
+	}
+	if n := len(lines(text, "whatsapp_exporter_refresh_success{")); n != 4 {
+		t.Errorf("%d refresh_success series, want the health of 4 families kept", n)
+	}
+	if got := lines(text, `whatsapp_exporter_data_age_seconds{family="messaging"`); len(got) != 1 || !strings.HasSuffix(got[0], " 3660") {
+		t.Errorf("data age %q, want 3660 s", got)
 	}
 }
 
@@ -613,5 +630,92 @@ func TestPagingAndChunking(t *testing.T) {
 	}
 	if pagedStats.Requests <= wholeStats.Requests {
 		t.Errorf("pages of 20 took %d requests, one big page %d: no paging happened", pagedStats.Requests, wholeStats.Requests)
+	}
+}
+
+// A transient failure of one family is retried alone, sooner than the
+// interval; the other families keep their interval, and the next full
+// refresh comes when it is due.
+func TestTransientRetryOneFamily(t *testing.T) {
+	clk := newClock(earlyInMonth)
+	graph, url := fakeGraph(t, []fakeapi.WABA{testFakeAccount(faultyWABA, "t")}, fakeapi.Options{Now: clk.Now})
+	c := newExporter([]Target{metaTarget(t, testAccount(t, faultyWABA, url, "t", onlyFamilies("messaging", "pricing")))}, Options{Now: clk.Now})
+	p := c.pollers[0]
+	p.refresh(context.Background())
+
+	ops := func() map[string]int { return graph.Stats(faultyWABA).ByOperation }
+	clk.Add(20 * time.Minute) // past the interval: a full refresh
+	graph.Inject(faultyWABA, fakeapi.Fault{Kind: fakeapi.ServerError, Times: 1})
+	before := ops()
+	// Messaging goes first and meets the 503; pricing succeeds.
+	d := p.refresh(context.Background())
+	if d != retryBase {
+		t.Errorf("after a transient failure the next refresh is in %s, want %s", d, retryBase)
+	}
+	clk.Add(d)
+	mid := ops()
+	p.refresh(context.Background())
+	after := ops()
+	if got := after["analytics"] - mid["analytics"]; got != 1 {
+		t.Errorf("the retry sent %d messaging requests, want 1", got)
+	}
+	if got := after["pricing_analytics"] - mid["pricing_analytics"]; got != 0 {
+		t.Errorf("the retry of messaging also asked for pricing (%d requests), which had not failed", got)
+	}
+	if mid["pricing_analytics"] == before["pricing_analytics"] {
+		t.Fatal("pricing was not refreshed in the full refresh; the test is wrong")
+	}
+	for _, l := range lines(exposition(t, c, faultyWABA), "whatsapp_exporter_refresh_success{") {
+		if !strings.HasSuffix(l, " 1") {
+			t.Errorf("after the retry: %s", l)
+		}
+	}
+	// The next full refresh keeps its time: it comes an interval after
+	// the last full one, not after the retry.
+	clk.Add(16*time.Minute + 30*time.Second - d)
+	p.refresh(context.Background())
+	if got := ops()["pricing_analytics"] - after["pricing_analytics"]; got != 1 {
+		t.Errorf("the next full refresh sent %d pricing requests, want 1", got)
+	}
+}
+
+// The API's refusal to report cost is asked again once a day: a WABA that
+// stops being billed through a partner gets its cost back without a restart.
+func TestCostReprobedDaily(t *testing.T) {
+	clk := newClock(earlyInMonth)
+	partner := testFakeAccount(faultyWABA, "partner-token")
+	partner.PartnerBilled = true
+	graph, url := fakeGraph(t, []fakeapi.WABA{partner}, fakeapi.Options{Now: clk.Now})
+	var logs logBuffer
+	c := newExporter([]Target{metaTarget(t, testAccount(t, faultyWABA, url, "partner-token", onlyFamilies("pricing")))},
+		Options{Logger: logs.logger(), Now: clk.Now})
+	refused := func() float64 {
+		v, _ := metricValue(t, c, "whatsapp_exporter_api_errors_total")
+		return v
+	}
+	refreshAll(c)
+	if refused() != 1 {
+		t.Fatalf("%g refused cost queries in the first refresh, want 1", refused())
+	}
+	for range 3 { // the same day: no more asking
+		clk.Add(time.Hour)
+		refreshAll(c)
+	}
+	if refused() != 1 {
+		t.Errorf("cost was asked for again within a day: %g refusals", refused())
+	}
+	clk.Add(21 * time.Hour)
+	refreshAll(c)
+	if refused() != 2 {
+		t.Errorf("cost was not asked for again a day later: %g refusals", refused())
+	}
+	graph.SetPartnerBilled(faultyWABA, false)
+	clk.Add(24 * time.Hour)
+	refreshAll(c)
+	if n := len(lines(exposition(t, c, faultyWABA), "whatsapp_pricing_cost_newest{")); n == 0 {
+		t.Error("no cost after the WABA stopped being billed through a partner")
+	}
+	if n := logs.count("level=info", "reports no cost"); n != 1 {
+		t.Errorf("the refusal was logged at info %d times, want once\n%s", n, logs.String())
 	}
 }

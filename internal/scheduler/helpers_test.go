@@ -311,6 +311,6 @@ type exporter struct {
 }
 
 func newExporter(targets []Target, opts Options) *exporter {
-	c := collector.New()
+	c := collector.New(collector.Options{Now: opts.Now})
 	return &exporter{Scheduler: New(targets, c, opts), Collector: c}
 }

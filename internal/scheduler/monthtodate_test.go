@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/whatsapp-exporter/whatsapp_exporter/config"
 )
 
 // script is a Graph API whose messaging buckets the test sets: sent per
@@ -80,8 +82,9 @@ func newMonthFixture(t *testing.T, now time.Time) *monthFixture {
 }
 
 func (f *monthFixture) restart() {
-	f.e = newExporter([]Target{metaTarget(f.t, testAccount(f.t, wabaA, f.url, "token", onlyFamilies("messaging")))},
-		Options{Now: f.clk.Now})
+	f.e = newExporter([]Target{metaTarget(f.t, testAccount(f.t, wabaA, f.url, "token", chain(onlyFamilies("messaging"), func(a *config.Account) {
+		a.MaxDataAge = 30 * 24 * time.Hour // these tests are not about staleness
+	})))}, Options{Now: f.clk.Now})
 }
 
 func (f *monthFixture) refresh() { f.e.pollers[0].refresh(context.Background()) }

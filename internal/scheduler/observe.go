@@ -47,10 +47,17 @@ func (t *tally) startRefresh() {
 }
 
 // endRefresh makes the current refresh's usage reports the ones that hold.
-func (t *tally) endRefresh() {
+// A refresh that retried some families only adds to them: the others were
+// not asked, so their answers' reports were not denied.
+func (t *tally) endRefresh(full bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	t.usage, t.current = t.current, map[string]provider.Usage{}
+	if full {
+		t.usage = t.current
+	} else {
+		maps.Copy(t.usage, t.current)
+	}
+	t.current = map[string]provider.Usage{}
 }
 
 func (t *tally) throttledFor() time.Duration {

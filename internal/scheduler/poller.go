@@ -57,9 +57,14 @@ type poller struct {
 	// read it last is a day old.
 	currency     string
 	currencyRead time.Time
-	// Cost the API refused to report, per family: asked for once, then
-	// not again for the life of the process.
-	noCost map[provider.Family]bool
+	// When the API last refused to report cost, per family: asked for
+	// again a day later.
+	noCost map[provider.Family]time.Time
+	// retry holds the families whose last refresh failed transiently:
+	// until the next full refresh is due, at fullDue, a refresh retries
+	// only those.
+	retry   map[provider.Family]bool
+	fullDue time.Time
 	// The last error logged per concern (a family, its month so far, the
 	// WABA's fields), so that a failure is logged when it starts or
 	// changes, not on every attempt.
@@ -84,7 +89,7 @@ func newPoller(t Target, pub Publisher, logger log.Logger, now func() time.Time)
 		tally:      newTally(),
 		families:   map[provider.Family]*analytics.Refresh{},
 		ledgers:    map[provider.Family]*ledger{},
-		noCost:     map[provider.Family]bool{},
+		noCost:     map[provider.Family]time.Time{},
 		lastErr:    map[string]string{},
 	}
 	for _, f := range provider.Families {
@@ -105,13 +110,16 @@ func newPoller(t Target, pub Publisher, logger log.Logger, now func() time.Time)
 func (p *poller) refresh(ctx context.Context) time.Duration {
 	p.adopt()
 	var rateLimited *provider.APIError
-	transient := false
+	transient := map[provider.Family]bool{}
 	p.tally.startRefresh()
 	p.readCurrency(ctx)
+	// A transient failure of one family is retried alone, sooner than the
+	// interval; the others wait for the next full refresh.
+	full := len(p.retry) == 0 || !p.now().Before(p.fullDue)
 
 	pendings := map[provider.Family]*pending{}
 	for _, f := range provider.Families {
-		if !p.account.Family(f).IsEnabled() {
+		if !p.account.Family(f).IsEnabled() || !full && !p.retry[f] {
 			continue
 		}
 		next := &analytics.Refresh{}
@@ -135,7 +143,7 @@ func (p *poller) refresh(ctx context.Context) time.Duration {
 		if err != nil {
 			next.Success = false
 			p.logFailure(string(f), "Refresh failed; serving the last good values", f, err)
-			rateLimited, transient = classify(err, rateLimited, transient)
+			rateLimited, transient[f] = classify(err, rateLimited, false)
 		} else {
 			next.Success = true
 			// Read the clock again: in a large fleet's first round the
@@ -170,15 +178,15 @@ func (p *poller) refresh(ctx context.Context) time.Duration {
 		p.families[f] = &next
 		if key := string(f) + " month so far"; err != nil {
 			p.logFailure(key, "Fetching the month so far failed; its counters wait for it", f, err)
-			rateLimited, transient = classify(err, rateLimited, transient)
+			rateLimited, transient[f] = classify(err, rateLimited, transient[f])
 		} else {
 			p.logRecovery(key, f)
 		}
 		p.publish()
 	}
-	p.tally.endRefresh()
+	p.tally.endRefresh(full)
 	p.publish()
-	return p.nextDelay(rateLimited, p.tally.throttledFor(), transient)
+	return p.nextDelay(rateLimited, p.tally.throttledFor(), transient, full)
 }
 
 // use hands the poller the client a reload built for it, and wakes it when
@@ -210,14 +218,15 @@ func (p *poller) adopt() {
 func (p *poller) publish() {
 	requests, errs, usage := p.tally.counts()
 	p.pub.Publish(&analytics.Snapshot{
-		WABAID:   p.account.WABAID,
-		Name:     p.account.Name,
-		Provider: p.account.Provider,
-		Families: maps.Clone(p.families),
-		Usage:    usage,
-		Requests: requests,
-		Errors:   errs,
-		Currency: p.currency,
+		WABAID:     p.account.WABAID,
+		Name:       p.account.Name,
+		Provider:   p.account.Provider,
+		Families:   maps.Clone(p.families),
+		Usage:      usage,
+		Requests:   requests,
+		Errors:     errs,
+		Currency:   p.currency,
+		MaxDataAge: p.account.MaxDataAge,
 	})
 }
 
@@ -241,12 +250,25 @@ func (p *poller) readCurrency(ctx context.Context) {
 
 // nextDelay is the wait before the next refresh. throttledFor is what the
 // usage headers asked for: a budget at its limit is backed off like a
-// rate-limit error, even when the requests themselves succeeded.
-func (p *poller) nextDelay(rateLimited *provider.APIError, throttledFor time.Duration, transient bool) time.Duration {
+// rate-limit error, even when the requests themselves succeeded. A
+// transient failure of some families is retried sooner than the interval,
+// for those families only, while the next full refresh stays due at its
+// time.
+func (p *poller) nextDelay(rateLimited *provider.APIError, throttledFor time.Duration, transient map[provider.Family]bool, full bool) time.Duration {
 	interval := p.account.Interval
+	now := p.now()
+	if full {
+		p.fullDue = now.Add(jitter(interval))
+	}
+	failed := map[provider.Family]bool{}
+	for f, t := range transient {
+		if t {
+			failed[f] = true
+		}
+	}
 	switch {
 	case rateLimited != nil || throttledFor > 0:
-		p.failureStreak = 0
+		p.failureStreak, p.retry = 0, nil
 		p.rateLimitedStreak++
 		// The first rate limit already waits twice the interval: waiting
 		// one interval would be the regular schedule, not a backoff.
@@ -255,14 +277,17 @@ func (p *poller) nextDelay(rateLimited *provider.APIError, throttledFor time.Dur
 		if rateLimited != nil {
 			upstream = max(upstream, rateLimited.RetryAfter)
 		}
-		return max(d, min(upstream, provider.MaxUpstreamWait))
-	case transient:
+		d = max(d, min(upstream, provider.MaxUpstreamWait))
+		p.fullDue = now.Add(d)
+		return d
+	case len(failed) > 0:
 		p.rateLimitedStreak = 0
 		p.failureStreak++
+		p.retry = failed
 		return backoff(min(retryBase, interval), p.failureStreak, interval)
 	default:
-		p.rateLimitedStreak, p.failureStreak = 0, 0
-		return jitter(interval)
+		p.rateLimitedStreak, p.failureStreak, p.retry = 0, 0, nil
+		return max(p.fullDue.Sub(now), 0)
 	}
 }
 

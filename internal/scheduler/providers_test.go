@@ -122,6 +122,7 @@ func TestProvidersExportSameMetricsAndLabels(t *testing.T) {
 		"whatsapp_bucket_end_timestamp_seconds",
 		"whatsapp_exporter_account_info",
 		"whatsapp_exporter_api_requests_total",
+		"whatsapp_exporter_data_age_seconds",
 		"whatsapp_exporter_downward_revisions_total",
 		"whatsapp_exporter_refresh_duration_seconds",
 		"whatsapp_exporter_refresh_last_success_timestamp_seconds",

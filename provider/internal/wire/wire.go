@@ -114,6 +114,10 @@ func (c *Client) get(ctx context.Context, op string, u *url.URL) (body []byte, r
 	var outcome provider.Outcome
 	defer func() { turn.End(outcome) }()
 
+	// A request that the caller gave up on (the exporter shutting down, a
+	// reload stopping the account) failed for no fault of the API: it is
+	// neither counted nor held against the host.
+	caller := ctx
 	if c.Timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, c.Timeout)
@@ -129,6 +133,9 @@ func (c *Client) get(ctx context.Context, op string, u *url.URL) (body []byte, r
 		c.Authorize(req)
 	}
 	resp, err := c.httpClient().Do(req)
+	if err != nil && caller.Err() != nil {
+		return nil, release, fmt.Errorf("%s: %w", op, caller.Err())
+	}
 	if err != nil {
 		outcome.NoAnswer = true
 		obs.ObserveResponse(provider.NoResponse)
@@ -144,6 +151,9 @@ func (c *Client) get(ctx context.Context, op string, u *url.URL) (body []byte, r
 	c.appLimit(&outcome, resp.Header, nil)
 
 	body, release, apiErr := c.readBody(ctx, op, resp)
+	if apiErr != nil && caller.Err() != nil {
+		return nil, release, fmt.Errorf("%s: %w", op, caller.Err())
+	}
 	if apiErr != nil {
 		outcome.NoAnswer = apiErr.Code == provider.CodeTimeout || apiErr.Code == provider.CodeConnection
 		return nil, release, c.fail(obs, apiErr)

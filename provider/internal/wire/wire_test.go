@@ -521,3 +521,35 @@ func TestPages(t *testing.T) {
 		})
 	}
 }
+
+// A request the caller gives up on (the exporter shutting down, a reload
+// stopping the account) is no failure of the API: it is not counted as an
+// error, and nothing says the API hangs.
+func TestGetCallerGaveUp(t *testing.T) {
+	for _, sendHeaders := range []bool{false, true} {
+		done := make(chan struct{})
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if sendHeaders {
+				io.WriteString(w, `{"data": [`)
+				w.(http.Flusher).Flush()
+			}
+			<-done
+		}))
+		c := newClient()
+		c.Timeout = time.Minute
+		rec := &recorder{}
+		ctx, cancel := context.WithCancel(provider.WithObserver(context.Background(), rec))
+		time.AfterFunc(50*time.Millisecond, cancel)
+		_, err := c.Get(ctx, "op", mustURL(t, srv.URL))
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("headers sent %v: error %v, want one wrapping context.Canceled", sendHeaders, err)
+		}
+		rec.mu.Lock()
+		if len(rec.errors) != 0 || (!sendHeaders && len(rec.responses) != 0) {
+			t.Errorf("headers sent %v: observed responses %v errors %v; a request the caller gave up on is not the API's failure", sendHeaders, rec.responses, rec.errors)
+		}
+		rec.mu.Unlock()
+		close(done)
+		srv.Close()
+	}
+}
