@@ -13,6 +13,9 @@ import (
 	"os/signal"
 	"syscall"
 	"time"
+	// The WABAs' time zones must load on a minimal image without a zone
+	// database, such as the Dockerfile's distroless one.
+	_ "time/tzdata"
 
 	"github.com/alecthomas/kingpin/v2"
 	"github.com/go-kit/log"

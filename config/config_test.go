@@ -438,7 +438,7 @@ func TestParseErrors(t *testing.T) {
 		{
 			name: "pricing lookback beyond a year",
 			src:  head + "    pricing:\n      granularity: DAILY\n      lookback: 8760h\n      delay: 1h\n",
-			want: []string{`bad.yml:6: accounts[0].pricing.lookback: lookback plus delay plus one day (24h0m0s) for aligning the start is 8785h0m0s, more than the 8760h0m0s of history the API keeps; lookback can be at most 8735h0m0s`},
+			want: []string{`bad.yml:6: accounts[0].pricing.lookback: lookback plus delay plus one day in the WABA's time zone, with a change of the clocks (25h0m0s) for aligning the start is 8786h0m0s, more than the 8760h0m0s of history the API keeps; lookback can be at most 8734h0m0s`},
 		},
 		{
 			name: "delay alone past the history",
@@ -526,11 +526,11 @@ func TestHistoryLimit(t *testing.T) {
 		{
 			name: "monthly pricing: the start moves back to the 1st, past a year",
 			src:  meta + "    pricing:\n      granularity: MONTHLY\n      lookback: 8700h\n",
-			want: `c.yml:6: accounts[0].pricing.lookback: lookback plus delay plus one month (744h0m0s) for aligning the start is 9446h0m0s, more than the 8760h0m0s of history the API keeps; lookback can be at most 8014h0m0s`,
+			want: `c.yml:6: accounts[0].pricing.lookback: lookback plus delay plus one month in the WABA's time zone, with a change of the clocks (745h0m0s) for aligning the start is 9447h0m0s, more than the 8760h0m0s of history the API keeps; lookback can be at most 8013h0m0s`,
 		},
 		{
 			name: "monthly pricing: a month of alignment within a year",
-			src:  meta + "    pricing:\n      granularity: MONTHLY\n      lookback: 8014h\n",
+			src:  meta + "    pricing:\n      granularity: MONTHLY\n      lookback: 8013h\n",
 		},
 		{
 			name: "half-hour pricing: the start moves back to the half hour, past a year",

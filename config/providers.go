@@ -37,11 +37,13 @@ func (a *Account) Family(f provider.Family) *FamilySettings {
 // Spec is what a refresh of family f asks for, for the bucket arithmetic.
 func (a *Account) Spec(f provider.Family) bucket.Spec {
 	s := a.Family(f)
+	caps := a.Capabilities()
 	return bucket.Spec{
 		Granularity: provider.Granularity(NormalizeGranularity(s.Granularity)),
 		Lookback:    s.Lookback,
 		Delay:       s.DelayOrZero(),
-		WholeDays:   a.Capabilities().WholeDays,
+		WholeDays:   caps.WholeDays,
+		Zoned:       caps.Family(f).LocalDays,
 	}
 }
 
@@ -92,7 +94,7 @@ func defaultLookback(spec bucket.Spec, history time.Duration) time.Duration {
 	if history == 0 || bucket.Reach(spec) <= history {
 		return spec.Lookback
 	}
-	room := history - spec.Delay - bucket.Longest(bucket.Alignment(spec))
+	room := history - spec.Delay - (bucket.Reach(spec) - spec.Lookback - spec.Delay)
 	return max(room.Truncate(24*time.Hour), 0)
 }
 

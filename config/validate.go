@@ -368,19 +368,26 @@ func (v *validator) family(a *Account, f provider.Family, at []any) {
 		return
 	}
 	spec := a.Spec(f)
-	align := bucket.Longest(bucket.Alignment(spec))
+	align := bucket.Reach(spec) - spec.Lookback - spec.Delay
 	if reach := bucket.Reach(spec); reach > fc.History {
 		hint := "; lower delay"
 		if most := fc.History - spec.Delay - align; most > 0 {
 			hint = fmt.Sprintf("; lookback can be at most %s", most)
 		}
 		v.fail(sub(at, "lookback"), "lookback plus delay plus one %s (%s) for aligning the start is %s, more than the %s of history the API keeps%s",
-			unitName[bucket.Alignment(spec)], align, reach, fc.History, hint)
+			unit(spec), align, reach, fc.History, hint)
 	}
 }
 
-// unitName names the unit a window's start is aligned to, in messages.
-var unitName = map[provider.Granularity]string{provider.HalfHour: "half hour", provider.Day: "day", provider.Month: "month"}
+// unit names the unit a window's start is aligned to, in messages.
+func unit(spec bucket.Spec) string {
+	g := bucket.Alignment(spec)
+	name := map[provider.Granularity]string{provider.HalfHour: "half hour", provider.Day: "day", provider.Month: "month"}[g]
+	if spec.Zoned && g != provider.HalfHour {
+		name += " in the WABA's time zone, with a change of the clocks"
+	}
+	return name
+}
 
 func granularities(gs []provider.Granularity) string {
 	names := make([]string, len(gs))

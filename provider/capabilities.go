@@ -48,6 +48,10 @@ type FamilyCapabilities struct {
 	// History is how far back the API answers; 0 when it documents no
 	// limit.
 	History time.Duration
+	// LocalDays says that the family's day and month buckets begin at the
+	// WABA's local midnight (Meta's, in the zone of the WABA's
+	// timezone_id) rather than at UTC's.
+	LocalDays bool
 	// Matures is how long after a bucket ends the API may still raise its
 	// values (a template's reads and clicks grow for a week after a send);
 	// 0 when it documents none.

@@ -70,6 +70,9 @@ type WABA struct {
 	// Currency is the ISO 4217 code of the currency the WABA is billed
 	// in, which every cost figure of it is in.
 	Currency string
+	// Location is the WABA's time zone, where its day and month buckets
+	// begin (Capabilities' LocalDays); nil when unknown.
+	Location *time.Location
 }
 
 // MessagingQuery asks for messages sent and delivered. The messaging APIs have

@@ -17,7 +17,7 @@ type messagingQuery struct {
 
 func (a *WABA) messaging(q messagingQuery) []dataPoint {
 	var out []dataPoint
-	for _, b := range buckets(q.start, q.end, q.now, q.granularity) {
+	for _, b := range buckets(q.start, q.end, q.now, q.granularity, a.location()) {
 		var sent, delivered float64
 		b.halfHours(func(t time.Time) {
 			for _, p := range a.Phones {
@@ -53,7 +53,7 @@ type breakdownQuery struct {
 
 func (a *WABA) conversationPoints(q breakdownQuery) []dataPoint {
 	var out []dataPoint
-	for _, b := range buckets(q.start, q.end, q.now, q.granularity) {
+	for _, b := range buckets(q.start, q.end, q.now, q.granularity, a.location()) {
 		agg := newAggregate()
 		b.halfHours(func(t time.Time) {
 			for _, p := range a.Phones {
@@ -97,7 +97,7 @@ func (a *WABA) conversationPoints(q breakdownQuery) []dataPoint {
 
 func (a *WABA) pricingPoints(q breakdownQuery) []dataPoint {
 	var out []dataPoint
-	for _, b := range buckets(q.start, q.end, q.now, q.granularity) {
+	for _, b := range buckets(q.start, q.end, q.now, q.granularity, a.location()) {
 		agg := newAggregate()
 		b.halfHours(func(t time.Time) {
 			for _, p := range a.Phones {
@@ -161,7 +161,7 @@ func (a *WABA) templatePoints(q templateQuery) []dataPoint {
 		if !ok {
 			continue
 		}
-		for _, b := range buckets(q.start, end, q.now, "DAY") {
+		for _, b := range buckets(q.start, end, q.now, "DAY", time.UTC) {
 			d := a.templateDay(tpl, b.start)
 			dp := dataPoint{"template_id": tpl.ID, "start": b.start.Unix(), "end": b.end.Unix()}
 			if q.wants("SENT") {

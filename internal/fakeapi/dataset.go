@@ -17,6 +17,8 @@ import (
 	"hash/fnv"
 	"math"
 	"time"
+
+	"github.com/whatsapp-exporter/whatsapp_exporter/provider/meta"
 )
 
 // WABA is one fake WhatsApp Business Account and its traffic.
@@ -37,6 +39,10 @@ type WABA struct {
 	PartnerBilled bool
 	// Currency is what the WABA is billed in; USD when empty.
 	Currency string
+	// TimezoneID is the WABA's timezone_id, one of Facebook's time zone
+	// ids; its day and month buckets of messaging, conversation and pricing
+	// analytics begin at its local midnight. "0" (UTC) when empty.
+	TimezoneID string
 	// Volume is the messages a phone sends in a busy half hour.
 	Volume float64
 	// DeliveryRate is the share of sent messages delivered, normally.
@@ -133,6 +139,22 @@ func (a *WABA) currency() string {
 		return "USD"
 	}
 	return a.Currency
+}
+
+// location is where the WABA's days begin: its time zone as the exporter
+// reads the id (one table for both), UTC for an id it does not know.
+func (a *WABA) location() *time.Location {
+	if loc, ok := meta.Location(a.TimezoneID); ok {
+		return loc
+	}
+	return time.UTC
+}
+
+func (a *WABA) timezoneID() string {
+	if a.TimezoneID == "" {
+		return "0"
+	}
+	return a.TimezoneID
 }
 
 func (a *WABA) deliveryRate(t time.Time) float64 {

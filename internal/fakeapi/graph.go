@@ -119,7 +119,7 @@ func (g *Graph) node(w http.ResponseWriter, r *http.Request, a *WABA, fault *Fau
 	for _, f := range fields {
 		start, errStart := unixParam(f.params["start"])
 		end, errEnd := unixParam(f.params["end"])
-		if f.name != "id" && f.name != "currency" && (errStart != nil || errEnd != nil) {
+		if f.name != "id" && f.name != "currency" && f.name != "timezone_id" && (errStart != nil || errEnd != nil) {
 			graphError(w, http.StatusBadRequest, 100, 0, fmt.Sprintf("(#100) %s requires start and end as UNIX timestamps", f.name), "OAuthException", false)
 			return
 		}
@@ -129,6 +129,8 @@ func (g *Graph) node(w http.ResponseWriter, r *http.Request, a *WABA, fault *Fau
 		case "id":
 		case "currency":
 			answer["currency"] = a.currency()
+		case "timezone_id":
+			answer["timezone_id"] = a.timezoneID()
 		case "analytics":
 			if !oneOf(granularity, "HALF_HOUR", "DAY", "MONTH") {
 				graphError(w, http.StatusBadRequest, 100, 0, "(#100) Param granularity must be one of {HALF_HOUR, DAY, MONTH}", "OAuthException", false)

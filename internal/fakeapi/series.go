@@ -14,14 +14,15 @@ import (
 type span struct{ start, end time.Time }
 
 // buckets lists the complete buckets of granularity g that start in
-// [start, end). The fake knows a bucket only once it has ended: a real API
-// fills buckets in late, and the exporter must cope with the newest ones
-// missing. The Graph API's spellings (DAY, MONTH) are taken too.
-func buckets(start, end, now time.Time, g string) []span {
+// [start, end), days and months beginning at midnight in loc. The fake
+// knows a bucket only once it has ended: a real API fills buckets in late,
+// and the exporter must cope with the newest ones missing. The Graph API's
+// spellings (DAY, MONTH) are taken too.
+func buckets(start, end, now time.Time, g string, loc *time.Location) []span {
 	gran := granularity(g)
 	var out []span
-	for b := bucket.Start(start, gran, time.UTC); b.Before(end); {
-		next := bucket.Next(b, gran, time.UTC)
+	for b := bucket.Start(start, gran, loc); b.Before(end); {
+		next := bucket.Next(b, gran, loc)
 		if next.After(now) {
 			break
 		}

@@ -175,7 +175,7 @@ func (s *stub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	s.requests = append(s.requests, op)
 	s.mu.Unlock()
-	if op == "currency" {
+	if strings.HasPrefix(op, "currency") {
 		// The WABA's own fields, which every refresh of a Meta account
 		// reads once a day.
 		w.Header().Set("Content-Type", "application/json")

@@ -35,7 +35,7 @@ type pending struct {
 // families do not wait for a month's worth of one.
 func (p *poller) fetchRecent(ctx context.Context, f provider.Family) (newest, *pending, error) {
 	ctx = provider.WithObserver(ctx, observer{t: p.tally, family: f})
-	spec := p.account.Spec(f)
+	spec := p.spec(f)
 	span := p.windows.Span(spec)
 	query, err := p.querier(ctx, f)
 	if err != nil {
@@ -50,7 +50,7 @@ func (p *poller) fetchRecent(ctx context.Context, f provider.Family) (newest, *p
 	// The buckets that may still change are fetched again each time: the
 	// lookback's, and a week's for templates, whose figures grow for that
 	// long.
-	mutable := max(span.Cutoff.Sub(span.From), p.caps.Family(f).Matures+bucket.Longest(spec.Granularity))
+	mutable := max(span.Cutoff.Sub(span.From), p.caps.Family(f).Matures+bucket.Longest(spec.Granularity, spec.Zoned))
 	recentFrom := earlier(span.From, later(bucket.Start(span.Cutoff.Add(-mutable), spec.Granularity, time.UTC), l.month))
 	gaps := l.plan(recentFrom)
 	samples, err := p.fetchRange(query, f, spec, recentFrom, span.Cutoff)

@@ -53,10 +53,11 @@ type poller struct {
 	// ledgers keeps the month-to-date sums of each family whose buckets
 	// fit in UTC months.
 	ledgers map[provider.Family]*ledger
-	// currency is what the WABA is billed in, read when the refresh that
-	// read it last is a day old.
-	currency     string
-	currencyRead time.Time
+	// currency is what the WABA is billed in, and location its time zone
+	// (nil: unknown, UTC), read again when the last read is a day old.
+	currency string
+	location *time.Location
+	wabaRead time.Time
 	// When the API last refused to report cost, per family: asked for
 	// again a day later.
 	noCost map[provider.Family]time.Time
@@ -95,8 +96,9 @@ func newPoller(t Target, pub Publisher, logger log.Logger, now func() time.Time)
 	for _, f := range provider.Families {
 		// A month-to-date sum needs buckets that start and end within
 		// UTC months: half hours always, days and months where they are
-		// UTC's.
-		if spec := t.Account.Spec(f); spec.Granularity == provider.HalfHour || spec.Location == nil || spec.Location == time.UTC {
+		// UTC's (templates; Vonage), not where they begin at the WABA's
+		// local midnight.
+		if spec := t.Account.Spec(f); spec.Granularity == provider.HalfHour || !spec.Zoned {
 			p.ledgers[f] = newLedger(spec.Granularity)
 		}
 	}
@@ -112,7 +114,7 @@ func (p *poller) refresh(ctx context.Context) time.Duration {
 	var rateLimited *provider.APIError
 	transient := map[provider.Family]bool{}
 	p.tally.startRefresh()
-	p.readCurrency(ctx)
+	p.readWABA(ctx)
 	// A transient failure of one family is retried alone, sooner than the
 	// interval; the others wait for the next full refresh.
 	full := len(p.retry) == 0 || !p.now().Before(p.fullDue)
@@ -230,22 +232,41 @@ func (p *poller) publish() {
 	})
 }
 
-// readCurrency reads the WABA's currency once a day, for the cost series'
-// unit. A failure leaves it unknown (empty) until a later refresh reads it;
-// it fails no family.
-func (p *poller) readCurrency(ctx context.Context) {
-	if !p.caps.WABAFields || !p.caps.Cost || (!p.currencyRead.IsZero() && p.now().Sub(p.currencyRead) < 24*time.Hour) {
+// readWABA reads the WABA's own fields once a day: its currency, the cost
+// series' unit, and its time zone, where its day and month buckets begin. A
+// failure fails no family: the currency stays unknown (empty), the days UTC's,
+// until the next day's read (a BSP may not forward the fields at all).
+func (p *poller) readWABA(ctx context.Context) {
+	if !p.caps.WABAFields || (!p.wabaRead.IsZero() && p.now().Sub(p.wabaRead) < 24*time.Hour) {
 		return
 	}
 	waba, err := p.source.WABA(provider.WithObserver(ctx, observer{t: p.tally, family: analytics.AccountFamily}), p.account.WABAID)
+	if ctx.Err() != nil {
+		return
+	}
+	p.wabaRead = p.now()
 	if err != nil {
-		if ctx.Err() == nil {
-			p.logFailure(string(analytics.AccountFamily), "Reading the WABA's currency failed; costs carry no currency label", analytics.AccountFamily, err)
-		}
+		p.logFailure(string(analytics.AccountFamily), "Reading the WABA's currency and time zone failed; costs carry no currency label, days are UTC's until a day later", analytics.AccountFamily, err)
 		return
 	}
 	p.logRecovery(string(analytics.AccountFamily), analytics.AccountFamily)
-	p.currency, p.currencyRead = clean(waba.Currency), p.now()
+	if p.caps.Cost {
+		p.currency = clean(waba.Currency)
+	}
+	if waba.Location != nil && waba.Location != p.location {
+		level.Info(p.logger).Log("msg", "The WABA's days begin at midnight in its time zone", "time_zone", waba.Location)
+	}
+	p.location = waba.Location
+}
+
+// spec is what a refresh of family f asks for: in the WABA's time zone
+// where the family's days begin at its local midnight.
+func (p *poller) spec(f provider.Family) bucket.Spec {
+	s := p.account.Spec(f)
+	if s.Zoned {
+		s.Location = p.location
+	}
+	return s
 }
 
 // nextDelay is the wait before the next refresh. throttledFor is what the

@@ -38,13 +38,19 @@ func Next(start time.Time, g provider.Granularity, loc *time.Location) time.Time
 }
 
 // Longest is the longest a bucket of g lasts: how far, at worst, Start moves
-// a time back. A month is 31 days.
-func Longest(g provider.Granularity) time.Duration {
+// a time back. A month is 31 days; where days begin at a local midnight
+// (zoned), a day and a month can be an hour longer, across a change to
+// winter time.
+func Longest(g provider.Granularity, zoned bool) time.Duration {
+	dst := time.Duration(0)
+	if zoned {
+		dst = time.Hour
+	}
 	switch g {
 	case provider.Day:
-		return 24 * time.Hour
+		return 24*time.Hour + dst
 	case provider.Month:
-		return 31 * 24 * time.Hour
+		return 31*24*time.Hour + dst
 	}
 	return 30 * time.Minute
 }
@@ -62,6 +68,10 @@ type Spec struct {
 	WholeDays bool
 	// Location is where days and months begin; UTC when nil.
 	Location *time.Location
+	// Zoned says that days and months begin at the local midnight of a
+	// zone that may not be known yet (the WABA's): for the worst case, a
+	// day counts as 25 hours.
+	Zoned bool
 }
 
 // Span is the range one refresh covers.
@@ -100,7 +110,7 @@ func (c Calculator) Span(s Spec) Span {
 // day where the API takes whole days and the buckets are shorter). It is
 // what must fit within the history an API keeps.
 func Reach(s Spec) time.Duration {
-	return s.Lookback + s.Delay + Longest(Alignment(s))
+	return s.Lookback + s.Delay + Longest(Alignment(s), s.zoned())
 }
 
 // Alignment is the unit a query's start is moved back to: the bucket, or the
@@ -110,6 +120,11 @@ func Alignment(s Spec) provider.Granularity {
 		return provider.Day
 	}
 	return s.Granularity
+}
+
+// zoned says whether days may be other than 24 hours long.
+func (s Spec) zoned() bool {
+	return s.Zoned || (s.Location != nil && s.Location != time.UTC)
 }
 
 func zone(loc *time.Location) *time.Location {

@@ -24,7 +24,10 @@ const (
 // Capabilities is what Meta's Graph API serves: every family, cost (unless
 // the WABA is billed through a partner, which only an answer tells), and
 // the phone_numbers and message_templates edges for discovery. Messaging and
-// conversation analytics document no history limit.
+// conversation analytics document no history limit. Their day and month
+// buckets begin at the WABA's local midnight: the Analytics page's examples
+// start them at 07:00 and 08:00 UTC, Pacific midnight in summer and winter;
+// template analytics snap to 00:00 UTC.
 var Capabilities = provider.Capabilities{
 	Name:              Name,
 	DefaultURL:        "https://graph.facebook.com",
@@ -37,9 +40,9 @@ var Capabilities = provider.Capabilities{
 	PricingFilters:    true,
 	WABAFields:        true,
 	Families: map[provider.Family]provider.FamilyCapabilities{
-		provider.Messaging:     {Offer: provider.Offered, Granularities: provider.AllGranularities},
-		provider.Conversations: {Offer: provider.Offered, Granularities: provider.AllGranularities},
-		provider.Pricing:       {Offer: provider.Offered, Granularities: provider.AllGranularities, History: pricingHistory},
+		provider.Messaging:     {Offer: provider.Offered, Granularities: provider.AllGranularities, LocalDays: true},
+		provider.Conversations: {Offer: provider.Offered, Granularities: provider.AllGranularities, LocalDays: true},
+		provider.Pricing:       {Offer: provider.Offered, Granularities: provider.AllGranularities, History: pricingHistory, LocalDays: true},
 		provider.Templates: {Offer: provider.Offered, Granularities: []provider.Granularity{provider.Day},
 			History: templateHistory, Matures: provider.TemplateMaturity},
 	},

@@ -310,18 +310,21 @@ func digits(s string) string {
 	}, s)
 }
 
-// WABA reads the WABA node's currency field.
+// WABA reads the WABA node's currency and timezone_id fields. A time zone
+// id it does not know leaves Location nil.
 func (c *Client) WABA(ctx context.Context, wabaID string) (provider.WABA, error) {
 	const op = "whatsapp_business_account"
 	var node struct {
-		Currency string `json:"currency"`
+		Currency   string  `json:"currency"`
+		TimezoneID wire.ID `json:"timezone_id"`
 	}
-	body, err := c.wire.Get(ctx, op, c.nodeURL(wabaID, "currency"))
+	body, err := c.wire.Get(ctx, op, c.nodeURL(wabaID, "currency,timezone_id"))
 	if err != nil {
 		return provider.WABA{}, err
 	}
 	if err := c.wire.Decode(ctx, op, body, &node); err != nil {
 		return provider.WABA{}, err
 	}
-	return provider.WABA{Currency: node.Currency}, nil
+	loc, _ := Location(string(node.TimezoneID))
+	return provider.WABA{Currency: node.Currency, Location: loc}, nil
 }

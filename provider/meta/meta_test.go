@@ -16,6 +16,7 @@ import (
 	"reflect"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -940,4 +941,29 @@ func apiError(t *testing.T, err error) *provider.APIError {
 		t.Fatalf("error %v (%T) is not an *provider.APIError", err, err)
 	}
 	return e
+}
+
+// Every time zone the table names loads (the binary embeds the zone
+// database, so this holds on a minimal image too), and the ids read as
+// Graph sends them.
+func TestLocation(t *testing.T) {
+	for id, name := range timezones {
+		if loc, ok := Location(strconv.Itoa(id)); !ok || loc.String() != name {
+			t.Errorf("timezone_id %d: %v %v, want %s", id, loc, ok, name)
+		}
+	}
+	for _, tc := range []struct {
+		id   string
+		want string
+	}{{"1", "America/Los_Angeles"}, {" 47 ", "Europe/Berlin"}, {"71", "Asia/Kolkata"}, {"0", ""}, {"9999", ""}, {"Europe/Berlin", ""}, {"", ""}} {
+		loc, ok := Location(tc.id)
+		if got := ""; ok {
+			got = loc.String()
+			if got != tc.want {
+				t.Errorf("Location(%q) = %s, want %q", tc.id, got, tc.want)
+			}
+		} else if tc.want != "" {
+			t.Errorf("Location(%q) unknown, want %s", tc.id, tc.want)
+		}
+	}
 }
