@@ -122,6 +122,9 @@ var (
 		"Whether the last refresh of the family succeeded (1) or failed (0).", "waba_id", "family")
 	refreshLastSuccessDesc = newDesc("exporter_refresh_last_success_timestamp_seconds",
 		"When the family last refreshed successfully, as a Unix timestamp.", "waba_id", "family")
+	droppedDesc = newDesc("exporter_series_dropped",
+		"Analytics series of the family left out of /metrics at the last refresh because the account has more than its max_series.",
+		"waba_id", "family")
 	dataAgeDesc = newDesc("exporter_data_age_seconds",
 		"Time since the family last refreshed successfully; its values are dropped from /metrics once it is older than the account's max_data_age.",
 		"waba_id", "family")
@@ -141,7 +144,7 @@ var (
 // allDescs lists every descriptor, for Describe.
 var allDescs = func() []*prometheus.Desc {
 	descs := []*prometheus.Desc{
-		bucketEndDesc, accountInfoDesc, revisionsDesc, refreshSuccessDesc, refreshLastSuccessDesc, refreshDurationDesc, dataAgeDesc,
+		bucketEndDesc, accountInfoDesc, revisionsDesc, refreshSuccessDesc, refreshLastSuccessDesc, refreshDurationDesc, dataAgeDesc, droppedDesc,
 		requestsDesc, errorsDesc, usageDesc, regainAccessDesc,
 	}
 	for _, m := range measures {

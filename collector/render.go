@@ -66,6 +66,11 @@ func render(s *analytics.Snapshot) *account {
 			a.health = append(a.health, prometheus.MustNewConstMetric(counts.desc, prometheus.CounterValue, counts.counts[o], id, string(o.Family), o.Code))
 		}
 	}
+	for _, f := range provider.Families {
+		if _, ok := s.DroppedSeries[f]; ok || s.Families[f] != nil {
+			gauge(&a.health, droppedDesc, float64(s.DroppedSeries[f]), string(f))
+		}
+	}
 	for _, u := range s.Usage {
 		for _, r := range []struct {
 			resource string

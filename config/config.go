@@ -111,6 +111,9 @@ type Account struct {
 	// before its values are dropped from /metrics rather than served as
 	// current; four intervals, and at least an hour, by default.
 	MaxDataAge time.Duration `yaml:"max_data_age"`
+	// MaxSeries caps the analytics series (gauges and counters) the
+	// account exports; the rest are dropped, with a metric and a log line.
+	MaxSeries int `yaml:"max_series"`
 
 	Messaging     Messaging     `yaml:"messaging"`
 	Conversations Conversations `yaml:"conversations"`

@@ -52,9 +52,9 @@ func TestLoadGood(t *testing.T) {
 		{"a.Conversations.Granularity", a.Conversations.Granularity, "HALF_HOUR"},
 		{"a.Conversations.Lookback", a.Conversations.Lookback, 6 * time.Hour},
 		{"a.Conversations.Delay", a.Conversations.DelayOrZero(), 30 * time.Minute},
-		{"a.Conversations.Dimensions", a.Conversations.Dimensions, AllConversationDimensions},
+		{"a.Conversations.Dimensions", a.Conversations.Dimensions, DefaultConversationDimensions},
 		{"a.Conversations.Cost", WantCost(a.Conversations.Cost), true},
-		{"a.Pricing.Dimensions", a.Pricing.Dimensions, AllPricingDimensions},
+		{"a.Pricing.Dimensions", a.Pricing.Dimensions, DefaultPricingDimensions},
 		{"a.Templates.Granularity", a.Templates.Granularity, "DAILY"},
 		{"a.Templates.Lookback", a.Templates.Lookback, 240 * time.Hour},
 		{"a.Templates.Delay", a.Templates.DelayOrZero(), 2 * time.Hour},
@@ -370,6 +370,16 @@ func TestParseErrors(t *testing.T) {
 				`bad.yml:5: accounts[0].pricing.dimensions[1]: unknown value "CURRENCY"; want one of PRICING_CATEGORY, PRICING_TYPE, COUNTRY, PHONE, TIER`,
 				`bad.yml:5: accounts[0].pricing.dimensions[2]: "TIER" is listed twice`,
 			},
+		},
+		{
+			name: "negative max_series",
+			src:  head + "    max_series: -5\n",
+			want: []string{`bad.yml:4: accounts[0].max_series: must be positive`},
+		},
+		{
+			name: "zero max_series",
+			src:  head + "    max_series: 0\n",
+			want: []string{`bad.yml:4: accounts[0].max_series: must be positive; leave it out for the default, 20000`},
 		},
 		{
 			name: "bad product type",

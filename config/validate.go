@@ -189,6 +189,9 @@ func (v *validator) account(a *Account, at func(...any) []any) {
 	if a.MaxRequestsPerHour < 0 {
 		v.fail(at("max_requests_per_hour"), "must be positive")
 	}
+	if a.MaxSeries < 0 {
+		v.fail(at("max_series"), "must be positive")
+	}
 	if a.MaxDataAge < a.Interval && a.Interval > 0 {
 		// Shorter than the interval, every value would be dropped for a
 		// while between two refreshes that both succeed.
@@ -262,6 +265,7 @@ func (v *validator) accountZeros(a *Account, at []any) {
 	v.zero(a.Timeout == 0, sub(at, "timeout"), "the default, "+DefaultTimeout.String())
 	v.zero(a.MaxRequestsPerHour == 0, sub(at, "max_requests_per_hour"), "no ceiling")
 	v.zero(a.MaxDataAge == 0, sub(at, "max_data_age"), "the default, four intervals and at least an hour")
+	v.zero(a.MaxSeries == 0, sub(at, "max_series"), fmt.Sprintf("the default, %d", DefaultMaxSeries))
 	v.zero(a.Provider == "", sub(at, "provider"), "the default, "+registry.Names()[0])
 	v.zero(a.APIVersion == "", sub(at, "api_version"), "the default, "+DefaultAPIVersion)
 	name := a.Provider

@@ -35,6 +35,9 @@ type Snapshot struct {
 	// MaxDataAge is how old a family's last successful refresh may be
 	// before its values no longer pass for current (0: no limit).
 	MaxDataAge time.Duration
+	// DroppedSeries counts, per family, the series left out of Families
+	// because the account has more than its max_series.
+	DroppedSeries map[provider.Family]int
 }
 
 // AccountFamily is the family of the requests about the WABA itself (its
@@ -72,9 +75,9 @@ type Refresh struct {
 }
 
 // MonthToDate is the sum, per series, of every bucket that started in one
-// calendar month (UTC) and ended by the refresh's cutoff, as the API
-// reported them. A value never goes down: a bucket the API revises downward
-// keeps the highest value it had.
+// calendar month of the WABA's time zone (UTC when unknown) and ended by
+// the refresh's cutoff, as the API reported them. A value never goes down:
+// a bucket the API revises downward keeps the highest value it had.
 type MonthToDate struct {
 	// Month is the start of the month summed.
 	Month time.Time

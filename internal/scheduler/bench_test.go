@@ -8,6 +8,8 @@ package scheduler
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -122,5 +124,56 @@ func BenchmarkMonthStart(b *testing.B) {
 	b.ReportMetric(float64(requests)/10, "s@10rps")
 	for op, n := range ops {
 		b.ReportMetric(float64(n), op+"-requests")
+	}
+}
+
+// BenchmarkSeriesPerWABA counts the series one WABA exports (gauges,
+// counters and the exporter's own), with the default configuration and with
+// every breakdown turned on, for the demo's retailer (3 numbers, 4
+// countries) and for a large WABA (5 numbers sending to 30 countries, with
+// traffic in every combination of breakdowns, which real WABAs do not
+// have: an upper bound).
+func BenchmarkSeriesPerWABA(b *testing.B) {
+	large := demo.MetaWABAs()[0]
+	large.Volume = 100000 // traffic in every breakdown
+	large.Phones = nil
+	for i := range 5 {
+		large.Phones = append(large.Phones, fakeapi.Phone{Number: fmt.Sprint("1650555010", i), Display: fmt.Sprint("+1 650-555-010", i), Weight: 1})
+	}
+	large.Countries = nil
+	for _, c := range strings.Fields("US BR IN DE GB FR ES IT MX AR CO CL PE NG ZA EG KE TR SA AE ID PH VN TH MY PK BD JP KR AU") {
+		large.Countries = append(large.Countries, fakeapi.Country{Code: c, Weight: 1.0 / 30, PriceFactor: 1})
+	}
+	everything := func(a *config.Account) {
+		a.MaxSeries = 1 << 30 // count them all, past the default cap
+		a.Conversations.Enabled = nil
+		a.Conversations.Dimensions = config.AllConversationDimensions
+		a.Pricing.Dimensions = config.AllPricingDimensions
+		a.Messaging.SplitBy = []string{"PHONE", "COUNTRY"}
+		for _, c := range large.Countries {
+			a.Messaging.CountryCodes = append(a.Messaging.CountryCodes, c.Code)
+		}
+	}
+	for _, tc := range []struct {
+		name string
+		waba fakeapi.WABA
+		mod  func(*config.Account)
+	}{
+		{"retailer/defaults", demo.MetaWABAs()[0], nil},
+		{"retailer/everything", demo.MetaWABAs()[0], everything},
+		{"large/defaults", large, nil},
+		{"large/everything", large, everything},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			tc.waba.Token = "bench"
+			_, url := fakeGraph(b, []fakeapi.WABA{tc.waba}, fakeapi.Options{Now: func() time.Time { return earlyInMonth }, PageSize: 100000})
+			var series int
+			for b.Loop() {
+				e := newExporter([]Target{metaTarget(b, testAccount(b, tc.waba.WABAID, url, "bench", tc.mod))}, Options{Now: func() time.Time { return earlyInMonth }})
+				refreshAll(e)
+				series = testutil.CollectAndCount(e.Collector)
+			}
+			b.ReportMetric(float64(series), "series")
+		})
 	}
 }

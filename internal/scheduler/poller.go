@@ -66,6 +66,9 @@ type poller struct {
 	// only those.
 	retry   map[provider.Family]bool
 	fullDue time.Time
+	// dropping says whether the last snapshot dropped series past
+	// max_series, to log when that starts and stops.
+	dropping bool
 	// The last error logged per concern (a family, its month so far, the
 	// WABA's fields), so that a failure is logged when it starts or
 	// changes, not on every attempt.
@@ -219,16 +222,19 @@ func (p *poller) adopt() {
 // publish hands the collector a new snapshot of the account.
 func (p *poller) publish() {
 	requests, errs, usage := p.tally.counts()
+	families, dropped := limitSeries(p.families, p.account.MaxSeries)
+	p.logDropped(dropped, p.account.MaxSeries)
 	p.pub.Publish(&analytics.Snapshot{
-		WABAID:     p.account.WABAID,
-		Name:       p.account.Name,
-		Provider:   p.account.Provider,
-		Families:   maps.Clone(p.families),
-		Usage:      usage,
-		Requests:   requests,
-		Errors:     errs,
-		Currency:   p.currency,
-		MaxDataAge: p.account.MaxDataAge,
+		WABAID:        p.account.WABAID,
+		Name:          p.account.Name,
+		Provider:      p.account.Provider,
+		Families:      maps.Clone(families),
+		Usage:         usage,
+		Requests:      requests,
+		Errors:        errs,
+		Currency:      p.currency,
+		MaxDataAge:    p.account.MaxDataAge,
+		DroppedSeries: dropped,
 	})
 }
 

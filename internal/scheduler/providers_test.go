@@ -127,6 +127,7 @@ func TestProvidersExportSameMetricsAndLabels(t *testing.T) {
 		"whatsapp_exporter_refresh_duration_seconds",
 		"whatsapp_exporter_refresh_last_success_timestamp_seconds",
 		"whatsapp_exporter_refresh_success",
+		"whatsapp_exporter_series_dropped",
 	)
 	templates := both("template_clicked", "template_delivered", "template_read", "template_sent")
 	want := map[string][]string{

@@ -94,7 +94,9 @@ whatsapp_messages_sent_newest{country="",phone_number="222",waba_id="1001"} 0
 			// the gauges keep 10:30-11:00 instead of dropping to zero, and
 			// the bucket end says so.
 			name: "conversations: empty newest bucket keeps the previous one",
-			mod:  onlyFamilies("conversations"),
+			mod: chain(onlyFamilies("conversations"), func(a *config.Account) {
+				a.Conversations.Dimensions = []string{"CONVERSATION_CATEGORY", "CONVERSATION_DIRECTION", "CONVERSATION_TYPE", "COUNTRY", "PHONE"}
+			}),
 			respond: func(op string, q url.Values) (int, http.Header, string) {
 				if op != "conversation_analytics" {
 					return notFound(op)
@@ -158,7 +160,9 @@ whatsapp_conversations_newest{conversation_category="MARKETING",conversation_dir
 			// A free row has no tier and no cost: its cost series is absent,
 			// not 0, because the API did not report it.
 			name: "pricing: every dimension, cost where reported",
-			mod:  onlyFamilies("pricing"),
+			mod: chain(onlyFamilies("pricing"), func(a *config.Account) {
+				a.Pricing.Dimensions = []string{"PRICING_CATEGORY", "PRICING_TYPE", "COUNTRY", "PHONE", "TIER"}
+			}),
 			respond: func(op string, q url.Values) (int, http.Header, string) {
 				if op != "pricing_analytics" {
 					return notFound(op)
