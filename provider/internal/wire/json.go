@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"math"
 	"reflect"
 	"strconv"
 	"time"
@@ -85,6 +86,54 @@ func (id *ID) UnmarshalJSON(b []byte) error {
 	}
 	*id = ID(n.String())
 	return nil
+}
+
+// Number is a count or an amount as the APIs spell it: a JSON number, or the
+// same number in a string ("12", "12.5"), as some answers send them. Anything
+// else fails with the field's name. Use it as *Number: a field the API
+// leaves out, or sends as null, stays nil (unknown), never 0.
+//
+// Only finite values pass. A string can spell what a JSON number cannot
+// ("NaN", "Inf", "1e999"), and one NaN would poison every sum over it.
+// Negative values pass as they come, whichever the spelling: the type
+// settles how a value is written, not whether it is plausible, as plain
+// numbers never were checked for sign either; refusing one would fail the
+// whole family and hide its good rows.
+type Number float64
+
+func (n *Number) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	if bytes.Equal(b, []byte("null")) {
+		return nil // as encoding/json does: null leaves the value alone
+	}
+	s := string(b)
+	if len(b) > 0 && b[0] == '"' {
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+	}
+	if !isNumber(s) {
+		return typeError(b, reflect.TypeFor[float64]())
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
+		// Out of range (1e999): encoding/json refuses it as a float64 too.
+		return typeError(b, reflect.TypeFor[float64]())
+	}
+	*n = Number(f)
+	return nil
+}
+
+// isNumber reports whether s is exactly a JSON number: no spaces, no hex,
+// no underscores, no "NaN", all of which strconv.ParseFloat would take.
+// A JSON value that starts with a minus or a digit is a number, and one
+// that ends in a digit has no trailing space.
+func isNumber(s string) bool {
+	if s == "" {
+		return false
+	}
+	first, last := s[0], s[len(s)-1]
+	return (first == '-' || '0' <= first && first <= '9') && '0' <= last && last <= '9' && json.Valid([]byte(s))
 }
 
 // Paging is the paging object of Graph and of Vonage's Graph-like answers.
