@@ -497,7 +497,7 @@ func TestMalformedAndPagingFailures(t *testing.T) {
 		wantCode string
 		wantMsg  string
 	}{
-		{"count spelled as a string", func(*http.Request) string {
+		{"count that is no number", func(*http.Request) string {
 			return `{"_embedded": {"messaging_analytics": [{"start": "1543543200", "end": "1543629600", "sent": "many"}]}}`
 		}, provider.CodeMalformedResponse, "sent"},
 		{"unparsable timestamp", func(*http.Request) string {

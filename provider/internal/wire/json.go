@@ -124,6 +124,9 @@ func (n *Number) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
+// Value is n as the provider types hold a count: nil, the unknown, stays nil.
+func (n *Number) Value() *float64 { return (*float64)(n) }
+
 // isNumber reports whether s is exactly a JSON number: no spaces, no hex,
 // no underscores, no "NaN", all of which strconv.ParseFloat would take.
 // A JSON value that starts with a minus or a digit is a number, and one
