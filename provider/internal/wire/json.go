@@ -12,8 +12,17 @@ import (
 
 // Time is a timestamp as the analytics APIs spell it: Unix seconds as a JSON
 // number (Graph) or as a string (Vonage messaging), or an RFC 3339 or
-// YYYY-MM-DD string (Vonage templates and pricing).
+// YYYY-MM-DD string (Vonage templates and pricing). A time outside the years
+// 1 to 9999 (those RFC 3339 can write) is refused, however spelled: no
+// bucket is there, and near the ends of time.Time's range the bucket
+// arithmetic would overflow into a bucket that ends before it starts.
 type Time struct{ time.Time }
+
+// The range a Time may take: from firstTime, up to before pastLastTime.
+var (
+	firstTime    = time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC)
+	pastLastTime = time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)
+)
 
 func (t *Time) UnmarshalJSON(b []byte) error {
 	b = bytes.TrimSpace(b)
@@ -28,11 +37,15 @@ func (t *Time) UnmarshalJSON(b []byte) error {
 		}
 	}
 	if secs, err := strconv.ParseInt(s, 10, 64); err == nil {
-		t.Time = time.Unix(secs, 0).UTC()
-		return nil
+		// Compared as seconds: time.Unix wraps around far out.
+		if firstTime.Unix() <= secs && secs < pastLastTime.Unix() {
+			t.Time = time.Unix(secs, 0).UTC()
+			return nil
+		}
+		return typeError(b, reflect.TypeFor[time.Time]())
 	}
 	for _, layout := range []string{time.RFC3339, "2006-01-02"} {
-		if parsed, err := time.Parse(layout, s); err == nil {
+		if parsed, err := time.Parse(layout, s); err == nil && !parsed.Before(firstTime) && parsed.Before(pastLastTime) {
 			t.Time = parsed.UTC()
 			return nil
 		}

@@ -25,6 +25,13 @@ func TestTimeUnmarshal(t *testing.T) {
 		{`""`, time.Time{}, true},
 		{`"2024-13-01"`, time.Time{}, true},
 		{`1543543200.5`, time.Time{}, true},
+		{`253402300799`, time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC), false},
+		{`253402300800`, time.Time{}, true}, // past year 9999
+		{`"9223371974719179007"`, time.Time{}, true},
+		{`-9223372036854775808`, time.Time{}, true},
+		{`"9999-12-31T23:59:59.5Z"`, time.Date(9999, 12, 31, 23, 59, 59, 5e8, time.UTC), false},
+		{`"9999-12-31T23:00:00-01:00"`, time.Time{}, true}, // year 10000 in UTC
+		{`"0000-06-01"`, time.Time{}, true},
 		{`true`, time.Time{}, true},
 		{`{"unix":1}`, time.Time{}, true},
 		{`[1543543200]`, time.Time{}, true},
