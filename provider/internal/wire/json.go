@@ -140,10 +140,10 @@ func (n *Number) UnmarshalJSON(b []byte) error {
 // Value is n as the provider types hold a count: nil, the unknown, stays nil.
 func (n *Number) Value() *float64 { return (*float64)(n) }
 
-// isNumber reports whether s is exactly a JSON number: no spaces, no hex,
-// no underscores, no "NaN", all of which strconv.ParseFloat would take.
-// A JSON value that starts with a minus or a digit is a number, and one
-// that ends in a digit has no trailing space.
+// isNumber reports whether s is exactly a JSON number: not hex, "1_000",
+// "+1" or "Inf", which strconv.ParseFloat would take, nor padded with
+// spaces, which json.Valid would. A JSON value that starts with a minus or a
+// digit is a number, and one that ends in a digit has no trailing space.
 func isNumber(s string) bool {
 	if s == "" {
 		return false
