@@ -1,6 +1,8 @@
 package fakeapi
 
 import (
+	"bytes"
+	"encoding/json"
 	"time"
 )
 
@@ -33,6 +35,10 @@ const (
 	// EchoToken answers an error whose message quotes the bearer token, as
 	// a careless proxy might.
 	EchoToken
+	// StringCounts spoils nothing: the answer is the usual one, with every
+	// count and cost spelled as a numeric string ("12", "0.0232"), as the
+	// API has begun to send some of them.
+	StringCounts
 )
 
 // Fault is one injected misbehaviour of the fake, for one WABA.
@@ -78,4 +84,49 @@ func (c *core) takeFault(wabaID string) *Fault {
 	}
 	copied := *f
 	return &copied
+}
+
+// countKeys are the fields of the analytics answers that hold a count or a
+// cost, under both APIs' names.
+var countKeys = map[string]bool{
+	"sent": true, "delivered": true, "read": true, "clicked": true,
+	"conversation": true, "volume": true, "cost": true, "count": true, "value": true,
+}
+
+// spellCounts returns an answer body as a StringCounts fault spells it, or
+// unchanged under any other fault. The number's own JSON text goes into the
+// string, so "12" reads as exactly the 12 it stands for.
+func spellCounts(body any, f *Fault) any {
+	if f == nil || f.Kind != StringCounts {
+		return body
+	}
+	encoded, err := json.Marshal(body)
+	if err != nil {
+		panic(err) // the fake's own answers always encode
+	}
+	dec := json.NewDecoder(bytes.NewReader(encoded))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		panic(err)
+	}
+	var spell func(v any, key string) any
+	spell = func(v any, key string) any {
+		switch v := v.(type) {
+		case map[string]any:
+			for k, e := range v {
+				v[k] = spell(e, k)
+			}
+		case []any:
+			for i, e := range v {
+				v[i] = spell(e, "")
+			}
+		case json.Number:
+			if countKeys[key] {
+				return string(v)
+			}
+		}
+		return v
+	}
+	return spell(v, "")
 }

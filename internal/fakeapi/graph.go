@@ -181,7 +181,7 @@ func (g *Graph) node(w http.ResponseWriter, r *http.Request, a *WABA, fault *Fau
 			}
 			if q.Get("after") != "" {
 				// A paging link answers as the edge: no wrapping field, no id.
-				writeJSON(w, http.StatusOK, body)
+				writeJSON(w, http.StatusOK, spellCounts(body, fault))
 				return
 			}
 			answer[f.name] = body
@@ -190,7 +190,7 @@ func (g *Graph) node(w http.ResponseWriter, r *http.Request, a *WABA, fault *Fau
 			return
 		}
 	}
-	writeJSON(w, http.StatusOK, answer)
+	writeJSON(w, http.StatusOK, spellCounts(answer, fault))
 }
 
 func (g *Graph) templateAnalytics(w http.ResponseWriter, r *http.Request, a *WABA, fault *Fault) {
@@ -233,7 +233,7 @@ func (g *Graph) templateAnalytics(w http.ResponseWriter, r *http.Request, a *WAB
 	if paging := g.paging(r, next, fault); paging != nil {
 		body["paging"] = paging
 	}
-	writeJSON(w, http.StatusOK, body)
+	writeJSON(w, http.StatusOK, spellCounts(body, fault))
 }
 
 // writeEdge answers a list edge, honouring its limit parameter.
@@ -328,7 +328,7 @@ func (g *Graph) misbehave(w http.ResponseWriter, r *http.Request, wabaID string,
 	case EchoToken:
 		graphError(w, http.StatusBadRequest, 100, 0, "Malformed access token "+a.Token, "OAuthException", false)
 	default:
-		return false // EndlessPages and ForeignNext shape the answer instead
+		return false // EndlessPages, ForeignNext and StringCounts shape the answer instead
 	}
 	return true
 }

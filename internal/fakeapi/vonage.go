@@ -187,12 +187,12 @@ func (v *Vonage) messagingAnalytics(w http.ResponseWriter, r *http.Request, a *W
 		})
 	}
 	pageEntries, next := page(entries, q.Get("after"), v.opts.PageSize, fault)
-	writeJSON(w, http.StatusOK, map[string]any{
+	writeJSON(w, http.StatusOK, spellCounts(map[string]any{
 		"id": a.WABAID, "granularity": g,
 		"phone_numbers": phoneNumbers(a, phones), "country_codes": countryCodes(a, countries),
 		"_embedded": map[string]any{"messaging_analytics": pageEntries},
 		"paging":    v.paging(r, next, fault),
-	})
+	}, fault))
 }
 
 func (v *Vonage) pricingAnalytics(w http.ResponseWriter, r *http.Request, a *WABA, start, end time.Time, fault *Fault) {
@@ -223,11 +223,11 @@ func (v *Vonage) pricingAnalytics(w http.ResponseWriter, r *http.Request, a *WAB
 		entries = append(entries, entry)
 	}
 	pageEntries, next := page(entries, q.Get("after"), v.opts.PageSize, fault)
-	writeJSON(w, http.StatusOK, map[string]any{
+	writeJSON(w, http.StatusOK, spellCounts(map[string]any{
 		"granularity": g, "product_type": "cloud_api",
 		"_embedded": map[string]any{"pricing_analytics": pageEntries},
 		"paging":    v.paging(r, next, fault),
-	})
+	}, fault))
 }
 
 func (v *Vonage) templateAnalytics(w http.ResponseWriter, r *http.Request, a *WABA, start, end time.Time, fault *Fault) {
@@ -275,11 +275,11 @@ func (v *Vonage) templateAnalytics(w http.ResponseWriter, r *http.Request, a *WA
 	if next != "" {
 		links["next"] = map[string]string{"href": v.link(r, "cursor", next, fault)}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{
+	writeJSON(w, http.StatusOK, spellCounts(map[string]any{
 		"granularity": "DAILY", "product_type": "cloud_api", "page_size": v.opts.PageSize,
 		"_embedded": map[string]any{"template_analytics": pageEntries},
 		"_links":    links,
-	})
+	}, fault))
 }
 
 // vonageDates spells a bucket as the document's template and pricing
@@ -375,7 +375,7 @@ func (v *Vonage) misbehave(w http.ResponseWriter, r *http.Request, op string, a 
 	case EchoToken:
 		problem(w, http.StatusBadRequest, "invalid-params", "Bad Request", "Malformed credentials "+a.APIKey+":"+a.Token)
 	default:
-		return false // EndlessPages and ForeignNext shape the answer instead
+		return false // EndlessPages, ForeignNext and StringCounts shape the answer instead
 	}
 	return true
 }

@@ -180,7 +180,12 @@ func TestFailureIsolation(t *testing.T) {
 			accounts := []fakeapi.WABA{testFakeAccount(healthyWABA, "healthy-token"), testFakeAccount(faultyWABA, "faulty-token")}
 			graph, url := fakeGraph(t, accounts, opts)
 			short := func(a *config.Account) {
-				a.Timeout = 200 * time.Millisecond
+				if tt.fault.Kind == fakeapi.Hang {
+					// Only a hung request needs a short timeout: one on
+					// every request fails healthy pages under a loaded
+					// race-enabled run of all packages.
+					a.Timeout = 500 * time.Millisecond
+				}
 				// Less history, fewer pages of it to page through.
 				a.Conversations.Lookback, a.Pricing.Lookback = time.Hour, time.Hour
 			}

@@ -42,63 +42,64 @@ func (p *page[P]) next() string {
 }
 
 // The wire forms of the data points. Every value is a pointer: a field the
-// API leaves out is unknown, not zero.
+// API leaves out is unknown, not zero. Counts and costs are wire.Number,
+// which takes them as JSON numbers or as numeric strings.
 
 type messagingWire struct {
-	Start     wire.Time `json:"start"`
-	End       wire.Time `json:"end"`
-	Sent      *float64  `json:"sent"`
-	Delivered *float64  `json:"delivered"`
+	Start     wire.Time    `json:"start"`
+	End       wire.Time    `json:"end"`
+	Sent      *wire.Number `json:"sent"`
+	Delivered *wire.Number `json:"delivered"`
 }
 
 type conversationWire struct {
-	Start                 wire.Time `json:"start"`
-	End                   wire.Time `json:"end"`
-	Conversation          *float64  `json:"conversation"`
-	PhoneNumber           string    `json:"phone_number"`
-	Country               string    `json:"country"`
-	ConversationType      string    `json:"conversation_type"`
-	ConversationDirection string    `json:"conversation_direction"`
-	ConversationCategory  string    `json:"conversation_category"`
-	Cost                  *float64  `json:"cost"`
+	Start                 wire.Time    `json:"start"`
+	End                   wire.Time    `json:"end"`
+	Conversation          *wire.Number `json:"conversation"`
+	PhoneNumber           string       `json:"phone_number"`
+	Country               string       `json:"country"`
+	ConversationType      string       `json:"conversation_type"`
+	ConversationDirection string       `json:"conversation_direction"`
+	ConversationCategory  string       `json:"conversation_category"`
+	Cost                  *wire.Number `json:"cost"`
 }
 
 type pricingWire struct {
-	Start           wire.Time `json:"start"`
-	End             wire.Time `json:"end"`
-	Volume          *float64  `json:"volume"`
-	Cost            *float64  `json:"cost"`
-	PhoneNumber     string    `json:"phone_number"`
-	Country         string    `json:"country"`
-	Tier            string    `json:"tier"`
-	PricingType     string    `json:"pricing_type"`
-	PricingCategory string    `json:"pricing_category"`
+	Start           wire.Time    `json:"start"`
+	End             wire.Time    `json:"end"`
+	Volume          *wire.Number `json:"volume"`
+	Cost            *wire.Number `json:"cost"`
+	PhoneNumber     string       `json:"phone_number"`
+	Country         string       `json:"country"`
+	Tier            string       `json:"tier"`
+	PricingType     string       `json:"pricing_type"`
+	PricingCategory string       `json:"pricing_category"`
 }
 
 type templateWire struct {
-	TemplateID wire.ID   `json:"template_id"`
-	Start      wire.Time `json:"start"`
-	End        wire.Time `json:"end"`
-	Sent       *float64  `json:"sent"`
-	Delivered  *float64  `json:"delivered"`
-	Read       *float64  `json:"read"`
+	TemplateID wire.ID      `json:"template_id"`
+	Start      wire.Time    `json:"start"`
+	End        wire.Time    `json:"end"`
+	Sent       *wire.Number `json:"sent"`
+	Delivered  *wire.Number `json:"delivered"`
+	Read       *wire.Number `json:"read"`
 	// The document's text says click entries have "a type and value";
 	// its example, like the API, says count. Both are read, and an entry
 	// with neither is left out rather than reported as 0 clicks.
 	Clicked []struct {
-		Type          string   `json:"type"`
-		ButtonContent string   `json:"button_content"`
-		Count         *float64 `json:"count"`
-		Value         *float64 `json:"value"`
+		Type          string       `json:"type"`
+		ButtonContent string       `json:"button_content"`
+		Count         *wire.Number `json:"count"`
+		Value         *wire.Number `json:"value"`
 	} `json:"clicked"`
 	Cost []struct {
-		Type  string   `json:"type"`
-		Value *float64 `json:"value"`
+		Type  string       `json:"type"`
+		Value *wire.Number `json:"value"`
 	} `json:"cost"`
 }
 
 func (w messagingWire) point() provider.MessagingPoint {
-	return provider.MessagingPoint{Start: w.Start.Time, End: w.End.Time, Sent: w.Sent, Delivered: w.Delivered}
+	return provider.MessagingPoint{Start: w.Start.Time, End: w.End.Time, Sent: w.Sent.Value(), Delivered: w.Delivered.Value()}
 }
 
 func (w conversationWire) point() provider.ConversationPoint {
@@ -106,7 +107,7 @@ func (w conversationWire) point() provider.ConversationPoint {
 		Start: w.Start.Time, End: w.End.Time,
 		PhoneNumber: w.PhoneNumber, Country: w.Country,
 		Category: w.ConversationCategory, Type: w.ConversationType, Direction: w.ConversationDirection,
-		Conversations: w.Conversation, Cost: w.Cost,
+		Conversations: w.Conversation.Value(), Cost: w.Cost.Value(),
 	}
 }
 
@@ -115,14 +116,14 @@ func (w pricingWire) point() provider.PricingPoint {
 		Start: w.Start.Time, End: w.End.Time,
 		PhoneNumber: w.PhoneNumber, Country: w.Country,
 		Category: w.PricingCategory, Type: w.PricingType, Tier: w.Tier,
-		Volume: w.Volume, Cost: w.Cost,
+		Volume: w.Volume.Value(), Cost: w.Cost.Value(),
 	}
 }
 
 func (w templateWire) point() provider.TemplatePoint {
 	p := provider.TemplatePoint{
 		TemplateID: string(w.TemplateID), Start: w.Start.Time, End: w.End.Time,
-		Sent: w.Sent, Delivered: w.Delivered, Read: w.Read,
+		Sent: w.Sent.Value(), Delivered: w.Delivered.Value(), Read: w.Read.Value(),
 	}
 	for _, c := range w.Clicked {
 		count := c.Count
@@ -130,12 +131,12 @@ func (w templateWire) point() provider.TemplatePoint {
 			count = c.Value
 		}
 		if count != nil {
-			p.Clicked = append(p.Clicked, provider.ButtonClicks{Type: c.Type, Content: c.ButtonContent, Count: *count})
+			p.Clicked = append(p.Clicked, provider.ButtonClicks{Type: c.Type, Content: c.ButtonContent, Count: float64(*count)})
 		}
 	}
 	for _, c := range w.Cost {
 		if c.Value != nil {
-			p.Cost = append(p.Cost, provider.TemplateCost{Type: c.Type, Value: *c.Value})
+			p.Cost = append(p.Cost, provider.TemplateCost{Type: c.Type, Value: float64(*c.Value)})
 		}
 	}
 	return p

@@ -881,8 +881,13 @@ func TestWrongTypes(t *testing.T) {
 	tests := []struct {
 		name, body, want string
 	}{
-		{"count as string", `{"conversation_analytics":{"data":[{"data_points":[{"start":0,"end":1800,"conversation":"12"}]}]}}`,
-			"field data.data_points.conversation is a JSON string, want float64"},
+		// A numeric string is a count (TestCountsAsStrings); this is not.
+		{"count as a word", `{"conversation_analytics":{"data":[{"data_points":[{"start":0,"end":1800,"conversation":"twelve"}]}]}}`,
+			`field data.data_points.conversation is a JSON string "twelve", want float64`},
+		{"cost as a list", `{"conversation_analytics":{"data":[{"data_points":[{"start":0,"end":1800,"cost":[1]}]}]}}`,
+			`field data.data_points.cost is a JSON array "[1]", want float64`},
+		{"count not finite", `{"conversation_analytics":{"data":[{"data_points":[{"start":0,"end":1800,"conversation":"NaN"}]}]}}`,
+			`field data.data_points.conversation is a JSON string "NaN", want float64`},
 		{"bad timestamp", `{"conversation_analytics":{"data":[{"data_points":[{"start":"noon","end":1800}]}]}}`,
 			`field data.data_points.start is a JSON string "noon", want time.Time`},
 		{"data not a list", `{"conversation_analytics":{"data":{"data_points":[]}}}`,

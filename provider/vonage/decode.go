@@ -35,32 +35,35 @@ func (p *page) next() string {
 	return ""
 }
 
+// The entries of each endpoint. Counts are wire.Number, JSON numbers or
+// numeric strings; a pointer, so that a count left out stays unknown.
+
 // messagingWire is one entry of messaging_analytics. Its start and end are
 // Unix seconds as strings ("1543543200").
 type messagingWire struct {
-	Start     wire.Time `json:"start"`
-	End       wire.Time `json:"end"`
-	Sent      *float64  `json:"sent"`
-	Delivered *float64  `json:"delivered"`
+	Start     wire.Time    `json:"start"`
+	End       wire.Time    `json:"end"`
+	Sent      *wire.Number `json:"sent"`
+	Delivered *wire.Number `json:"delivered"`
 }
 
 func (w messagingWire) point(g provider.Granularity) provider.MessagingPoint {
 	return provider.MessagingPoint{
 		Start: w.Start.Time, End: bucketEnd(w.Start.Time, w.End.Time, g),
-		Sent: w.Sent, Delivered: w.Delivered,
+		Sent: w.Sent.Value(), Delivered: w.Delivered.Value(),
 	}
 }
 
 // pricingWire is one entry of pricing_analytics. There is no cost field.
 type pricingWire struct {
-	Start           wire.Time `json:"start"`
-	End             wire.Time `json:"end"`
-	Volume          *float64  `json:"volume"`
-	PhoneNumber     string    `json:"phone_number"`
-	Country         string    `json:"country"`
-	Tier            string    `json:"tier"`
-	PricingType     string    `json:"pricing_type"`
-	PricingCategory string    `json:"pricing_category"`
+	Start           wire.Time    `json:"start"`
+	End             wire.Time    `json:"end"`
+	Volume          *wire.Number `json:"volume"`
+	PhoneNumber     string       `json:"phone_number"`
+	Country         string       `json:"country"`
+	Tier            string       `json:"tier"`
+	PricingType     string       `json:"pricing_type"`
+	PricingCategory string       `json:"pricing_category"`
 }
 
 func (w pricingWire) point(g provider.Granularity) provider.PricingPoint {
@@ -68,32 +71,32 @@ func (w pricingWire) point(g provider.Granularity) provider.PricingPoint {
 		Start: w.Start.Time, End: bucketEnd(w.Start.Time, w.End.Time, g),
 		PhoneNumber: w.PhoneNumber, Country: w.Country,
 		Category: w.PricingCategory, Type: w.PricingType, Tier: w.Tier,
-		Volume: w.Volume,
+		Volume: w.Volume.Value(),
 	}
 }
 
 // templateWire is one entry of template_analytics. clicked is a plain
 // number, all buttons together, where the Graph API lists each button.
 type templateWire struct {
-	TemplateID wire.ID   `json:"template_id"`
-	Start      wire.Time `json:"start"`
-	End        wire.Time `json:"end"`
-	Sent       *float64  `json:"sent"`
-	Delivered  *float64  `json:"delivered"`
-	Read       *float64  `json:"read"`
-	Clicked    *float64  `json:"clicked"`
+	TemplateID wire.ID      `json:"template_id"`
+	Start      wire.Time    `json:"start"`
+	End        wire.Time    `json:"end"`
+	Sent       *wire.Number `json:"sent"`
+	Delivered  *wire.Number `json:"delivered"`
+	Read       *wire.Number `json:"read"`
+	Clicked    *wire.Number `json:"clicked"`
 }
 
 func (w templateWire) point() provider.TemplatePoint {
 	p := provider.TemplatePoint{
 		TemplateID: string(w.TemplateID),
 		Start:      w.Start.Time, End: bucketEnd(w.Start.Time, w.End.Time, provider.Day),
-		Sent: w.Sent, Delivered: w.Delivered, Read: w.Read,
+		Sent: w.Sent.Value(), Delivered: w.Delivered.Value(), Read: w.Read.Value(),
 	}
 	if w.Clicked != nil {
 		// One total: the provider contract's single entry with empty
 		// button type and content.
-		p.Clicked = []provider.ButtonClicks{{Count: *w.Clicked}}
+		p.Clicked = []provider.ButtonClicks{{Count: float64(*w.Clicked)}}
 	}
 	return p
 }

@@ -362,7 +362,11 @@ func retryAfter(h http.Header, now time.Time) time.Duration {
 	if v == "" {
 		return 0
 	}
-	if secs, err := strconv.Atoi(v); err == nil && secs > 0 {
+	secs, err := strconv.Atoi(v)
+	if errors.Is(err, strconv.ErrRange) {
+		err = nil // more seconds than an int holds: Atoi clamps, and the cap applies
+	}
+	if err == nil && secs > 0 {
 		// Capped before the multiplication, which could overflow.
 		return min(time.Duration(min(secs, int(provider.MaxUpstreamWait/time.Second)))*time.Second, provider.MaxUpstreamWait)
 	}

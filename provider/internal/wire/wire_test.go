@@ -445,6 +445,9 @@ func TestRetryAfter(t *testing.T) {
 		{"-10", 0},
 		{"soon", 0},
 		{"1.5", 0},
+		{"86401", 24 * time.Hour},
+		{"99999999999999999999", 24 * time.Hour}, // past an int: still a wait, capped
+		{"-99999999999999999999", 0},
 		{now.Add(90 * time.Second).Format(http.TimeFormat), 90 * time.Second},
 		{"Tue, 11 Jun 2024 12:10:00 GMT", 10 * time.Minute},
 		{"Tuesday, 11-Jun-24 12:00:30 GMT", 30 * time.Second}, // RFC 850, which HTTP still accepts
