@@ -83,7 +83,7 @@ func TestStringCountsExportTheSame(t *testing.T) {
 			if n == 0 {
 				t.Fatal("no answer spelled a count as a string: the test proves nothing")
 			}
-			if len(lines(want, "whatsapp_messages_sent{")) == 0 || len(lines(want, "whatsapp_template_sent{")) == 0 {
+			if len(lines(want, "whatsapp_messages_sent_total{")) == 0 || len(lines(want, "whatsapp_template_sent_newest{")) == 0 {
 				t.Fatalf("the plain run exported no data:\n%s", want)
 			}
 			if got != want {
