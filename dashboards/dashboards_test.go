@@ -2,6 +2,7 @@ package dashboards
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -20,6 +21,8 @@ import (
 	"github.com/grafana/grafana-foundation-sdk/go/cog/plugins"
 	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
 	"gopkg.in/yaml.v3"
+
+	"github.com/whatsapp-exporter/whatsapp_exporter/internal/demo"
 )
 
 // The variables each dashboard must offer, beyond the datasource.
@@ -499,47 +502,37 @@ func scrapeDemoMetricNames(t *testing.T) map[string]bool {
 }
 
 // scrapeNames returns the metric names of one scrape, and whether every
-// account of whatsapp_exporter_account_info has finished a refresh (has a
-// whatsapp_exporter_refresh_success series).
+// demo account has finished its first refresh (demo.Refreshed).
 func scrapeNames(url string) (map[string]bool, bool, error) {
 	resp, err := http.Get(url)
 	if err != nil {
 		return nil, false, err
 	}
 	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, false, err
+	}
 	if resp.StatusCode != http.StatusOK {
-		body, _ := io.ReadAll(resp.Body)
 		return nil, false, fmt.Errorf("%s: %s: %s", url, resp.Status, body)
 	}
 	names := map[string]bool{}
-	accounts, refreshed := map[string]bool{}, map[string]bool{}
-	wabaLabel := regexp.MustCompile(`waba_id="([^"]*)"`)
-	sc := bufio.NewScanner(resp.Body)
+	sc := bufio.NewScanner(bytes.NewReader(body))
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
 	for sc.Scan() {
 		line := sc.Text()
 		if line == "" || strings.HasPrefix(line, "#") {
 			continue
 		}
-		name := line[:strings.IndexAny(line, "{ ")]
-		names[name] = true
-		if m := wabaLabel.FindStringSubmatch(line); m != nil {
-			switch name {
-			case "whatsapp_exporter_account_info":
-				accounts[m[1]] = true
-			case "whatsapp_exporter_refresh_success":
-				refreshed[m[1]] = true
-			}
-		}
+		names[line[:strings.IndexAny(line, "{ ")]] = true
 	}
 	if err := sc.Err(); err != nil {
 		return nil, false, err
 	}
-	ready := len(accounts) > 0
-	for a := range accounts {
-		ready = ready && refreshed[a]
+	if err := demo.Refreshed(body); err != nil {
+		return names, false, err
 	}
-	return names, ready, nil
+	return names, true, nil
 }
 
 func freeAddr(t *testing.T) string {
