@@ -8,12 +8,15 @@ package main
 // and the delivery-rate alerts are active for the WABA of an exporter run
 // with --demo.scenario=delivery-drop and for no WABA of a healthy one.
 //
+// The month-to-date counters move only as the API's buckets complete, every
+// half hour (every day for templates): the exporters run the demo on a clock
+// 600 times faster than the wall clock (e2eFastClock), so that in seconds
+// they report hours of buckets, and a template day.
+//
 // It needs prometheus and promtool (Debian's prometheus package); without
 // them it skips, unless WHATSAPP_EXPORTER_E2E=required.
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -31,12 +34,22 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/common/model"
 	"gopkg.in/yaml.v3"
+
+	"github.com/whatsapp-exporter/whatsapp_exporter/internal/demo"
+	"github.com/whatsapp-exporter/whatsapp_exporter/internal/fakeapi"
 )
 
 const (
-	e2eHealthyJob = "whatsapp"
-	e2eDropJob    = "whatsapp-drop"
+	// e2eScrapeInterval is how often Prometheus scrapes (and at most how
+	// long a scrape may take). A half hour completes every 3 s of the fast
+	// demo clock; a second would be too tight when the tests of other
+	// packages load the machine: a scrape that times out marks every series
+	// stale and makes up 0, which is what WhatsAppExporterDown waits for.
+	e2eScrapeInterval = 3 * time.Second
+	e2eHealthyJob     = "whatsapp"
+	e2eDropJob        = "whatsapp-drop"
 	// The demo WABA whose deliveries drop under --demo.scenario=delivery-drop.
 	e2eDropWABA = "109259195336416"
 )
@@ -72,38 +85,29 @@ func e2eTools(t *testing.T) (prometheus, promtool string) {
 func TestEndToEnd(t *testing.T) {
 	prometheusBin, promtoolBin := e2eTools(t)
 	dir := t.TempDir()
+	bin := e2eBuild(t, dir)
 
-	bin := filepath.Join(dir, "whatsapp_exporter")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-
-	// Two exporters, two jobs, one Prometheus: the delivery-rate alert must
+	// Two exporters, two jobs, one Prometheus: the delivery-rate alerts must
 	// fire on the one and not on the other in the same evaluation.
 	addrs := e2eFreeAddrs(t, 3)
-	healthy := e2eStart(t, dir, "healthy", bin, "--demo", "--web.listen-address="+addrs[0])
-	drop := e2eStart(t, dir, "drop", bin, "--demo", "--demo.scenario=delivery-drop", "--web.listen-address="+addrs[1])
-	healthyScrape := healthy.waitRefreshed(t)
-	drop.waitRefreshed(t)
+	targets := []e2eTarget{{job: e2eHealthyJob, addr: addrs[0]}, {job: e2eDropJob, addr: addrs[1]}}
 
 	// A week of history does not fit in a test, but the week-over-week
-	// alert needs the same half hour a week ago: backfill it, with the
-	// healthy demo's current messaging values for both jobs.
+	// alert needs the same hours a week ago: backfill them, as the healthy
+	// demo would have delivered, for both jobs.
 	data := filepath.Join(dir, "prometheus-data")
 	history := filepath.Join(dir, "history.om")
-	weekAgo := time.Now().Add(-7 * 24 * time.Hour)
-	e2eWriteHistory(t, history, healthyScrape, weekAgo, map[string]string{
-		e2eHealthyJob: healthy.addr,
-		e2eDropJob:    drop.addr,
-	})
+	e2eWriteHistory(t, history, time.Now().Add(-7*24*time.Hour), targets)
 	if out, err := exec.Command(promtoolBin, "tsdb", "create-blocks-from", "openmetrics", history, data).CombinedOutput(); err != nil {
 		t.Fatalf("promtool tsdb create-blocks-from openmetrics: %v\n%s", err, out)
 	}
 
+	// Prometheus first, so that it scrapes each counter from the exporters'
+	// first value on: increase() counts from there.
 	ruleFiles := e2eRuleFiles(t)
 	promAddr := addrs[2]
 	cfg := filepath.Join(dir, "prometheus.yml")
-	e2eWriteFile(t, cfg, e2ePrometheusConfig(ruleFiles, healthy.addr, drop.addr))
+	e2eWriteFile(t, cfg, e2ePrometheusConfig(ruleFiles, targets))
 	prom := e2eStart(t, dir, "prometheus", prometheusBin,
 		"--config.file="+cfg,
 		"--storage.tsdb.path="+data,
@@ -111,13 +115,21 @@ func TestEndToEnd(t *testing.T) {
 		"--web.listen-address="+promAddr)
 	api := &e2eAPI{base: "http://" + promAddr, proc: prom}
 
-	// Data: both jobs' analytics, a rate over two scrapes of a counter, the
-	// recording rules evaluated, and every rule evaluated once on that data.
-	api.waitFor(t, 60*time.Second, "both jobs scraped with analytics, counters rated and rules evaluated", func() error {
+	clock := e2eFastClock(time.Now())
+	healthy := e2eStart(t, dir, "healthy", bin, append(clock.args(), "--demo", "--web.listen-address="+addrs[0])...)
+	drop := e2eStart(t, dir, "drop", bin, append(clock.args(), "--demo", "--demo.scenario=delivery-drop", "--web.listen-address="+addrs[1])...)
+	healthy.waitRefreshed(t)
+	drop.waitRefreshed(t)
+
+	// Data: both jobs' counters moved (a template day too, which lands
+	// about 17 s in: see e2eFastClock), the recording rules evaluated, and
+	// every rule evaluated once on that data.
+	api.waitFor(t, 60*time.Second, "both jobs' counters moving, a template day in, rules evaluated", func() error {
 		for _, q := range []string{
-			`count by (job) (whatsapp_messages_sent)`,
+			`count by (job) (increase(whatsapp_messages_sent_total[1h]) > 0)`,
+			`count by (job) (increase(whatsapp_template_sent_total[1h]) > 0)`,
 			`count by (job) (rate(whatsapp_exporter_api_requests_total[1m]))`,
-			`count by (job) (waba_country:whatsapp_pricing_cost:sum)`,
+			`count by (job) (waba:whatsapp_messages_delivered_per_sent:ratio_rate1h)`,
 		} {
 			res, err := api.query(q)
 			if err != nil {
@@ -135,6 +147,51 @@ func TestEndToEnd(t *testing.T) {
 	t.Run("rules health", func(t *testing.T) { e2eCheckRulesHealth(t, api, ruleFiles) })
 	t.Run("alert metrics exist", func(t *testing.T) { e2eCheckAlertMetrics(t, api, ruleFiles) })
 	t.Run("alerts", func(t *testing.T) { e2eCheckAlerts(t, api) })
+}
+
+// e2eBuild builds the exporter into dir.
+func e2eBuild(t *testing.T, dir string) string {
+	t.Helper()
+	bin := filepath.Join(dir, "whatsapp_exporter")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// e2eClock is a demo clock for exporters started together: the same start
+// and since give them the same time (demo.Clock).
+type e2eClock struct {
+	start, since time.Time
+	speed        float64
+}
+
+// e2eFastClock is a demo clock that runs 600 times faster than the wall
+// clock from since (10 demo minutes a wall second; the demo then refreshes
+// every second), so that half hours complete every 3 s. It starts at the
+// first 23:20 UTC after since whose next 12 hours (72 s of test) stay in one
+// month, so that no month start resets the counters midway; and since a
+// template day lands about 2h50m after it ends (the 2 h delay, and the
+// refreshes), the day that ends at midnight lands about 17 s in: late
+// enough for Prometheus to have scraped the counters before it, early
+// enough to keep the test short. Demo time runs ahead of the wall clock,
+// never behind, so that the exporters' refresh timestamps never look stale.
+func e2eFastClock(since time.Time) e2eClock {
+	since = since.UTC()
+	start := since.Truncate(24 * time.Hour).Add(23*time.Hour + 20*time.Minute)
+	for start.Before(since) || start.Add(12*time.Hour).Month() != start.Month() {
+		start = start.Add(24 * time.Hour)
+	}
+	return e2eClock{start: start, since: since, speed: 600}
+}
+
+// args are the exporter's flags for the clock.
+func (c e2eClock) args() []string {
+	return []string{
+		"--demo.clock.start=" + c.start.Format(time.RFC3339Nano),
+		"--demo.clock.since=" + c.since.Format(time.RFC3339Nano),
+		fmt.Sprintf("--demo.clock.speed=%g", c.speed),
+	}
 }
 
 // e2eCheckDashboards resolves each dashboard's variables as Grafana would
@@ -174,10 +231,12 @@ func e2eCheckDashboards(t *testing.T, api *e2eAPI) {
 			}
 
 			vars := map[string]string{
-				// What Grafana would put in for a short range of 1s scrapes.
-				"__rate_interval": "1m",
-				"__interval":      "1m",
-				"__range":         "5m",
+				// What Grafana would put in for a short range: the panels'
+				// minimum step (an hour; a day for templates). Either covers
+				// the whole test, as the range does.
+				"__rate_interval": "1h",
+				"__interval":      "1h",
+				"__range":         "10m",
 			}
 			for _, v := range d.Templating.List {
 				if v.Type != "query" {
@@ -219,7 +278,7 @@ func e2eCheckDashboards(t *testing.T, api *e2eAPI) {
 				for _, tg := range p.Targets {
 					n++
 					expr := e2eSubstitute(tg.Expr, vars)
-					res, err := api.query(expr)
+					res, err := api.queryEventually(expr)
 					switch {
 					case err != nil:
 						t.Errorf("panel %q: %v\n  query: %s", p.Title, err, expr)
@@ -332,7 +391,7 @@ func e2eCheckRecordingRules(t *testing.T, api *e2eAPI, files []string) {
 			continue
 		}
 		n++
-		res, err := api.query(r.Record)
+		res, err := api.queryEventually(r.Record)
 		switch {
 		case err != nil:
 			t.Errorf("%s: %v", r.Record, err)
@@ -412,7 +471,9 @@ func e2eCheckAlertMetrics(t *testing.T, api *e2eAPI, files []string) {
 			t.Errorf("alert %s: found no metric in %s", r.Alert, r.Expr)
 		}
 		for _, name := range names {
-			res, err := api.query(fmt.Sprintf(`count({__name__=%q})`, name))
+			// Over a minute: a scrape that failed leaves the series stale
+			// until the next.
+			res, err := api.query(fmt.Sprintf(`count(last_over_time({__name__=%q}[1m]))`, name))
 			if err != nil || len(res) == 0 {
 				t.Errorf("alert %s reads %s, which Prometheus does not have (err %v)", r.Alert, name, err)
 			}
@@ -470,56 +531,48 @@ func e2eCheckAlerts(t *testing.T, api *e2eAPI) {
 	}
 }
 
-func e2ePrometheusConfig(ruleFiles []string, healthyAddr, dropAddr string) string {
+// e2eTarget is an exporter Prometheus scrapes, as a job of its own.
+type e2eTarget struct{ job, addr string }
+
+func e2ePrometheusConfig(ruleFiles []string, targets []e2eTarget) string {
 	var b strings.Builder
-	b.WriteString("global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nrule_files:\n")
+	fmt.Fprintf(&b, "global:\n  scrape_interval: %s\n  scrape_timeout: %[1]s\n  evaluation_interval: 1s\nrule_files:\n", model.Duration(e2eScrapeInterval))
 	for _, f := range ruleFiles {
 		fmt.Fprintf(&b, "  - %q\n", f)
 	}
 	b.WriteString("scrape_configs:\n")
-	for _, j := range []struct{ job, addr string }{{e2eHealthyJob, healthyAddr}, {e2eDropJob, dropAddr}} {
+	for _, j := range targets {
 		fmt.Fprintf(&b, "  - job_name: %q\n    static_configs:\n      - targets: [%q]\n", j.job, j.addr)
 	}
 	return b.String()
 }
 
-// e2eWriteHistory writes the messaging series of a scrape as OpenMetrics
-// samples around at, once per job with the labels Prometheus would add when
-// scraping that job's target.
-func e2eWriteHistory(t *testing.T, path string, scrape []byte, at time.Time, targets map[string]string) {
+// e2eWriteHistory writes, as OpenMetrics, the messaging counters of every
+// demo WABA from 7 hours before at until 15 minutes after it (at is a week
+// before the test: its 6-hour windows "offset 1w" fall within), for each
+// target with the labels Prometheus would add. Each WABA sends its demo
+// volume every half hour and delivers its demo delivery rate of it: what
+// the healthy demo does, give or take its noise. The series need no phone
+// or country: the alert adds them up per WABA.
+func e2eWriteHistory(t *testing.T, path string, at time.Time, targets []e2eTarget) {
 	t.Helper()
-	type series struct{ labels, value string }
-	families := map[string][]series{}
-	line := regexp.MustCompile(`^(whatsapp_messages_(?:sent|delivered))\{([^}]*)\} (\S+)$`)
-	label := regexp.MustCompile(`(\w+)="((?:[^"\\]|\\.)*)"`)
-	sc := bufio.NewScanner(bytes.NewReader(scrape))
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		m := line.FindStringSubmatch(sc.Text())
-		if m == nil {
-			continue
-		}
-		// Prometheus drops empty labels when it scrapes: do the same.
-		var kept []string
-		for _, l := range label.FindAllStringSubmatch(m[2], -1) {
-			if l[2] != "" {
-				kept = append(kept, l[0])
-			}
-		}
-		families[m[1]] = append(families[m[1]], series{strings.Join(kept, ","), m[3]})
-	}
-	if len(families) != 2 {
-		t.Fatalf("the scrape has messaging families %v, want sent and delivered", families)
-	}
+	var wabas []fakeapi.WABA
+	wabas = append(wabas, demo.MetaWABAs()...)
+	wabas = append(wabas, demo.VonageWABAs()...)
+	wabas = append(wabas, demo.PassthroughWABAs()...)
+	from, to := at.Add(-7*time.Hour), at.Add(15*time.Minute)
 	var b strings.Builder
-	for _, name := range []string{"whatsapp_messages_delivered", "whatsapp_messages_sent"} {
-		fmt.Fprintf(&b, "# TYPE %s gauge\n", name)
-		for _, job := range []string{e2eHealthyJob, e2eDropJob} {
-			for _, s := range families[name] {
-				// From a minute before to five after: the test reads
-				// "offset 1w" within that.
-				for ts := at.Add(-time.Minute); ts.Before(at.Add(5 * time.Minute)); ts = ts.Add(10 * time.Second) {
-					fmt.Fprintf(&b, "%s{job=%q,instance=%q,%s} %s %d\n", name, job, targets[job], s.labels, s.value, ts.Unix())
+	for _, family := range []string{"whatsapp_messages_delivered", "whatsapp_messages_sent"} {
+		fmt.Fprintf(&b, "# TYPE %s counter\n", family)
+		for _, tg := range targets {
+			for _, w := range wabas {
+				perHalfHour := w.Volume
+				if family == "whatsapp_messages_delivered" {
+					perHalfHour *= w.DeliveryRate
+				}
+				for ts := from; ts.Before(to); ts = ts.Add(time.Minute) {
+					v := perHalfHour * ts.Sub(from).Minutes() / 30
+					fmt.Fprintf(&b, "%s_total{job=%q,instance=%q,waba_id=%q} %.2f %d\n", family, tg.job, tg.addr, w.WABAID, v, ts.Unix())
 				}
 			}
 		}
@@ -571,35 +624,19 @@ func (p *e2eProc) tail() string {
 	return fmt.Sprintf("last lines of the %s log:\n%s", p.name, strings.Join(lines, "\n"))
 }
 
-// waitRefreshed waits until every account of the exporter has finished its
-// first refresh, and returns that scrape.
+// waitRefreshed waits until every account of a demo exporter has finished
+// its first refresh (demo.Refreshed: every family's result and month-to-date
+// counters), and returns that scrape.
 func (p *e2eProc) waitRefreshed(t *testing.T) []byte {
 	t.Helper()
-	waba := regexp.MustCompile(`waba_id="([^"]*)"`)
 	deadline := time.Now().Add(60 * time.Second)
 	var lastErr error
 	for time.Now().Before(deadline) {
 		body, err := e2eGet("http://" + p.addr + "/metrics")
 		if err == nil {
-			accounts, refreshed := map[string]bool{}, map[string]bool{}
-			for _, line := range strings.Split(string(body), "\n") {
-				m := waba.FindStringSubmatch(line)
-				switch {
-				case m == nil:
-				case strings.HasPrefix(line, "whatsapp_exporter_account_info{"):
-					accounts[m[1]] = true
-				case strings.HasPrefix(line, "whatsapp_exporter_refresh_success{"):
-					refreshed[m[1]] = true
-				}
-			}
-			done := len(accounts) > 0
-			for a := range accounts {
-				done = done && refreshed[a]
-			}
-			if done {
+			if err = demo.Refreshed(body); err == nil {
 				return body
 			}
-			err = fmt.Errorf("accounts %v, refreshed %v", accounts, refreshed)
 		}
 		lastErr = err
 		time.Sleep(200 * time.Millisecond)
@@ -651,6 +688,20 @@ func (a *e2eAPI) query(q string) ([]e2eSeries, error) {
 	}
 	var res []e2eSeries
 	return res, json.Unmarshal(data.Result, &res)
+}
+
+// queryEventually runs an instant query until it returns series, for a few
+// scrapes at most: a scrape that failed (under load, it may time out) marks
+// the target's series stale until the next one succeeds.
+func (a *e2eAPI) queryEventually(q string) ([]e2eSeries, error) {
+	deadline := time.Now().Add(3 * e2eScrapeInterval)
+	for {
+		res, err := a.query(q)
+		if err != nil || len(res) > 0 || time.Now().After(deadline) {
+			return res, err
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
 }
 
 var (

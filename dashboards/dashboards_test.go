@@ -2,6 +2,7 @@ package dashboards
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -19,7 +20,10 @@ import (
 
 	"github.com/grafana/grafana-foundation-sdk/go/cog/plugins"
 	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
+	"github.com/prometheus/common/model"
 	"gopkg.in/yaml.v3"
+
+	"github.com/whatsapp-exporter/whatsapp_exporter/internal/demo"
 )
 
 // The variables each dashboard must offer, beyond the datasource.
@@ -43,9 +47,14 @@ type panel struct {
 		Type string `json:"type"`
 		UID  string `json:"uid"`
 	} `json:"datasource"`
+	// Interval is the minimum step of the panel's queries.
+	Interval    string `json:"interval"`
 	FieldConfig struct {
 		Defaults struct {
-			Unit string `json:"unit"`
+			Unit   string `json:"unit"`
+			Custom struct {
+				AxisLabel string `json:"axisLabel"`
+			} `json:"custom"`
 		} `json:"defaults"`
 	} `json:"fieldConfig"`
 	Targets []struct {
@@ -283,59 +292,201 @@ func checkDatasourceUIDs(t *testing.T, raw []byte) {
 }
 
 var (
-	// A counter function and the metric it is applied to.
-	counterFunc = regexp.MustCompile(`\b(rate|irate|increase)\(\s*([a-zA-Z_:][a-zA-Z0-9_:]*)`)
+	// A function over time and the metric it is applied to.
+	overTime = regexp.MustCompile(`\b(rate|irate|increase|delta|idelta|deriv|(?:sum|avg|count|quantile|stddev|stdvar)_over_time)\(\s*([a-zA-Z_:][a-zA-Z0-9_:]*)`)
 	// A metric selector, so that its matchers can be checked.
 	selector   = regexp.MustCompile(`\b([a-zA-Z_:][a-zA-Z0-9_:]*)\{([^}]*)\}`)
 	rangeParam = regexp.MustCompile(`\[([^\]]+)\]`)
+	// An aggregation and its grouping, if it comes first (as it does
+	// throughout these dashboards); what follows the match is its argument.
+	aggregation = regexp.MustCompile(`\b(sum|avg|min|max|topk|bottomk|quantile|stddev|stdvar|count|group)\s*(?:(by|without)\s*\(([^)]*)\))?\s*\(`)
+	// Metrics in a currency: they add up within a currency only.
+	costMetric = regexp.MustCompile(`^whatsapp_(conversation_cost|pricing_cost|template_amount_spent|template_unit_cost)_`)
 )
+
+// analytics reports whether a metric is one of the exporter's analytics
+// (not its own health).
+func analytics(metric string) bool {
+	return strings.HasPrefix(metric, "whatsapp_") && !strings.HasPrefix(metric, "whatsapp_exporter_")
+}
+
+// titleSays reports whether a panel's title contains words, ignoring case
+// and hyphens ("Month-to-date" says "month to date").
+func titleSays(p panel, words string) bool {
+	return strings.Contains(strings.ToLower(strings.ReplaceAll(p.Title, "-", " ")), words)
+}
 
 func checkPanel(t *testing.T, p panel) {
 	t.Helper()
+	for _, problem := range panelProblems(p) {
+		t.Error(problem)
+	}
+}
+
+// panelProblems lists what is wrong with a panel.
+func panelProblems(p panel) []string {
+	var out []string
+	errorf := func(format string, args ...any) { out = append(out, fmt.Sprintf(format, args...)) }
 	if p.Title == "" || p.Description == "" {
-		t.Errorf("panel %d: title %q, description %q: both are needed", p.ID, p.Title, p.Description)
+		errorf("panel %d: title %q, description %q: both are needed", p.ID, p.Title, p.Description)
 	}
 	if p.Datasource == nil || p.Datasource.Type != "prometheus" || p.Datasource.UID != "${datasource}" {
-		t.Errorf("panel %q: datasource %+v, want prometheus ${datasource}", p.Title, p.Datasource)
+		errorf("panel %q: datasource %+v, want prometheus ${datasource}", p.Title, p.Datasource)
 	}
 	if p.FieldConfig.Defaults.Unit == "" {
-		t.Errorf("panel %q has no unit", p.Title)
+		errorf("panel %q has no unit", p.Title)
 	}
 	if len(p.Targets) == 0 {
-		t.Errorf("panel %q has no query", p.Title)
+		errorf("panel %q has no query", p.Title)
 	}
+	var uniqueClicks, clicks bool
 	for i, tg := range p.Targets {
 		expr := tg.Expr
 		if strings.TrimSpace(expr) == "" {
-			t.Errorf("panel %q target %d has no expr", p.Title, i)
+			errorf("panel %q target %d has no expr", p.Title, i)
 			continue
 		}
-		// Only counters may go through rate or increase: the analytics
-		// gauges hold one bucket's value, and their rate means nothing.
-		for _, m := range counterFunc.FindAllStringSubmatch(expr, -1) {
-			if !strings.HasSuffix(m[2], "_total") {
-				t.Errorf("panel %q: %s(%s): only counters (_total) may be rated", p.Title, m[1], m[2])
+		out = append(out, exprProblems(p, expr)...)
+		uniqueClicks = uniqueClicks || strings.Contains(expr, "whatsapp_template_unique_url_clicks")
+		clicks = clicks || strings.Contains(expr, "whatsapp_template_clicked")
+	}
+	// Unique URL-button clicks count people, clicks count clicks: a panel
+	// that shows both invites adding them up (or stacks them).
+	if uniqueClicks && clicks {
+		errorf("panel %q reads unique URL-button clicks and button clicks: keep them apart", p.Title)
+	}
+	return out
+}
+
+// exprProblems lists what is wrong with one query of a panel.
+func exprProblems(p panel, expr string) []string {
+	var out []string
+	errorf := func(format string, args ...any) { out = append(out, fmt.Sprintf(format, args...)) }
+	// Only counters may go through rate or increase. The newest-bucket
+	// gauges hold one bucket's value, scraped many times over: no function
+	// over time makes sense of them.
+	for _, m := range overTime.FindAllStringSubmatch(expr, -1) {
+		fn, metric := m[1], m[2]
+		if strings.HasSuffix(metric, "_newest") {
+			errorf("panel %q: %s(%s): a newest-bucket gauge is no time series of counts", p.Title, fn, metric)
+		} else if (fn == "rate" || fn == "irate" || fn == "increase") && !strings.HasSuffix(metric, "_total") {
+			errorf("panel %q: %s(%s): only counters (_total) may be rated", p.Title, fn, metric)
+		}
+	}
+	readsAnalytics, readsCost := false, false
+	for _, m := range selector.FindAllStringSubmatch(expr, -1) {
+		metric, matchers := m[1], m[2]
+		readsAnalytics = readsAnalytics || analytics(metric)
+		readsCost = readsCost || costMetric.MatchString(metric)
+		// A counter's value is the month so far: only a panel that says
+		// so may show it; everything else wants its increase.
+		if strings.HasSuffix(metric, "_total") && !regexp.MustCompile(`(rate|increase)\(\s*`+regexp.QuoteMeta(metric)+`\{`).MatchString(expr) {
+			if !analytics(metric) || !titleSays(p, "month to date") {
+				errorf("panel %q: counter %s is used without rate or increase (only month-to-date panels show its value)", p.Title, metric)
 			}
 		}
-		for _, m := range selector.FindAllStringSubmatch(expr, -1) {
-			metric, matchers := m[1], m[2]
-			if strings.HasSuffix(metric, "_total") && !regexp.MustCompile(`(rate|increase)\(\s*`+regexp.QuoteMeta(metric)+`\{`).MatchString(expr) {
-				t.Errorf("panel %q: counter %s is used without rate or increase", p.Title, metric)
-			}
-			// job and instance on every selector keep replicas and other
-			// exporters apart, and make the variables apply everywhere.
-			for _, want := range []string{`job=~"$job"`, `instance=~"$instance"`} {
-				if !strings.Contains(matchers, want) {
-					t.Errorf("panel %q: selector %s{%s} lacks %s", p.Title, metric, matchers, want)
-				}
-			}
+		// The newest bucket is not what a range asks for: only where the
+		// title says so.
+		if (strings.HasSuffix(metric, "_newest") || metric == "whatsapp_bucket_end_timestamp_seconds") && !titleSays(p, "newest") {
+			errorf("panel %q reads the newest-bucket %s, but its title does not say newest", p.Title, metric)
 		}
-		for _, m := range rangeParam.FindAllStringSubmatch(expr, -1) {
-			if m[1] != "$__rate_interval" && m[1] != "$__range" {
-				t.Errorf("panel %q: range [%s]: use $__rate_interval (or $__range), which follow the scrape interval and time range", p.Title, m[1])
+		// job and instance on every selector keep replicas and other
+		// exporters apart, and make the variables apply everywhere.
+		for _, want := range []string{`job=~"$job"`, `instance=~"$instance"`} {
+			if !strings.Contains(matchers, want) {
+				errorf("panel %q: selector %s{%s} lacks %s", p.Title, metric, matchers, want)
 			}
 		}
 	}
+	for _, m := range rangeParam.FindAllStringSubmatch(expr, -1) {
+		switch r := m[1]; r {
+		case "$__range", "$__rate_interval", "$__interval":
+			if r == "$__range" {
+				break
+			}
+			// A window that follows the graph's step must not be shorter
+			// than the buckets the counters move by, and the panel must say
+			// what one point is.
+			out = append(out, stepProblems(p, expr)...)
+		default:
+			// A fixed window does not follow the time range: the title must
+			// say which it is.
+			d, err := model.ParseDuration(r)
+			if err != nil {
+				errorf("panel %q: range [%s]: %v", p.Title, r, err)
+			} else if !titleSays(p, windowWords(time.Duration(d))) {
+				errorf("panel %q: range [%s]: a fixed window must be named in the title (%q)", p.Title, r, windowWords(time.Duration(d)))
+			}
+		}
+	}
+	for _, m := range aggregation.FindAllStringSubmatchIndex(expr, -1) {
+		op, kind, grouping := expr[m[2]:m[3]], "", ""
+		if m[4] >= 0 {
+			kind, grouping = expr[m[4]:m[5]], expr[m[6]:m[7]]
+		}
+		labels := strings.Split(strings.ReplaceAll(grouping, " ", ""), ",")
+		// Replicas export the same WABA: a sum across them counts it twice.
+		// The max across replicas goes first.
+		if op == "sum" && readsAnalytics && !(kind == "by" && slices.Contains(labels, "instance")) {
+			if arg := strings.TrimLeft(expr[m[1]:], " "); !strings.HasPrefix(arg, "max by") && !strings.HasPrefix(arg, "max(") {
+				errorf("panel %q: %s(...) sums analytics across replicas: take the max by waba_id first", p.Title, op)
+			}
+		}
+		// Amounts in different currencies do not add up, nor rank against
+		// each other: every aggregation of a cost keeps the WABA or the
+		// currency.
+		if readsCost && op != "count" && op != "group" &&
+			!(kind == "by" && (slices.Contains(labels, "waba_id") || slices.Contains(labels, "currency"))) {
+			errorf("panel %q: %s %s (%s) of a cost mixes currencies: group by currency (or keep waba_id)", p.Title, op, kind, grouping)
+		}
+	}
+	return out
+}
+
+// stepProblems: a panel whose windows follow the graph's step sets a minimum
+// step (its interval) no shorter than the buckets of the analytics it reads,
+// and says what one point counts.
+func stepProblems(p panel, expr string) []string {
+	var out []string
+	errorf := func(format string, args ...any) { out = append(out, fmt.Sprintf(format, args...)) }
+	bucket := time.Duration(0)
+	for _, m := range selector.FindAllStringSubmatch(expr, -1) {
+		switch {
+		case strings.HasPrefix(m[1], "whatsapp_template_"):
+			bucket = max(bucket, 24*time.Hour)
+		case analytics(m[1]):
+			bucket = max(bucket, 30*time.Minute)
+		}
+	}
+	if bucket == 0 {
+		return nil
+	}
+	step, err := model.ParseDuration(p.Interval)
+	if err != nil || time.Duration(step) < bucket {
+		errorf("panel %q: interval %q: the step must be at least %s, the analytics' bucket", p.Title, p.Interval, bucket)
+	}
+	if !strings.Contains(p.Description, "interval") {
+		errorf("panel %q: its description must say that a point covers an interval", p.Title)
+	}
+	// A count (not a ratio) over a step is in "... per interval".
+	if !strings.Contains(expr, " / ") && !strings.HasSuffix(p.FieldConfig.Defaults.Custom.AxisLabel, "per interval") {
+		errorf("panel %q: axis label %q: counts over a step are \"... per interval\"", p.Title, p.FieldConfig.Defaults.Custom.AxisLabel)
+	}
+	return out
+}
+
+// windowWords is how a title names a fixed window: "28 days", "1 hour".
+func windowWords(d time.Duration) string {
+	if d%(24*time.Hour) == 0 {
+		if n := d / (24 * time.Hour); n > 1 {
+			return fmt.Sprintf("%d days", n)
+		}
+		return "1 day"
+	}
+	if n := d / time.Hour; n > 1 {
+		return fmt.Sprintf("%d hours", n)
+	}
+	return "1 hour"
 }
 
 // TestMetricsExist checks every metric a dashboard reads against what the
@@ -499,47 +650,37 @@ func scrapeDemoMetricNames(t *testing.T) map[string]bool {
 }
 
 // scrapeNames returns the metric names of one scrape, and whether every
-// account of whatsapp_exporter_account_info has finished a refresh (has a
-// whatsapp_exporter_refresh_success series).
+// demo account has finished its first refresh (demo.Refreshed).
 func scrapeNames(url string) (map[string]bool, bool, error) {
 	resp, err := http.Get(url)
 	if err != nil {
 		return nil, false, err
 	}
 	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, false, err
+	}
 	if resp.StatusCode != http.StatusOK {
-		body, _ := io.ReadAll(resp.Body)
 		return nil, false, fmt.Errorf("%s: %s: %s", url, resp.Status, body)
 	}
 	names := map[string]bool{}
-	accounts, refreshed := map[string]bool{}, map[string]bool{}
-	wabaLabel := regexp.MustCompile(`waba_id="([^"]*)"`)
-	sc := bufio.NewScanner(resp.Body)
+	sc := bufio.NewScanner(bytes.NewReader(body))
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
 	for sc.Scan() {
 		line := sc.Text()
 		if line == "" || strings.HasPrefix(line, "#") {
 			continue
 		}
-		name := line[:strings.IndexAny(line, "{ ")]
-		names[name] = true
-		if m := wabaLabel.FindStringSubmatch(line); m != nil {
-			switch name {
-			case "whatsapp_exporter_account_info":
-				accounts[m[1]] = true
-			case "whatsapp_exporter_refresh_success":
-				refreshed[m[1]] = true
-			}
-		}
+		names[line[:strings.IndexAny(line, "{ ")]] = true
 	}
 	if err := sc.Err(); err != nil {
 		return nil, false, err
 	}
-	ready := len(accounts) > 0
-	for a := range accounts {
-		ready = ready && refreshed[a]
+	if err := demo.Refreshed(body); err != nil {
+		return names, false, err
 	}
-	return names, ready, nil
+	return names, true, nil
 }
 
 func freeAddr(t *testing.T) string {
@@ -550,4 +691,104 @@ func freeAddr(t *testing.T) string {
 	}
 	defer l.Close()
 	return l.Addr().String()
+}
+
+// TestPanelRules shows that the checks of TestConventions catch each
+// mistake they are there for, and let the right query pass.
+func TestPanelRules(t *testing.T) {
+	const (
+		sel = `{job=~"$job", instance=~"$instance", waba_id=~"$waba_id"}`
+		// The messages of each WABA over the range, each replica once.
+		sent = `sum(max by (waba_id) (sum by (job, instance, waba_id) (increase(whatsapp_messages_sent_total` + sel + `[$__range]))))`
+		info = `whatsapp_exporter_account_info{job=~"$job", instance=~"$instance", currency!=""}`
+	)
+	type c struct {
+		title, interval, axis string
+		exprs                 []string
+		want                  string // a problem's text; "" for none
+	}
+	for name, c := range map[string]c{
+		"a total over the range": {title: "Messages sent", exprs: []string{sent}},
+		"a cost per currency": {title: "Message cost", exprs: []string{
+			`sum by (currency) (max by (waba_id, currency) (sum by (job, instance, waba_id) (increase(whatsapp_pricing_cost_total` + sel + `[$__range])) * on (job, instance, waba_id) group_left (currency) ` + info + `))`}},
+		"a month-to-date value": {title: "Month-to-date cost per WABA", exprs: []string{
+			`max by (waba_id) (sum by (job, instance, waba_id) (whatsapp_pricing_cost_total` + sel + `))`}},
+		"a graph per interval": {title: "Messages sent per WABA", interval: "1h", axis: "sent per interval", exprs: []string{
+			`max by (waba_id) (sum by (job, instance, waba_id) (increase(whatsapp_messages_sent_total` + sel + `[$__rate_interval])))`}},
+		"a template rate over 28 days": {title: "Read rate (28 days)", exprs: []string{
+			`max by (waba_id) (sum by (job, instance, waba_id) (increase(whatsapp_template_read_total` + sel + `[4w])))`}},
+		"the newest bucket where the title says so": {title: "Unique URL-button clicks on the newest day", exprs: []string{
+			`max by (waba_id, template_id, button_content) (whatsapp_template_unique_url_clicks_newest` + sel + `)`}},
+
+		"a newest-bucket gauge increased": {title: "Messages on the newest bucket", exprs: []string{
+			`max by (waba_id) (increase(whatsapp_messages_sent_newest` + sel + `[$__range]))`},
+			want: "a newest-bucket gauge is no time series"},
+		"a newest-bucket gauge summed over time": {title: "Newest messages", exprs: []string{
+			`max by (waba_id) (sum_over_time(whatsapp_messages_sent_newest` + sel + `[$__range]))`},
+			want: "a newest-bucket gauge is no time series"},
+		"a gauge rated": {title: "Refreshes", exprs: []string{
+			`sum by (job, instance) (rate(whatsapp_exporter_refresh_success` + sel + `[$__rate_interval]))`},
+			want: "only counters (_total) may be rated"},
+		"a counter's value outside month to date": {title: "Messages sent", exprs: []string{
+			`max by (waba_id) (sum by (job, instance, waba_id) (whatsapp_messages_sent_total` + sel + `))`},
+			want: "used without rate or increase"},
+		"the newest bucket under another title": {title: "Messages sent", exprs: []string{
+			`max by (waba_id) (sum by (job, instance, waba_id) (whatsapp_messages_sent_newest` + sel + `))`},
+			want: "does not say newest"},
+		"replicas added up": {title: "Messages sent", exprs: []string{
+			`sum(sum by (job, instance, waba_id) (increase(whatsapp_messages_sent_total` + sel + `[$__range])))`},
+			want: "sums analytics across replicas"},
+		"costs of different currencies added up": {title: "Message cost", exprs: []string{
+			`sum(max by (waba_id) (sum by (job, instance, waba_id) (increase(whatsapp_pricing_cost_total` + sel + `[$__range]))))`},
+			want: "mixes currencies"},
+		"costs of different currencies ranked": {title: "Top countries by message cost", exprs: []string{
+			`topk(10, max by (waba_id, country) (sum by (job, instance, waba_id, country) (increase(whatsapp_pricing_cost_total` + sel + `[$__range]))))`},
+			want: "mixes currencies"},
+		"unique clicks added to clicks": {title: "Clicks on the newest day", exprs: []string{
+			`max by (waba_id, template_id) (whatsapp_template_unique_url_clicks_newest` + sel + `)`,
+			`max by (waba_id, template_id) (whatsapp_template_clicked_newest` + sel + `)`},
+			want: "keep them apart"},
+		"a fixed window the title does not name": {title: "Read rate", exprs: []string{
+			`max by (waba_id) (sum by (job, instance, waba_id) (increase(whatsapp_template_read_total` + sel + `[1w])))`},
+			want: `named in the title ("7 days")`},
+		"a step shorter than a half hour": {title: "Messages sent per WABA", axis: "sent per interval", exprs: []string{
+			`max by (waba_id) (sum by (job, instance, waba_id) (increase(whatsapp_messages_sent_total` + sel + `[$__rate_interval])))`},
+			want: "the step must be at least 30m0s"},
+		"a step shorter than a day": {title: "Sent per template", interval: "1h", axis: "sent per interval", exprs: []string{
+			`max by (waba_id) (sum by (job, instance, waba_id) (increase(whatsapp_template_sent_total` + sel + `[$__rate_interval])))`},
+			want: "the step must be at least 24h0m0s"},
+		"a count per step without its unit": {title: "Messages sent per WABA", interval: "1h", exprs: []string{
+			`max by (waba_id) (sum by (job, instance, waba_id) (increase(whatsapp_messages_sent_total` + sel + `[$__rate_interval])))`},
+			want: `counts over a step are "... per interval"`},
+		"a selector without job": {title: "Messages sent", exprs: []string{
+			`sum(max by (waba_id) (sum by (job, instance, waba_id) (increase(whatsapp_messages_sent_total{instance=~"$instance"}[$__range]))))`},
+			want: `lacks job=~"$job"`},
+	} {
+		t.Run(name, func(t *testing.T) {
+			p := panel{ID: 1, Type: "timeseries", Title: c.title, Interval: c.interval,
+				Description: "What one point counts, over each interval."}
+			p.Datasource = &struct {
+				Type string `json:"type"`
+				UID  string `json:"uid"`
+			}{"prometheus", "${datasource}"}
+			p.FieldConfig.Defaults.Unit = "short"
+			p.FieldConfig.Defaults.Custom.AxisLabel = c.axis
+			for _, e := range c.exprs {
+				p.Targets = append(p.Targets, struct {
+					Expr       string `json:"expr"`
+					Datasource *struct {
+						Type string `json:"type"`
+						UID  string `json:"uid"`
+					} `json:"datasource"`
+				}{Expr: e})
+			}
+			problems := panelProblems(p)
+			switch {
+			case c.want == "" && len(problems) > 0:
+				t.Errorf("want no problem, got %q", problems)
+			case c.want != "" && !slices.ContainsFunc(problems, func(s string) bool { return strings.Contains(s, c.want) }):
+				t.Errorf("want a problem with %q, got %q", c.want, problems)
+			}
+		})
+	}
 }

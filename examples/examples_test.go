@@ -1,7 +1,6 @@
 package examples
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"fmt"
@@ -12,7 +11,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
-	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -21,6 +19,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/whatsapp-exporter/whatsapp_exporter/config"
+	"github.com/whatsapp-exporter/whatsapp_exporter/internal/demo"
 	"github.com/whatsapp-exporter/whatsapp_exporter/provider/meta"
 	"github.com/whatsapp-exporter/whatsapp_exporter/provider/vonage"
 )
@@ -163,22 +162,31 @@ func TestAlertConventions(t *testing.T) {
 		}
 	}
 
-	var tests struct {
-		Tests []struct {
-			AlertRuleTest []struct {
-				Alertname string `yaml:"alertname"`
-				ExpAlerts []any  `yaml:"exp_alerts"`
-			} `yaml:"alert_rule_test"`
-		} `yaml:"tests"`
-	}
-	readYAML(t, "rules/whatsapp-alerts.test.yml", &tests)
+	// The unit tests of the alerts may be split over several files (a week
+	// of history needs a coarser evaluation interval).
 	fires, quiet := map[string]bool{}, map[string]bool{}
-	for _, tc := range tests.Tests {
-		for _, a := range tc.AlertRuleTest {
-			if len(a.ExpAlerts) > 0 {
-				fires[a.Alertname] = true
-			} else {
-				quiet[a.Alertname] = true
+	_, testFiles := ruleFiles(t)
+	for _, f := range testFiles {
+		var tests struct {
+			RuleFiles []string `yaml:"rule_files"`
+			Tests     []struct {
+				AlertRuleTest []struct {
+					Alertname string `yaml:"alertname"`
+					ExpAlerts []any  `yaml:"exp_alerts"`
+				} `yaml:"alert_rule_test"`
+			} `yaml:"tests"`
+		}
+		readYAML(t, f, &tests)
+		if !slices.Contains(tests.RuleFiles, "whatsapp-alerts.yml") {
+			continue
+		}
+		for _, tc := range tests.Tests {
+			for _, a := range tc.AlertRuleTest {
+				if len(a.ExpAlerts) > 0 {
+					fires[a.Alertname] = true
+				} else {
+					quiet[a.Alertname] = true
+				}
 			}
 		}
 	}
@@ -554,8 +562,13 @@ func TestScrapePassesPromtool(t *testing.T) {
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("promtool check metrics: %v\n%s", err, out)
 	}
-	// A scrape of nothing would pass too: make sure it had the analytics.
-	for _, m := range []string{"whatsapp_messages_sent{", "whatsapp_template_read{", "whatsapp_exporter_refresh_success{"} {
+	// A scrape of nothing would pass too: make sure it had the analytics,
+	// both the newest-bucket gauges and the month-to-date counters.
+	for _, m := range []string{
+		"whatsapp_messages_sent_newest{", "whatsapp_messages_sent_total{",
+		"whatsapp_template_read_newest{", "whatsapp_template_read_total{",
+		"whatsapp_exporter_refresh_success{",
+	} {
 		if !bytes.Contains(scrape, []byte(m)) {
 			t.Errorf("the scrape has no %s series", strings.TrimSuffix(m, "{"))
 		}
@@ -564,7 +577,7 @@ func TestScrapePassesPromtool(t *testing.T) {
 
 // scrapeDemo builds the exporter, runs its demo, and returns a scrape (in
 // Prometheus' text format, which promtool reads) taken once every account
-// has finished its first refresh.
+// has finished its first refresh (demo.Refreshed).
 func scrapeDemo(t *testing.T) []byte {
 	t.Helper()
 	dir := t.TempDir()
@@ -590,8 +603,10 @@ func scrapeDemo(t *testing.T) []byte {
 	var lastErr error
 	for time.Now().Before(deadline) {
 		body, err := get("http://" + addr + "/metrics")
-		if err == nil && allRefreshed(body) {
-			return body
+		if err == nil {
+			if err = demo.Refreshed(body); err == nil {
+				return body
+			}
 		}
 		lastErr = err
 		time.Sleep(200 * time.Millisecond)
@@ -600,32 +615,6 @@ func scrapeDemo(t *testing.T) []byte {
 	cmd.Wait()
 	t.Fatalf("the demo exporter did not finish its first refreshes in 60s (last error: %v); its log:\n%s", lastErr, log.String())
 	return nil
-}
-
-// allRefreshed reports whether every configured account has a refresh
-// result, that is, its first refresh has ended.
-func allRefreshed(scrape []byte) bool {
-	waba := regexp.MustCompile(`waba_id="([^"]*)"`)
-	accounts, refreshed := map[string]bool{}, map[string]bool{}
-	sc := bufio.NewScanner(bytes.NewReader(scrape))
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		line := sc.Text()
-		m := waba.FindStringSubmatch(line)
-		switch {
-		case m == nil:
-		case strings.HasPrefix(line, "whatsapp_exporter_account_info{"):
-			accounts[m[1]] = true
-		case strings.HasPrefix(line, "whatsapp_exporter_refresh_success{"):
-			refreshed[m[1]] = true
-		}
-	}
-	for a := range accounts {
-		if !refreshed[a] {
-			return false
-		}
-	}
-	return len(accounts) > 0
 }
 
 func get(url string) ([]byte, error) {

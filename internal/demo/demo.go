@@ -159,13 +159,7 @@ func Start(scenario string, now func() time.Time, speed float64) (*Demo, error) 
 	if speed > 1 {
 		interval = max(time.Duration(float64(refreshInterval)/speed), time.Second)
 	}
-	metaWABAs, vonageWABAs, passthroughWABAs := MetaWABAs(), VonageWABAs(), PassthroughWABAs()
-	for _, list := range [][]fakeapi.WABA{metaWABAs, vonageWABAs, passthroughWABAs} {
-		for i := range list {
-			list[i].Token = randomToken()
-			list[i].APIKey = randomToken()[:13] // "demo-" and 8 hex digits, the length of a Vonage key
-		}
-	}
+	metaWABAs, vonageWABAs, passthroughWABAs := wabas()
 	switch scenario {
 	case "", Healthy:
 	case DeliveryDrop:
@@ -205,13 +199,37 @@ func Start(scenario string, now func() time.Time, speed float64) (*Demo, error) 
 	}
 	go d.server.Serve(listener)
 
+	cfg, err := demoConfig(d.URL, interval, metaWABAs, vonageWABAs, passthroughWABAs)
+	if err != nil {
+		d.Close()
+		return nil, err
+	}
+	d.Config = cfg
+	return d, nil
+}
+
+// wabas is the demo's data, each WABA with fresh random credentials.
+func wabas() (metaWABAs, vonageWABAs, passthroughWABAs []fakeapi.WABA) {
+	metaWABAs, vonageWABAs, passthroughWABAs = MetaWABAs(), VonageWABAs(), PassthroughWABAs()
+	for _, list := range [][]fakeapi.WABA{metaWABAs, vonageWABAs, passthroughWABAs} {
+		for i := range list {
+			list[i].Token = randomToken()
+			list[i].APIKey = randomToken()[:13] // "demo-" and 8 hex digits, the length of a Vonage key
+		}
+	}
+	return metaWABAs, vonageWABAs, passthroughWABAs
+}
+
+// demoConfig is the configuration that exports the demo's WABAs from the
+// fakes at url.
+func demoConfig(url string, interval time.Duration, metaWABAs, vonageWABAs, passthroughWABAs []fakeapi.WABA) (*config.Config, error) {
 	// The fakes are in-process: the requests need not wait for a rate
 	// that keeps a real API's budget.
 	cfg := &config.Config{Global: config.Global{RequestsPerSecond: 100, Burst: 20}}
 	for _, a := range metaWABAs {
 		acct := config.Account{
 			WABAID: a.WABAID, Name: name(a.WABAID), Provider: meta.Name,
-			APIURL: d.URL, APIVersion: apiVersion, AccessToken: config.Secret(a.Token),
+			APIURL: url, APIVersion: apiVersion, AccessToken: config.Secret(a.Token),
 			Interval: interval,
 		}
 		acct.Messaging.SplitBy = []string{"PHONE"}
@@ -228,7 +246,7 @@ func Start(scenario string, now func() time.Time, speed float64) (*Demo, error) 
 		// Conversations are off by default (the Channel Manager has none).
 		acct := config.Account{
 			WABAID: a.WABAID, Name: name(a.WABAID), Provider: vonage.Name,
-			APIURL: d.URL, APIKey: a.APIKey, APISecret: config.Secret(a.Token),
+			APIURL: url, APIKey: a.APIKey, APISecret: config.Secret(a.Token),
 			Interval: interval,
 		}
 		acct.Messaging.SplitBy = []string{"PHONE"}
@@ -245,18 +263,16 @@ func Start(scenario string, now func() time.Time, speed float64) (*Demo, error) 
 		// templates are opt-in for a passthrough and stay off here.
 		acct := config.Account{
 			WABAID: a.WABAID, Name: name(a.WABAID), Provider: meta.PassthroughName,
-			APIURL: d.URL + PassthroughPrefix, APIVersion: passthroughVersion, AccessToken: config.Secret(a.Token),
+			APIURL: url + PassthroughPrefix, APIVersion: passthroughVersion, AccessToken: config.Secret(a.Token),
 			Interval: interval,
 		}
 		acct.Messaging.SplitBy = []string{"PHONE"}
 		cfg.Accounts = append(cfg.Accounts, acct)
 	}
 	if err := config.Finish(cfg); err != nil {
-		d.Close()
 		return nil, fmt.Errorf("demo config: %w", err)
 	}
-	d.Config = cfg
-	return d, nil
+	return cfg, nil
 }
 
 // Close stops the demo's fake APIs.

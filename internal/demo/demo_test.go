@@ -93,3 +93,69 @@ func TestDeliveryDrop(t *testing.T) {
 		t.Error("an unknown scenario started")
 	}
 }
+
+// Families follows the providers' defaults: Vonage has no conversations,
+// the passthrough BSP neither pricing nor templates.
+func TestFamilies(t *testing.T) {
+	all := []provider.Family{provider.Messaging, provider.Conversations, provider.Pricing, provider.Templates}
+	want := map[string][]provider.Family{
+		RetailWABA: all, TravelWABA: all, DropWABA: all,
+		VonageWABA:      {provider.Messaging, provider.Pricing, provider.Templates},
+		PassthroughWABA: {provider.Messaging, provider.Conversations},
+	}
+	if got := Families(); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("Families() = %v, want %v", got, want)
+	}
+}
+
+// Refreshed waits for every family's result and its counters: the
+// exporter publishes each family as it ends, so one refresh result per
+// account is not enough.
+func TestRefreshed(t *testing.T) {
+	full := func(skip func(waba string, f provider.Family, line string) bool) []byte {
+		var b strings.Builder
+		b.WriteString("# HELP whatsapp_exporter_refresh_success Whether...\n")
+		for waba, families := range Families() {
+			fmt.Fprintf(&b, "whatsapp_exporter_account_info{currency=\"\",name=\"x\",provider=\"meta\",waba_id=%q} 1\n", waba)
+			for _, f := range families {
+				for _, line := range []string{
+					fmt.Sprintf("whatsapp_exporter_refresh_success{family=%q,waba_id=%q} 1", f, waba),
+					fmt.Sprintf("%s{country=\"\",waba_id=%q} 12", counterOf[f], waba),
+				} {
+					if skip == nil || !skip(waba, f, line) {
+						b.WriteString(line + "\n")
+					}
+				}
+			}
+		}
+		return []byte(b.String())
+	}
+	if err := Refreshed(full(nil)); err != nil {
+		t.Errorf("a complete scrape: %v", err)
+	}
+	for name, c := range map[string]struct {
+		skip func(string, provider.Family, string) bool
+		want string
+	}{
+		"a family without its result": {
+			skip: func(w string, f provider.Family, l string) bool {
+				return w == VonageWABA && f == provider.Templates && strings.HasPrefix(l, "whatsapp_exporter_")
+			},
+			want: "WABA " + VonageWABA + ": no templates refresh result",
+		},
+		"a family without its counters": {
+			skip: func(w string, f provider.Family, l string) bool {
+				return w == RetailWABA && f == provider.Pricing && !strings.HasPrefix(l, "whatsapp_exporter_")
+			},
+			want: "WABA " + RetailWABA + ": no whatsapp_pricing_volume_total yet",
+		},
+	} {
+		err := Refreshed(full(c.skip))
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: got %v, want an error with %q", name, err, c.want)
+		}
+	}
+	if err := Refreshed(nil); err == nil {
+		t.Error("an empty scrape passed")
+	}
+}

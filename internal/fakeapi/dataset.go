@@ -166,7 +166,7 @@ func (a *WABA) deliveryRate(t time.Time) float64 {
 
 func (a *WABA) delivered(p Phone, c Country, t time.Time) float64 {
 	jitter := 0.01 * (unit(seed(a.WABAID, p.Number, c.Code, "delivered"), t.Unix()) - 0.5)
-	return math.Floor(a.sent(p, c, t) * min(1, a.deliveryRate(t)+jitter))
+	return math.Round(a.sent(p, c, t) * min(1, a.deliveryRate(t)+jitter))
 }
 
 // conversations and the pricing volume are derived from the messages, so
