@@ -11,11 +11,8 @@ import (
 	"fmt"
 	"math"
 	"net/url"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -24,29 +21,20 @@ import (
 	"github.com/whatsapp-exporter/whatsapp_exporter/provider"
 )
 
-// e2eSpeed is how much faster than the wall clock the demo runs: a second
-// is ten minutes of demo time, a half-hour bucket completes every three.
-const e2eSpeed = 600
-
 func TestEndToEndCountersAddUp(t *testing.T) {
 	prometheusBin, _ := e2eTools(t)
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "whatsapp_exporter")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := e2eBuild(t, dir)
 
-	// The demo's clock starts on the 3rd of this month, so that the run
-	// (hours of demo time) stays within one month whatever today's date.
+	// The demo's clock runs 600 times faster than the wall clock (a half
+	// hour every 3 s) from the 3rd of this month, so that the run (hours of
+	// demo time) stays within one month whatever today's date.
 	now := time.Now().UTC()
-	clock := demo.Clock{Start: time.Date(now.Year(), now.Month(), 3, 0, 0, 0, 0, time.UTC), Since: now, Speed: e2eSpeed}
+	clock := e2eClock{start: time.Date(now.Year(), now.Month(), 3, 0, 0, 0, 0, time.UTC), since: now, speed: 600}
 	addrs := e2eFreeAddrs(t, 2)
-	args := []string{"--demo", "--web.listen-address=" + addrs[0],
-		"--demo.clock.start=" + clock.Start.Format(time.RFC3339Nano),
-		"--demo.clock.since=" + clock.Since.Format(time.RFC3339Nano),
-		"--demo.clock.speed=" + strconv.Itoa(e2eSpeed)}
-	exporter := e2eRun(t, dir, "exporter-1", bin, args...)
-	e2eWaitCounters(t, exporter, addrs[0])
+	args := append([]string{"--demo", "--web.listen-address=" + addrs[0]}, clock.args()...)
+	exporter := e2eStart(t, dir, "exporter-1", bin, args...)
+	exporter.waitRefreshed(t)
 
 	cfg := filepath.Join(dir, "prometheus.yml")
 	e2eWriteFile(t, cfg, fmt.Sprintf("global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nscrape_configs:\n  - job_name: counters\n    static_configs:\n      - targets: [%q]\n", addrs[0]))
@@ -65,8 +53,8 @@ func TestEndToEndCountersAddUp(t *testing.T) {
 	time.Sleep(8 * time.Second)
 	exporter.stop()
 	time.Sleep(9 * time.Second)
-	exporter = e2eRun(t, dir, "exporter-2", bin, args...)
-	e2eWaitCounters(t, exporter, addrs[0])
+	exporter = e2eStart(t, dir, "exporter-2", bin, args...)
+	exporter.waitRefreshed(t)
 	time.Sleep(8 * time.Second)
 
 	// The samples of one scrape share a timestamp. The range from the first
@@ -82,7 +70,7 @@ func TestEndToEndCountersAddUp(t *testing.T) {
 	// end at to the one the last scrape's end at: the API of a demo that
 	// started afresh, whose data are the same, read with the exporter's
 	// own clients.
-	d, err := demo.Start(demo.Healthy, func() time.Time { return clock.Start.AddDate(0, 0, 20) }, 1)
+	d, err := demo.Start(demo.Healthy, func() time.Time { return clock.start.AddDate(0, 0, 20) }, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,69 +110,6 @@ func TestEndToEndCountersAddUp(t *testing.T) {
 			}
 		}
 	}
-}
-
-// e2eRunning is an exporter the test stops and starts itself.
-type e2eRunning struct {
-	cmd     *exec.Cmd
-	log     string
-	started time.Time
-	stop    func()
-}
-
-func e2eRun(t *testing.T, dir, name, bin string, args ...string) *e2eRunning {
-	t.Helper()
-	r := &e2eRunning{log: filepath.Join(dir, name+".log"), started: time.Now()}
-	out, err := os.Create(r.log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	r.cmd = exec.CommandContext(ctx, bin, args...)
-	r.cmd.Stdout, r.cmd.Stderr = out, out
-	if err := r.cmd.Start(); err != nil {
-		cancel()
-		t.Fatalf("start %s: %v", name, err)
-	}
-	r.stop = func() {
-		cancel()
-		r.cmd.Wait()
-		out.Close()
-	}
-	t.Cleanup(r.stop)
-	return r
-}
-
-// e2eWaitCounters waits until every account of the demo exporter at addr
-// exports its message counters: its month so far is fetched.
-func e2eWaitCounters(t *testing.T, r *e2eRunning, addr string) {
-	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for time.Now().Before(deadline) {
-		body, err := e2eGet("http://" + addr + "/metrics")
-		if err == nil && strings.Count(string(body), "\nwhatsapp_exporter_account_info{") > 0 &&
-			strings.Count(string(body), "\nwhatsapp_exporter_account_info{") == e2eAccountsWith(string(body), "whatsapp_messages_sent_total{") {
-			return
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-	raw, _ := os.ReadFile(r.log)
-	t.Fatalf("the exporter exported no message counters for every account within 60s; its log:\n%s", raw)
-}
-
-// e2eAccountsWith counts the accounts that have a series starting with prefix.
-func e2eAccountsWith(scrape, prefix string) int {
-	accounts := map[string]bool{}
-	for _, line := range strings.Split(scrape, "\n") {
-		if !strings.HasPrefix(line, prefix) {
-			continue
-		}
-		if i := strings.Index(line, `waba_id="`); i >= 0 {
-			rest := line[i+len(`waba_id="`):]
-			accounts[rest[:strings.IndexByte(rest, '"')]] = true
-		}
-	}
-	return len(accounts)
 }
 
 // scrapeTimes returns the times of the first and the last scrape that have

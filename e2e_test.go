@@ -31,6 +31,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -582,14 +583,17 @@ func e2eWriteHistory(t *testing.T, path string, at time.Time, targets []e2eTarge
 }
 
 // e2eProc is a process the test started; its output goes to a log file.
+// stop ends it, as the test's cleanup does if the test has not.
 type e2eProc struct {
 	name, addr, log string
 	cmd             *exec.Cmd
+	started         time.Time
+	stop            func()
 }
 
 func e2eStart(t *testing.T, dir, name, bin string, args ...string) *e2eProc {
 	t.Helper()
-	p := &e2eProc{name: name, log: filepath.Join(dir, name+".log")}
+	p := &e2eProc{name: name, log: filepath.Join(dir, name+".log"), started: time.Now()}
 	for _, a := range args {
 		if v, ok := strings.CutPrefix(a, "--web.listen-address="); ok {
 			p.addr = v
@@ -606,11 +610,15 @@ func e2eStart(t *testing.T, dir, name, bin string, args ...string) *e2eProc {
 		cancel()
 		t.Fatalf("start %s: %v", name, err)
 	}
-	t.Cleanup(func() {
-		cancel()
-		p.cmd.Wait()
-		out.Close()
-	})
+	var once sync.Once
+	p.stop = func() {
+		once.Do(func() {
+			cancel()
+			p.cmd.Wait()
+			out.Close()
+		})
+	}
+	t.Cleanup(p.stop)
 	return p
 }
 

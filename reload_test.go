@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -50,12 +49,9 @@ func TestReload(t *testing.T) {
 	}
 	writeConfig(kept, removed)
 
-	bin := filepath.Join(dir, "whatsapp_exporter")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := e2eBuild(t, dir)
 	addr := e2eFreeAddrs(t, 1)[0]
-	exporter := e2eRun(t, dir, "exporter", bin, "--config.file="+cfg, "--web.enable-lifecycle", "--web.listen-address="+addr)
+	exporter := e2eStart(t, dir, "exporter", bin, "--config.file="+cfg, "--web.enable-lifecycle", "--web.listen-address="+addr)
 	scrape := func() string {
 		body, _ := e2eGet("http://" + addr + "/metrics")
 		return string(body)
