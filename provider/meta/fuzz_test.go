@@ -34,6 +34,7 @@ func FuzzDecodeResponses(f *testing.F) {
 	f.Add([]byte(`{"` + wabaID + `":[{"type":"whatsapp","call_count":"x","estimated_time_to_regain_access":1e308}]}`))
 	f.Add([]byte(`{"data":[{"id":1e400,"display_phone_number":null}],"paging":{"next":7}}`))
 	f.Add([]byte(`{"analytics":{"data_points":[{"start":-9223372036854775808,"end":"2024-02-30"}]}}`))
+	f.Add([]byte(`{"data":[{"id":"1","throughput":{"level":null},"health_status":{"can_send_message":"\ud800"},"quality_score":{"score":{}}}]}`))
 
 	c, err := New(Options{BaseURL: "https://graph.example.com", APIVersion: "v21.0", AccessToken: token})
 	if err != nil {
@@ -63,6 +64,18 @@ func FuzzDecodeResponses(f *testing.F) {
 				}
 			}
 		}
+		var phones struct {
+			Data []phoneWire `json:"data"`
+		}
+		if c.wire.Decode(ctx, "phone_numbers", body, &phones) == nil {
+			for _, p := range phones.Data {
+				p.phone(legacyMessagingLimitField)
+			}
+		}
+		var templates struct {
+			Data []templateHealthWire `json:"data"`
+		}
+		c.wire.Decode(ctx, "message_templates", body, &templates)
 		for _, status := range []int{400, 429, 500} {
 			if e := graphError(status, http.Header{}, body); e != nil {
 				_ = e.Error()
