@@ -58,7 +58,7 @@ func (g *Graph) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		op = fieldNames(q.Get("fields"))
 	}
 	usage, exhausted := g.record(wabaID, op, r, q.Has("access_token"))
-	fault := g.takeFault(wabaID)
+	fault := g.takeFault(wabaID, op)
 	g.mu.Unlock()
 
 	if !ok {

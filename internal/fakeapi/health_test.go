@@ -145,3 +145,22 @@ func TestHealthFields(t *testing.T) {
 		t.Errorf("after Update, status %v, want DISABLED", got)
 	}
 }
+
+// A fault with an Op spoils only that edge's (or field's) requests, and
+// lets the others pass while it waits for them.
+func TestFaultForOneOperation(t *testing.T) {
+	g, srv := serve(t, fakeapi.Options{Now: func() time.Time { return now }})
+	g.Inject(waba, fakeapi.Fault{Kind: fakeapi.ServerError, Op: "phone_numbers", Times: 1})
+	for i, tt := range []struct {
+		edge   string
+		status int
+	}{
+		{"message_templates", http.StatusOK},
+		{"phone_numbers", http.StatusServiceUnavailable},
+		{"phone_numbers", http.StatusOK},
+	} {
+		if a := get(t, srv.URL+"/v21.0/"+waba+"/"+tt.edge, token); a.status != tt.status {
+			t.Errorf("request %d to %s: status %d, want %d", i, tt.edge, a.status, tt.status)
+		}
+	}
+}
