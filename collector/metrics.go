@@ -141,6 +141,7 @@ var allDescs = func() []*prometheus.Desc {
 		bucketEndDesc, accountInfoDesc, revisionsDesc, refreshSuccessDesc, refreshLastSuccessDesc, refreshDurationDesc,
 		requestsDesc, errorsDesc, usageDesc, regainAccessDesc,
 	}
+	descs = append(descs, healthDescs...)
 	for _, m := range measures {
 		descs = append(descs, m.newest)
 		if m.total != nil {

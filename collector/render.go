@@ -12,8 +12,8 @@ import (
 )
 
 // render builds the metrics of one snapshot: the account, then for each
-// family tried its health and its newest bucket's values, then the API
-// requests and rate-limit usage.
+// family tried its health and its newest bucket's values, then the
+// account's health (health.go), then the API requests and rate-limit usage.
 func render(s *analytics.Snapshot) []prometheus.Metric {
 	id := s.WABAID
 	out := []prometheus.Metric{
@@ -53,6 +53,7 @@ func render(s *analytics.Snapshot) []prometheus.Metric {
 			out = append(out, prometheus.MustNewConstMetric(revisionsDesc, prometheus.CounterValue, mtd.DownwardRevisions, id, string(f)))
 		}
 	}
+	out = append(out, renderHealth(s)...)
 	for _, counts := range []struct {
 		desc   *prometheus.Desc
 		counts map[analytics.Outcome]float64

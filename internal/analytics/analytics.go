@@ -32,6 +32,9 @@ type Snapshot struct {
 	// Currency is the ISO 4217 code the WABA is billed in, as the API
 	// reports it; empty when unknown.
 	Currency string
+	// Health is the account's health; nil until it was first read, and
+	// where it is not read at all.
+	Health *Health
 }
 
 // AccountFamily is the family of the requests about the WABA itself (its

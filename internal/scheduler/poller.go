@@ -46,6 +46,8 @@ type poller struct {
 	// read it last is a day old.
 	currency     string
 	currencyRead time.Time
+	// health is the account's health and when it was read (health.go).
+	health healthState
 	// Cost the API refused to report, per family: asked for once, then
 	// not again for the life of the process.
 	noCost map[provider.Family]bool
@@ -136,6 +138,7 @@ func (p *poller) refresh(ctx context.Context) time.Duration {
 		p.families[f] = next
 		p.publish()
 	}
+	p.readHealth(ctx, rateLimited != nil)
 	// The month so far comes second: its failure costs neither the newest
 	// buckets nor what of the month was fetched, but it slows the account
 	// down as any failure does.
@@ -178,6 +181,7 @@ func (p *poller) publish() {
 		Requests: requests,
 		Errors:   errs,
 		Currency: p.currency,
+		Health:   p.health.current,
 	})
 }
 
