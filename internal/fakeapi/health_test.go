@@ -96,8 +96,10 @@ func TestMessagingLimitFieldByVersion(t *testing.T) {
 // and with the values a WABA sets; Update changes what the next answer says.
 func TestHealthFields(t *testing.T) {
 	a := retailWABA()
+	a.Phones[0].Health = fakeapi.PhoneHealth{} // the defaults, whatever the demo says
 	a.Phones[1].Health = fakeapi.PhoneHealth{ID: "106540352242922", VerifiedName: "Acme", Status: "FLAGGED", Quality: "RED",
 		NameStatus: "PENDING_REVIEW", Throughput: "HIGH", Limit: "TIER_2K", CanSend: "BLOCKED"}
+	a.Templates[0].Status, a.Templates[0].Quality, a.Templates[0].Language = "", "", ""
 	a.Templates[1].Status, a.Templates[1].Quality, a.Templates[1].Language = "PAUSED", "YELLOW", "pt_BR"
 	g, srv := serve(t, fakeapi.Options{Now: func() time.Time { return now }}, a)
 
