@@ -5,8 +5,9 @@ package main
 // is evaluated. Dashboard queries and recording rules must return series on
 // the demo. Alerts return nothing on healthy data by design, so for them:
 // every rule evaluates with health ok, every metric an alert reads exists,
-// and the delivery-rate alerts are active for the WABA of an exporter run
-// with --demo.scenario=delivery-drop and for no WABA of a healthy one.
+// and the delivery-rate and account health alerts are active for the WABA of
+// an exporter run with --demo.scenario=delivery-drop and for no WABA of a
+// healthy one.
 //
 // The month-to-date counters move only as the API's buckets complete, every
 // half hour (every day for templates): the exporters run the demo on a clock
@@ -482,16 +483,20 @@ func e2eCheckAlertMetrics(t *testing.T, api *e2eAPI, files []string) {
 	}
 }
 
-// e2eCheckAlerts: on the delivery-drop demo the delivery-rate alerts are
-// pending (or firing) for the dropping WABA, and nothing else is; on the
-// healthy demo no alert is, in the same evaluations of the same rules.
+// e2eCheckAlerts: on the delivery-drop demo the delivery-rate and account
+// health alerts are pending (or firing) for the dropping WABA, and nothing
+// else is; on the healthy demo no alert is, in the same evaluations of the
+// same rules.
 func e2eCheckAlerts(t *testing.T, api *e2eAPI) {
 	want := []string{
 		e2eDropJob + "/" + e2eDropWABA + "/WhatsAppDeliveryRateDrop",
 		e2eDropJob + "/" + e2eDropWABA + "/WhatsAppDeliveryRateLow",
+		// The scenario's number turned RED and its template was paused.
+		e2eDropJob + "/" + e2eDropWABA + "/WhatsAppPhoneNumberQualityRed",
+		e2eDropJob + "/" + e2eDropWABA + "/WhatsAppTemplatePausedOrDisabled",
 	}
 	var got []string
-	api.waitFor(t, 30*time.Second, "the delivery-rate alerts for the dropping WABA", func() error {
+	api.waitFor(t, 30*time.Second, "the delivery-rate and health alerts for the dropping WABA", func() error {
 		alerts, err := api.alerts()
 		if err != nil {
 			return err

@@ -147,6 +147,7 @@ var allDescs = func() []*prometheus.Desc {
 		bucketEndDesc, accountInfoDesc, revisionsDesc, refreshSuccessDesc, refreshLastSuccessDesc, refreshDurationDesc, dataAgeDesc, droppedDesc,
 		requestsDesc, errorsDesc, usageDesc, regainAccessDesc,
 	}
+	descs = append(descs, healthDescs...)
 	for _, m := range measures {
 		descs = append(descs, m.newest)
 		if m.total != nil {

@@ -12,8 +12,9 @@ import (
 )
 
 // render builds the metrics of one snapshot: the account's health (the
-// account, each family's refresh, the API requests and rate-limit usage),
-// and each family's data (its newest bucket, its month-to-date counters).
+// account, each family's refresh, its phone numbers' and templates' states,
+// the API requests and rate-limit usage), and each family's data (its
+// newest bucket, its month-to-date counters).
 func render(s *analytics.Snapshot) *account {
 	id := s.WABAID
 	a := &account{wabaID: id, maxAge: s.MaxDataAge}
@@ -57,6 +58,7 @@ func render(s *analytics.Snapshot) *account {
 		}
 		a.families = append(a.families, fd)
 	}
+	a.health = append(a.health, renderHealth(s)...)
 	for _, counts := range []struct {
 		desc   *prometheus.Desc
 		counts map[analytics.Outcome]float64

@@ -119,6 +119,9 @@ type Account struct {
 	Conversations Conversations `yaml:"conversations"`
 	Pricing       Pricing       `yaml:"pricing"`
 	Templates     Templates     `yaml:"templates"`
+	// Health reads the status and quality of the WABA's phone numbers
+	// and templates.
+	Health Health `yaml:"health"`
 
 	// line is where the account starts in the file, for errors found
 	// after loading.

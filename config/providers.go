@@ -77,6 +77,7 @@ func (a *Account) applyProviderDefaults() {
 	if !caps.DiscoverTemplates && len(a.Templates.TemplateIDs) == 0 {
 		off(&a.Templates.FamilySettings)
 	}
+	a.applyHealthDefaults()
 	if !caps.Cost {
 		for _, c := range a.costs() {
 			if *c == nil {

@@ -202,6 +202,7 @@ func (v *validator) account(a *Account, at func(...any) []any) {
 		v.family(a, f, at(string(f)))
 	}
 	v.offers(a, caps, at)
+	v.health(a, caps, at)
 
 	m := &a.Messaging
 	v.each(m.PhoneNumbers, at("messaging", "phone_numbers"), digitsOnly, "a phone number in digits only, e.g. 16505550111")

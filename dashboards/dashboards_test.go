@@ -31,6 +31,7 @@ var requiredVariables = map[string][]string{
 	"whatsapp-overview.json":        {"job", "instance", "waba_id", "phone_number", "country"},
 	"whatsapp-templates.json":       {"job", "instance", "waba_id", "template_id"},
 	"whatsapp-exporter-health.json": {"job", "instance", "waba_id", "family"},
+	"whatsapp-account-health.json":  {"job", "instance", "waba_id"},
 }
 
 // panel is the part of a Grafana panel these tests look at; the SDK checks

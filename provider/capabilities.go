@@ -35,6 +35,10 @@ type Capabilities struct {
 	// WABAFields says whether the API can read the WABA's own fields
 	// (Source.WABA), such as its currency.
 	WABAFields bool
+	// AccountHealth says whether the API can tell the status, quality and
+	// limits of a WABA's phone numbers and templates
+	// (Source.PhoneHealth, Source.TemplateHealth).
+	AccountHealth bool
 	// Families says how each family is served; a family that is not
 	// listed is not offered.
 	Families map[Family]FamilyCapabilities

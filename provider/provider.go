@@ -62,6 +62,11 @@ type Source interface {
 	TemplateIDs(ctx context.Context, wabaID string) ([]string, error)
 	// WABA reads the WABA's own fields (Capabilities.WABAFields).
 	WABA(ctx context.Context, wabaID string) (WABA, error)
+	// PhoneHealth and TemplateHealth read the status, quality and limits
+	// of the WABA's phone numbers and message templates
+	// (Capabilities.AccountHealth).
+	PhoneHealth(ctx context.Context, wabaID string) ([]PhoneNumber, error)
+	TemplateHealth(ctx context.Context, wabaID string) ([]Template, error)
 }
 
 // WABA is what the exporter reads of a WhatsApp Business Account itself.

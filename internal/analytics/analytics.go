@@ -38,6 +38,9 @@ type Snapshot struct {
 	// DroppedSeries counts, per family, the series left out of Families
 	// because the account has more than its max_series.
 	DroppedSeries map[provider.Family]int
+	// Health is the account's health; nil until it was first read, and
+	// where it is not read at all.
+	Health *Health
 }
 
 // AccountFamily is the family of the requests about the WABA itself (its

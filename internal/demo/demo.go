@@ -22,7 +22,9 @@ import (
 const (
 	Healthy = "healthy"
 	// DeliveryDrop makes one WABA (DropWABA) deliver only
-	// half of its messages, as during a carrier incident.
+	// half of its messages, as during a carrier incident, and shows the
+	// account health alerts: its number's quality is RED and its template
+	// paused.
 	DeliveryDrop = "delivery-drop"
 )
 
@@ -48,44 +50,52 @@ const (
 
 // MetaWABAs is the demo's data: a retailer with several numbers, markets
 // and templates with buttons; a travel company billed through a partner (no
-// cost); and a support desk with one number.
+// cost); and a support desk with one number. Their health shows what
+// degrades without alerting: a YELLOW number, a template of YELLOW quality
+// and one pending review, a display name in review that LIMITs a number.
 func MetaWABAs() []fakeapi.WABA {
 	return []fakeapi.WABA{
 		{
 			WABAID: RetailWABA, Volume: 120, DeliveryRate: 0.97,
 			Phones: []fakeapi.Phone{
-				{Number: "16505550111", Display: "+1 650-555-0111", Weight: 1},
-				{Number: "16505550112", Display: "+1 650-555-0112", Weight: 0.6},
-				{Number: "5511955550113", Display: "+55 11 95555-0113", Weight: 0.8},
+				{Number: "16505550111", Display: "+1 650-555-0111", Weight: 1, Health: health(RetailWABA, "GREEN", "HIGH", "TIER_100K")},
+				{Number: "16505550112", Display: "+1 650-555-0112", Weight: 0.6, Health: health(RetailWABA, "GREEN", "STANDARD", "TIER_100K")},
+				// Brazilian users block its marketing more often.
+				{Number: "5511955550113", Display: "+55 11 95555-0113", Weight: 0.8, Health: health(RetailWABA, "YELLOW", "STANDARD", "TIER_100K")},
 			},
 			Countries: []fakeapi.Country{{Code: "US", Weight: 0.5, PriceFactor: 1}, {Code: "BR", Weight: 0.3, PriceFactor: 0.6}, {Code: "IN", Weight: 0.15, PriceFactor: 0.3}, {Code: "DE", Weight: 0.05, PriceFactor: 1.4}},
 			Templates: []fakeapi.Template{
 				{ID: "1421988012088524", Name: "order_confirmation", Category: "UTILITY", Weight: 1,
 					Buttons: []fakeapi.Button{{Type: "url_button", Content: "Track order"}}},
-				{ID: "2632273056924580", Name: "spring_sale", Category: "MARKETING", Weight: 0.7,
+				{ID: "2632273056924580", Name: "spring_sale", Category: "MARKETING", Weight: 0.7, Quality: "YELLOW",
 					Buttons: []fakeapi.Button{{Type: "quick_reply_button", Content: "Contact Support"}, {Type: "unique_url_button", Content: "Tell me more"}}},
 				{ID: "954638012257287", Name: "login_code", Category: "AUTHENTICATION", Weight: 0.9},
-				{ID: "969725530748535", Name: "back_in_stock", Category: "MARKETING", Weight: 0.3,
+				{ID: "969725530748535", Name: "back_in_stock", Category: "MARKETING", Weight: 0.3, Language: "pt_BR",
 					Buttons: []fakeapi.Button{{Type: "url_button", Content: "Shop now"}}},
+				// Submitted, not yet reviewed: no analytics, quality pending.
+				{ID: "1066542392340011", Name: "holiday_hours", Category: "UTILITY", Status: "PENDING", Quality: "UNKNOWN"},
 			},
 		},
 		{
 			WABAID: TravelWABA, Volume: 60, DeliveryRate: 0.95, PartnerBilled: true,
 			Phones: []fakeapi.Phone{
-				{Number: "447700900123", Display: "+44 7700 900123", Weight: 1},
-				{Number: "33612345678", Display: "+33 6 12 34 56 78", Weight: 0.5},
+				{Number: "447700900123", Display: "+44 7700 900123", Weight: 1, Health: health(TravelWABA, "GREEN", "STANDARD", "TIER_10K")},
+				// A new number whose display name is still in review: it
+				// sends, but Meta shows the number instead of the name.
+				{Number: "33612345678", Display: "+33 6 12 34 56 78", Weight: 0.5, Health: fakeapi.PhoneHealth{
+					VerifiedName: name(TravelWABA), Quality: "UNKNOWN", NameStatus: "PENDING_REVIEW", Limit: "TIER_10K", CanSend: "LIMITED"}},
 			},
 			Countries: []fakeapi.Country{{Code: "GB", Weight: 0.4, PriceFactor: 1.1}, {Code: "FR", Weight: 0.3, PriceFactor: 1.2}, {Code: "ES", Weight: 0.2, PriceFactor: 0.9}, {Code: "MX", Weight: 0.1, PriceFactor: 0.5}},
 			Templates: []fakeapi.Template{
 				{ID: "1924084211297547", Name: "booking_reminder", Category: "UTILITY", Weight: 1,
 					Buttons: []fakeapi.Button{{Type: "quick_reply_button", Content: "Confirm"}, {Type: "quick_reply_button", Content: "Reschedule"}}},
-				{ID: "458951126288942", Name: "flight_deals", Category: "MARKETING", Weight: 0.5,
+				{ID: "458951126288942", Name: "flight_deals", Category: "MARKETING", Weight: 0.5, Language: "es",
 					Buttons: []fakeapi.Button{{Type: "url_button", Content: "See deals"}}},
 			},
 		},
 		{
 			WABAID: DropWABA, Volume: 80, DeliveryRate: 0.98,
-			Phones:    []fakeapi.Phone{{Number: "19195552584", Display: "+1 919-555-2584", Weight: 1}},
+			Phones:    []fakeapi.Phone{{Number: "19195552584", Display: "+1 919-555-2584", Weight: 1, Health: health(DropWABA, "GREEN", "STANDARD", "TIER_2K")}},
 			Countries: []fakeapi.Country{{Code: "US", Weight: 0.7, PriceFactor: 1}, {Code: "IN", Weight: 0.3, PriceFactor: 0.3}},
 			Templates: []fakeapi.Template{
 				{ID: "245435364965041", Name: "ticket_update", Category: "UTILITY", Weight: 1,
@@ -121,7 +131,9 @@ func VonageWABAs() []fakeapi.WABA {
 func PassthroughWABAs() []fakeapi.WABA {
 	return []fakeapi.WABA{{
 		WABAID: PassthroughWABA, Volume: 40, DeliveryRate: 0.97,
-		Phones:    []fakeapi.Phone{{Number: "912240289385", Display: "+91 22 4028 9385", Weight: 1}},
+		// A portfolio at the starting limit of 250.
+		Phones: []fakeapi.Phone{{Number: "912240289385", Display: "+91 22 4028 9385", Weight: 1,
+			Health: health(PassthroughWABA, "GREEN", "STANDARD", "TIER_250")}},
 		Countries: []fakeapi.Country{{Code: "IN", Weight: 0.7, PriceFactor: 0.3}, {Code: "KW", Weight: 0.3, PriceFactor: 0.8}},
 		Templates: []fakeapi.Template{
 			{ID: "1121988012088524", Name: "appointment_reminder", Category: "UTILITY", Weight: 1,
@@ -164,10 +176,14 @@ func Start(scenario string, now func() time.Time, speed float64) (*Demo, error) 
 	case "", Healthy:
 	case DeliveryDrop:
 		for i := range metaWABAs {
-			if metaWABAs[i].WABAID == DropWABA {
+			if a := &metaWABAs[i]; a.WABAID == DropWABA {
 				// The incident began before the exporter started, so that
-				// the buckets it reports already show it.
-				metaWABAs[i].DropFrom, metaWABAs[i].DroppedRate = now().Add(-24*time.Hour), 0.5
+				// the buckets it reports already show it. Users blocked
+				// the messages they did get: Meta rated the number RED
+				// and paused the template.
+				a.DropFrom, a.DroppedRate = now().Add(-24*time.Hour), 0.5
+				a.Phones[0].Health.Quality = "RED"
+				a.Templates[0].Status, a.Templates[0].Quality = "PAUSED", "RED"
 			}
 		}
 	default:
@@ -295,6 +311,12 @@ func name(wabaID string) string {
 	default:
 		return "Initech Support"
 	}
+}
+
+// health is a connected number with an approved display name, the WABA's,
+// of the given quality, throughput and messaging limit.
+func health(wabaID, quality, throughput, limit string) fakeapi.PhoneHealth {
+	return fakeapi.PhoneHealth{VerifiedName: name(wabaID), Quality: quality, Throughput: throughput, Limit: limit}
 }
 
 func randomToken() string {

@@ -24,7 +24,7 @@ func AddFlags(app interface {
 	f := &Flags{}
 	app.Flag("demo", "Serve a built-in fake WhatsApp API with demo data and export it; needs no configuration or credentials.").
 		BoolVar(&f.Enabled)
-	app.Flag("demo.scenario", "What the demo data shows: healthy, or delivery-drop (one WABA delivers only half its messages).").
+	app.Flag("demo.scenario", "What the demo data shows: healthy, or delivery-drop (one WABA delivers only half its messages, its number's quality is RED and its template paused).").
 		Default(Healthy).EnumVar(&f.Scenario, Healthy, DeliveryDrop)
 	app.Flag("demo.clock.start", "The demo's time at --demo.clock.since (RFC 3339).").Hidden().
 		SetValue(timeValue{&f.clockStart})

@@ -58,6 +58,9 @@ type Phone struct {
 	Number  string // digits, as the analytics endpoints spell it
 	Display string // as the phone_numbers edge spells it
 	Weight  float64
+	// The number's health as the phone_numbers edge reports it; empty
+	// fields read as a healthy number's (see health.go).
+	Health PhoneHealth
 }
 
 // Country is a destination country and how much of the traffic goes there.
@@ -75,6 +78,10 @@ type Template struct {
 	Category string
 	Buttons  []Button
 	Weight   float64
+	// Language, Status and Quality are what the message_templates edge
+	// says; empty fields read as an approved en_US template's of GREEN
+	// quality.
+	Language, Status, Quality string
 }
 
 // Button is a template button.

@@ -46,6 +46,9 @@ type Fault struct {
 	Kind FaultKind
 	// Times is how many requests the fault spoils; 0 means until cleared.
 	Times int
+	// Op, when set, spoils only the requests of that field or edge
+	// (phone_numbers, conversation_analytics, ...); the others pass.
+	Op string
 
 	Code          int           // RateLimit: the Graph error code
 	Status        int           // RateLimit: the HTTP status
@@ -69,21 +72,24 @@ func (c *core) Clear(wabaID string) {
 	delete(c.faults, wabaID)
 }
 
-// takeFault returns the fault that spoils the current request, if any.
-func (c *core) takeFault(wabaID string) *Fault {
+// takeFault returns the fault that spoils the current request, of field or
+// edge op, if any: the first queued one that applies to op.
+func (c *core) takeFault(wabaID, op string) *Fault {
 	queue := c.faults[wabaID]
-	if len(queue) == 0 {
-		return nil
-	}
-	f := queue[0]
-	if f.Times > 0 {
-		f.Times--
-		if f.Times == 0 {
-			c.faults[wabaID] = queue[1:]
+	for i, f := range queue {
+		if f.Op != "" && f.Op != op {
+			continue
 		}
+		if f.Times > 0 {
+			f.Times--
+			if f.Times == 0 {
+				c.faults[wabaID] = append(queue[:i:i], queue[i+1:]...)
+			}
+		}
+		copied := *f
+		return &copied
 	}
-	copied := *f
-	return &copied
+	return nil
 }
 
 // countKeys are the fields of the analytics answers that hold a count or a

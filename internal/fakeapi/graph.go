@@ -16,8 +16,8 @@ import (
 // path prefix (/v21.0/{waba}, or a BSP's /api/v25.0/{waba}). It follows the
 // reference documents: the analytics, conversation_analytics and
 // pricing_analytics fields of a WABA node, the template_analytics,
-// message_templates and phone_numbers edges, Graph error bodies and the
-// X-Business-Use-Case-Usage header.
+// message_templates and phone_numbers edges (with the health fields of
+// health.go), Graph error bodies and the X-Business-Use-Case-Usage header.
 type Graph struct {
 	*core
 	// NoCost makes the fake behave like a BSP passthrough that never returns
@@ -58,7 +58,7 @@ func (g *Graph) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		op = fieldNames(q.Get("fields"))
 	}
 	usage, exhausted := g.record(wabaID, op, r, q.Has("access_token"))
-	fault := g.takeFault(wabaID)
+	fault := g.takeFault(wabaID, op)
 	g.mu.Unlock()
 
 	if !ok {
@@ -91,17 +91,9 @@ func (g *Graph) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case "template_analytics":
 		g.templateAnalytics(w, r, &waba, fault)
 	case "message_templates":
-		items := make([]any, 0, len(waba.Templates))
-		for _, t := range waba.Templates {
-			items = append(items, map[string]any{"id": t.ID, "name": t.Name, "status": "APPROVED", "category": t.Category, "language": "en_US"})
-		}
-		g.writeEdge(w, r, items, fault)
+		g.messageTemplates(w, r, &waba, segs[len(segs)-2], fault)
 	case "phone_numbers":
-		items := make([]any, 0, len(waba.Phones))
-		for i, p := range waba.Phones {
-			items = append(items, map[string]any{"id": fmt.Sprintf("1%014d", i+1), "display_phone_number": p.Display, "verified_name": wabaID, "quality_rating": "GREEN"})
-		}
-		g.writeEdge(w, r, items, fault)
+		g.phoneNumbers(w, r, &waba, segs[len(segs)-2], fault)
 	default:
 		g.node(w, r, &waba, fault)
 	}

@@ -104,6 +104,9 @@ func testAccount(t testing.TB, wabaID, apiURL, token string, mod func(*config.Ac
 	a := config.Account{
 		WABAID: wabaID, Name: "Test " + wabaID, APIURL: apiURL, AccessToken: config.Secret(token),
 		Interval: 15 * time.Minute, Timeout: 5 * time.Second,
+		// The analytics tests count families and requests exactly;
+		// account health has tests of its own (health_test.go).
+		Health: config.Health{Enabled: disabled},
 	}
 	if mod != nil {
 		mod(&a)

@@ -58,6 +58,8 @@ type poller struct {
 	currency string
 	location *time.Location
 	wabaRead time.Time
+	// health is the account's health and when it was read (health.go).
+	health healthState
 	// When the API last refused to report cost, per family: asked for
 	// again a day later.
 	noCost map[provider.Family]time.Time
@@ -164,6 +166,7 @@ func (p *poller) refresh(ctx context.Context) time.Duration {
 		p.families[f] = next
 		p.publish()
 	}
+	p.readHealth(ctx, rateLimited != nil)
 	// The month so far comes second: its failure costs neither the newest
 	// buckets nor what of the month was fetched, but it slows the account
 	// down as any failure does.
@@ -235,6 +238,7 @@ func (p *poller) publish() {
 		Currency:      p.currency,
 		MaxDataAge:    p.account.MaxDataAge,
 		DroppedSeries: dropped,
+		Health:        p.health.current,
 	})
 }
 

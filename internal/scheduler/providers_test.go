@@ -130,8 +130,13 @@ func TestProvidersExportSameMetricsAndLabels(t *testing.T) {
 		"whatsapp_exporter_series_dropped",
 	)
 	templates := both("template_clicked", "template_delivered", "template_read", "template_sent")
+	// Account health, where the provider has it.
+	health := []string{"whatsapp_phone_number_info", "whatsapp_phone_number_status", "whatsapp_phone_number_quality_rating",
+		"whatsapp_phone_number_name_status", "whatsapp_phone_number_throughput_level", "whatsapp_phone_number_can_send_message",
+		"whatsapp_phone_number_messaging_limit", "whatsapp_phone_number_messaging_limit_recipients",
+		"whatsapp_template_info", "whatsapp_template_status", "whatsapp_template_category", "whatsapp_template_quality_score"}
 	want := map[string][]string{
-		meta.Name: slices.Concat(common, templates,
+		meta.Name: slices.Concat(common, templates, health,
 			both("conversations", "conversation_cost", "pricing_volume", "pricing_cost", "template_amount_spent"),
 			// Ratios and counts of people have a gauge only.
 			[]string{"whatsapp_template_unit_cost_newest", "whatsapp_template_unique_url_clicks_newest"},
@@ -139,7 +144,7 @@ func TestProvidersExportSameMetricsAndLabels(t *testing.T) {
 			// partner billed, so error 100 (cost not available) shows too.
 			[]string{"whatsapp_exporter_api_rate_limit_usage_ratio", "whatsapp_exporter_api_rate_limit_regain_access_seconds", "whatsapp_exporter_api_errors_total"}),
 		vonage.Name: slices.Concat(common, templates, both("pricing_volume")),
-		meta.PassthroughName: slices.Concat(common, both("conversations"),
+		meta.PassthroughName: slices.Concat(common, both("conversations"), health,
 			[]string{"whatsapp_exporter_api_rate_limit_usage_ratio", "whatsapp_exporter_api_rate_limit_regain_access_seconds"}),
 	}
 	for p, w := range want {
@@ -396,7 +401,8 @@ func TestPassthroughPathPrefix(t *testing.T) {
 				t.Fatal("no requests")
 			}
 			for _, p := range got {
-				if p != "/api/v25.0/"+acct.WABAID {
+				// The node, or its edges (account health).
+				if node := "/api/v25.0/" + acct.WABAID; p != node && !strings.HasPrefix(p, node+"/") {
 					t.Errorf("request to %s, want /api/v25.0/%s", p, acct.WABAID)
 				}
 			}

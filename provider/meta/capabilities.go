@@ -23,11 +23,11 @@ const (
 
 // Capabilities is what Meta's Graph API serves: every family, cost (unless
 // the WABA is billed through a partner, which only an answer tells), and
-// the phone_numbers and message_templates edges for discovery. Messaging and
-// conversation analytics document no history limit. Their day and month
-// buckets begin at the WABA's local midnight: the Analytics page's examples
-// start them at 07:00 and 08:00 UTC, Pacific midnight in summer and winter;
-// template analytics snap to 00:00 UTC.
+// the phone_numbers and message_templates edges for discovery and account
+// health. Messaging and conversation analytics document no history limit.
+// Their day and month buckets begin at the WABA's local midnight: the
+// Analytics page's examples start them at 07:00 and 08:00 UTC, Pacific
+// midnight in summer and winter; template analytics snap to 00:00 UTC.
 var Capabilities = provider.Capabilities{
 	Name:              Name,
 	DefaultURL:        "https://graph.facebook.com",
@@ -39,6 +39,7 @@ var Capabilities = provider.Capabilities{
 	DiscoverTemplates: true,
 	PricingFilters:    true,
 	WABAFields:        true,
+	AccountHealth:     true,
 	Families: map[provider.Family]provider.FamilyCapabilities{
 		provider.Messaging:     {Offer: provider.Offered, Granularities: provider.AllGranularities, LocalDays: true},
 		provider.Conversations: {Offer: provider.Offered, Granularities: provider.AllGranularities, LocalDays: true},
@@ -59,6 +60,9 @@ var Capabilities = provider.Capabilities{
 // returned ("Cost is not returned by this endpoint"): the BSP bills the
 // WABA. It authenticates with its own key alone, so appsecret_proof, keyed
 // with Meta's app secret, has no place there; and it has no default URL.
+// Account health reads the same phone_numbers and message_templates edges
+// as discovery, which such a BSP must forward anyway; one that does not
+// fails the health read alone (the config can turn it off).
 var PassthroughCapabilities = provider.Capabilities{
 	Name:              PassthroughName,
 	Auth:              provider.BearerToken,
@@ -67,6 +71,7 @@ var PassthroughCapabilities = provider.Capabilities{
 	DiscoverTemplates: true,
 	PricingFilters:    true,
 	WABAFields:        true,
+	AccountHealth:     true,
 	Families: map[provider.Family]provider.FamilyCapabilities{
 		provider.Messaging:     Capabilities.Families[provider.Messaging],
 		provider.Conversations: Capabilities.Families[provider.Conversations],

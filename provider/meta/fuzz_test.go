@@ -77,6 +77,8 @@ func FuzzDecodeResponses(f *testing.F) {
 	addFixtures(f, func(b []byte) { f.Add(b) })
 	f.Add([]byte(`{"analytics":{"data_points":[{"start":-9223372036854775808,"end":"2024-02-30"}]}}`))
 	f.Add([]byte(`{"analytics":{"data_points":[{"start":0,"end":1800,"sent":"-0","delivered":"1e400","SENT":-5}]}}`))
+	f.Add([]byte(`{"data":[{"id":1e400,"display_phone_number":null}],"paging":{"next":7}}`))
+	f.Add([]byte(`{"data":[{"id":"1","throughput":{"level":null},"health_status":{"can_send_message":"\ud800"},"quality_score":{"score":{}}}]}`))
 	f.Add([]byte(`{"data":[{"data_points":[{"template_id":1e400,"clicked":[{"count":"7","value":8}],"cost":[{"value":"-0.5"}]}]}],"paging":{"next":"https://graph.example.com/v21.0/1?access_token=x"}}`))
 
 	c, err := New(Options{BaseURL: "https://graph.example.com", APIVersion: "v21.0", AccessToken: token, AppSecret: appSecret})
@@ -137,6 +139,21 @@ func FuzzDecodeResponses(f *testing.F) {
 				}
 			}
 		}
+
+		// Account health: the phone_numbers and message_templates edges
+		// decode or fail, without a panic, whatever the fields hold.
+		var phones struct {
+			Data []phoneWire `json:"data"`
+		}
+		if c.wire.Decode(ctx, "phone_numbers", body, &phones) == nil {
+			for _, p := range phones.Data {
+				p.phone(legacyMessagingLimitField)
+			}
+		}
+		var templates struct {
+			Data []templateHealthWire `json:"data"`
+		}
+		c.wire.Decode(ctx, "message_templates", body, &templates)
 
 		numbers, _, ok := respell(body, false)
 		if !ok {

@@ -256,15 +256,33 @@ func (c *Client) signNext(u *url.URL) {
 	u.RawQuery = v.Encode()
 }
 
-// listEdge reads every page of a WABA edge such as message_templates.
+// listEdge reads every page of a WABA edge such as message_templates and
+// returns the distinct non-empty keys of its items, in order.
 func listEdge[T any](ctx context.Context, c *Client, wabaID, edge, fields string, key func(T) string) ([]string, error) {
+	items, err := edgeItems[T](ctx, c, wabaID, edge, fields)
+	if err != nil {
+		return nil, err
+	}
+	var keys []string
+	seen := map[string]bool{}
+	for _, item := range items {
+		if k := key(item); k != "" && !seen[k] {
+			seen[k] = true
+			keys = append(keys, k)
+		}
+	}
+	return keys, nil
+}
+
+// edgeItems reads every item of every page of a WABA edge, asking for
+// fields.
+func edgeItems[T any](ctx context.Context, c *Client, wabaID, edge, fields string) ([]T, error) {
 	u := c.edgeURL(wabaID, edge)
 	v := u.Query()
 	v.Set("fields", fields)
 	v.Set("limit", "100")
 	u.RawQuery = v.Encode()
-	var keys []string
-	seen := map[string]bool{}
+	var items []T
 	err := c.wire.Pages(ctx, edge, c.base, u, func(body []byte) (string, error) {
 		var p struct {
 			Data   []T          `json:"data"`
@@ -273,12 +291,7 @@ func listEdge[T any](ctx context.Context, c *Client, wabaID, edge, fields string
 		if err := c.wire.Decode(ctx, edge, body, &p); err != nil {
 			return "", err
 		}
-		for _, item := range p.Data {
-			if k := key(item); k != "" && !seen[k] {
-				seen[k] = true
-				keys = append(keys, k)
-			}
-		}
+		items = append(items, p.Data...)
 		if p.Paging == nil {
 			return "", nil
 		}
@@ -287,7 +300,7 @@ func listEdge[T any](ctx context.Context, c *Client, wabaID, edge, fields string
 	if err != nil {
 		return nil, err
 	}
-	return keys, nil
+	return items, nil
 }
 
 func convert[W any, P any](raw []W, f func(W) P) []P {

@@ -1,0 +1,147 @@
+package collector
+
+import (
+	"slices"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/whatsapp-exporter/whatsapp_exporter/internal/analytics"
+	"github.com/whatsapp-exporter/whatsapp_exporter/provider"
+)
+
+// Account health. Each enum the API reports is a state set, the
+// Prometheus convention for an enum: one gauge series per state, 1 for the
+// current state and 0 for the others, so that a change is a series that
+// goes from 0 to 1 (and `== 1` selects the current state). The states are
+// the documented ones (provider/health.go) plus, when the API says
+// something else, that value as a state of its own. A field the API did not
+// report has no series. What describes a number or template rather than
+// its state is an _info gauge of 1.
+type stateSet struct {
+	desc   *prometheus.Desc
+	states []string
+}
+
+func newStateSet(name, label, help string, states []string, labels ...string) stateSet {
+	return stateSet{
+		desc:   newDesc(name, help+" State set: 1 for the current "+label+", 0 for the other known ones.", slices.Concat(labels, []string{label})...),
+		states: states,
+	}
+}
+
+var (
+	phoneLabels = []string{"waba_id", "phone_number"}
+
+	phoneStatus = newStateSet("phone_number_status", "status",
+		"The business phone number's status (CONNECTED to send; FLAGGED, RESTRICTED, BANNED, ...).",
+		provider.PhoneStatuses, phoneLabels...)
+	phoneQuality = newStateSet("phone_number_quality_rating", "quality_rating",
+		"The business phone number's quality rating (GREEN, YELLOW, RED, UNKNOWN).",
+		provider.QualityRatings, phoneLabels...)
+	phoneNameStatus = newStateSet("phone_number_name_status", "name_status",
+		"The review status of the business phone number's display name.",
+		provider.NameStatuses, phoneLabels...)
+	phoneThroughput = newStateSet("phone_number_throughput_level", "throughput_level",
+		"The business phone number's throughput level (STANDARD 80 messages per second, HIGH up to 1,000).",
+		provider.ThroughputLevels, phoneLabels...)
+	phoneCanSend = newStateSet("phone_number_can_send_message", "can_send_message",
+		"Whether the business phone number can send messages, from its health_status (AVAILABLE, LIMITED, BLOCKED).",
+		provider.CanSendMessageStates, phoneLabels...)
+	phoneLimit = newStateSet("phone_number_messaging_limit", "messaging_limit",
+		"The messaging limit tier of the business phone number's portfolio (TIER_250 ... TIER_UNLIMITED).",
+		provider.MessagingLimits, phoneLabels...)
+
+	templateStatus = newStateSet("template_status", "status",
+		"The message template's status (APPROVED; PAUSED, DISABLED, REJECTED, ...).",
+		provider.TemplateStatuses, templateLabels...)
+	templateCategory = newStateSet("template_category", "category",
+		"The message template's category (MARKETING, UTILITY, AUTHENTICATION).",
+		provider.TemplateCategories, templateLabels...)
+	templateQuality = newStateSet("template_quality_score", "quality_score",
+		"The message template's quality score (GREEN, YELLOW, RED, UNKNOWN).",
+		provider.QualityRatings, templateLabels...)
+
+	phoneLimitRecipientsDesc = newDesc("phone_number_messaging_limit_recipients",
+		"Unique users the business phone number's portfolio may message outside a customer service window in a moving 24 hours, as its messaging limit tier says (+Inf: unlimited); absent for a tier that names no number.",
+		phoneLabels...)
+	phoneInfoDesc = newDesc("phone_number_info",
+		"A business phone number of the WABA, with its Graph ID, display number and verified name; always 1.",
+		"waba_id", "phone_number", "phone_number_id", "display_phone_number", "verified_name")
+	templateInfoDesc = newDesc("template_info",
+		"A message template of the WABA, with its name and language; always 1.",
+		"waba_id", "template_id", "name", "language")
+
+	healthDescs = []*prometheus.Desc{
+		phoneStatus.desc, phoneQuality.desc, phoneNameStatus.desc, phoneThroughput.desc, phoneCanSend.desc, phoneLimit.desc,
+		templateStatus.desc, templateCategory.desc, templateQuality.desc,
+		phoneLimitRecipientsDesc, phoneInfoDesc, templateInfoDesc,
+	}
+)
+
+// render appends the state set's series for current, after the labels that
+// identify its number or template; nothing when current is empty.
+func (s stateSet) render(out []prometheus.Metric, current string, labels ...string) []prometheus.Metric {
+	if current == "" {
+		return out
+	}
+	gauge := func(state string, v float64) {
+		out = append(out, prometheus.MustNewConstMetric(s.desc, prometheus.GaugeValue, v, slices.Concat(labels, []string{state})...))
+	}
+	for _, state := range s.states {
+		v := 0.0
+		if state == current {
+			v = 1
+		}
+		gauge(state, v)
+	}
+	if !slices.Contains(s.states, current) {
+		gauge(current, 1)
+	}
+	return out
+}
+
+// renderHealth builds the account health metrics of a snapshot: the health
+// read's refresh outcome (as family "health"), then each phone number's and
+// template's state sets and info.
+func renderHealth(s *analytics.Snapshot) []prometheus.Metric {
+	h := s.Health
+	if h == nil {
+		return nil
+	}
+	id := s.WABAID
+	var out []prometheus.Metric
+	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
+		out = append(out, prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, append([]string{id}, labels...)...))
+	}
+	family := string(analytics.HealthFamily)
+	success := 0.0
+	if h.Refresh.Success {
+		success = 1
+	}
+	gauge(refreshSuccessDesc, success, family)
+	gauge(refreshDurationDesc, h.Refresh.Duration.Seconds(), family)
+	if !h.Refresh.LastSuccess.IsZero() {
+		gauge(refreshLastSuccessDesc, float64(h.Refresh.LastSuccess.UnixNano())/1e9, family)
+	}
+	for _, p := range h.Phones {
+		labels := []string{id, p.PhoneNumber}
+		gauge(phoneInfoDesc, 1, p.PhoneNumber, p.ID, p.DisplayPhoneNumber, p.VerifiedName)
+		out = phoneStatus.render(out, p.Status, labels...)
+		out = phoneQuality.render(out, p.QualityRating, labels...)
+		out = phoneNameStatus.render(out, p.NameStatus, labels...)
+		out = phoneThroughput.render(out, p.ThroughputLevel, labels...)
+		out = phoneCanSend.render(out, p.CanSendMessage, labels...)
+		out = phoneLimit.render(out, p.MessagingLimit, labels...)
+		if p.MessagingLimitRecipients != nil {
+			gauge(phoneLimitRecipientsDesc, *p.MessagingLimitRecipients, p.PhoneNumber)
+		}
+	}
+	for _, t := range h.Templates {
+		labels := []string{id, t.TemplateID}
+		gauge(templateInfoDesc, 1, t.TemplateID, t.Name, t.Language)
+		out = templateStatus.render(out, t.Status, labels...)
+		out = templateCategory.render(out, t.Category, labels...)
+		out = templateQuality.render(out, t.QualityScore, labels...)
+	}
+	return out
+}
