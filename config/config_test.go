@@ -448,7 +448,7 @@ func TestParseErrors(t *testing.T) {
 			name: "bad api_version and api_url",
 			src:  head + "    api_version: \"21\"\n    api_url: ftp://graph.example.com\n",
 			want: []string{
-				`bad.yml:4: accounts[0].api_version: "21" is not a Graph API version; want e.g. v21.0`,
+				`bad.yml:4: accounts[0].api_version: "21" is not a Graph API version; want e.g. v25.0`,
 				`bad.yml:5: accounts[0].api_url: "ftp://graph.example.com" is not an http(s) URL`,
 			},
 		},
