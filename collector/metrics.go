@@ -140,6 +140,7 @@ var allDescs = func() []*prometheus.Desc {
 	descs := []*prometheus.Desc{
 		bucketEndDesc, accountInfoDesc, revisionsDesc, refreshSuccessDesc, refreshLastSuccessDesc, refreshDurationDesc,
 		requestsDesc, errorsDesc, usageDesc, regainAccessDesc,
+		apiVersionInfoDesc, apiVersionExpiryDesc,
 	}
 	for _, m := range measures {
 		descs = append(descs, m.newest)

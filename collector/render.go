@@ -19,6 +19,7 @@ func render(s *analytics.Snapshot) []prometheus.Metric {
 	out := []prometheus.Metric{
 		prometheus.MustNewConstMetric(accountInfoDesc, prometheus.GaugeValue, 1, id, s.Name, s.Provider, s.Currency),
 	}
+	out = append(out, renderVersion(s)...)
 	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
 		out = append(out, prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, append([]string{id}, labels...)...))
 	}

@@ -19,6 +19,9 @@ type Capabilities struct {
 	AppSecretProof bool
 	// Versioned says whether request paths carry a Graph API version.
 	Versioned bool
+	// VersionExpiry, for a versioned API, says when a version stops being
+	// served; false when that is not known.
+	VersionExpiry func(version string) (time.Time, bool)
 	// Cost says whether the API can report cost at all. Where it cannot,
 	// cost is never asked for and the cost series are absent.
 	Cost bool

@@ -32,6 +32,9 @@ type Snapshot struct {
 	// Currency is the ISO 4217 code the WABA is billed in, as the API
 	// reports it; empty when unknown.
 	Currency string
+	// APIVersion is the API version asked for and served; nil for an API
+	// without versions.
+	APIVersion *APIVersion
 }
 
 // AccountFamily is the family of the requests about the WABA itself (its

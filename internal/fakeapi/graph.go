@@ -1,6 +1,7 @@
 package fakeapi
 
 import (
+	"cmp"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
@@ -23,6 +24,19 @@ type Graph struct {
 	// NoCost makes the fake behave like a BSP passthrough that never returns
 	// cost: COST is dropped from answers instead of raising an error.
 	NoCost bool
+	// served, when set, is the version every answer says it was served in
+	// (SetServedVersion).
+	served string
+}
+
+// SetServedVersion makes every answer say it was served in version
+// (facebook-api-version), whatever the path asks for, as Meta answers a
+// request for a version it no longer serves in the oldest one it still
+// serves; "" names the version asked for again.
+func (g *Graph) SetServedVersion(version string) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.served = version
 }
 
 // NewGraph returns a fake Graph API serving wabas, the fake WABAs.
@@ -46,6 +60,10 @@ func (g *Graph) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	wabaID := segs[len(segs)-1]
 	q := r.URL.Query()
+	g.mu.Lock()
+	served := cmp.Or(g.served, segs[len(segs)-2])
+	g.mu.Unlock()
+	w.Header().Set("Facebook-API-Version", served)
 
 	g.mu.Lock()
 	acct, ok := g.wabas[wabaID]

@@ -511,8 +511,10 @@ func TestScrapeNeverCallsAPI(t *testing.T) {
 	graph, url := fakeGraph(t, []fakeapi.WABA{testFakeAccount(healthyWABA, "t")}, fakeapi.Options{Now: clk.Now})
 	c := newExporter([]Target{metaTarget(t, testAccount(t, healthyWABA, url, "t", nil))}, Options{Now: clk.Now})
 
-	if n := testutil.CollectAndCount(c); n != 1 || graph.Stats(healthyWABA).Requests != 0 {
-		t.Fatalf("before any refresh: %d series (want account_info only), %d requests (want 0)", n, graph.Stats(healthyWABA).Requests)
+	// Before any refresh: the account, and the API version it asks for
+	// (info and end).
+	if n := testutil.CollectAndCount(c); n != 3 || graph.Stats(healthyWABA).Requests != 0 {
+		t.Fatalf("before any refresh: %d series (want account_info and the API version's two), %d requests (want 0)", n, graph.Stats(healthyWABA).Requests)
 	}
 	refreshAll(c)
 	before := graph.Stats(healthyWABA).Requests

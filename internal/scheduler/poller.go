@@ -56,6 +56,8 @@ type poller struct {
 	// Consecutive refreshes that were rate limited or failed transiently,
 	// for the backoff.
 	rateLimitedStreak, failureStreak int
+	// versionState is what checkVersion last logged about the API version.
+	versionState string
 }
 
 func newPoller(t Target, pub Publisher, logger log.Logger, now func() time.Time) *poller {
@@ -162,6 +164,7 @@ func (p *poller) refresh(ctx context.Context) time.Duration {
 		p.publish()
 	}
 	p.tally.endRefresh()
+	p.checkVersion()
 	p.publish()
 	return p.nextDelay(rateLimited, p.tally.throttledFor(), transient)
 }
@@ -178,6 +181,8 @@ func (p *poller) publish() {
 		Requests: requests,
 		Errors:   errs,
 		Currency: p.currency,
+
+		APIVersion: p.apiVersion(),
 	})
 }
 

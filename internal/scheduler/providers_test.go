@@ -128,8 +128,10 @@ func TestProvidersExportSameMetricsAndLabels(t *testing.T) {
 		"whatsapp_exporter_refresh_success",
 	)
 	templates := both("template_clicked", "template_delivered", "template_read", "template_sent")
+	// Graph requests name an API version, and the version's end is known.
+	version := []string{"whatsapp_exporter_api_version_info", "whatsapp_exporter_api_version_expiry_timestamp_seconds"}
 	want := map[string][]string{
-		meta.Name: slices.Concat(common, templates,
+		meta.Name: slices.Concat(common, templates, version,
 			both("conversations", "conversation_cost", "pricing_volume", "pricing_cost", "template_amount_spent"),
 			// Ratios and counts of people have a gauge only.
 			[]string{"whatsapp_template_unit_cost_newest", "whatsapp_template_unique_url_clicks_newest"},
@@ -137,7 +139,7 @@ func TestProvidersExportSameMetricsAndLabels(t *testing.T) {
 			// partner billed, so error 100 (cost not available) shows too.
 			[]string{"whatsapp_exporter_api_rate_limit_usage_ratio", "whatsapp_exporter_api_rate_limit_regain_access_seconds", "whatsapp_exporter_api_errors_total"}),
 		vonage.Name: slices.Concat(common, templates, both("pricing_volume")),
-		meta.PassthroughName: slices.Concat(common, both("conversations"),
+		meta.PassthroughName: slices.Concat(common, both("conversations"), version,
 			[]string{"whatsapp_exporter_api_rate_limit_usage_ratio", "whatsapp_exporter_api_rate_limit_regain_access_seconds"}),
 	}
 	for p, w := range want {

@@ -395,7 +395,8 @@ whatsapp_exporter_refresh_success{family="pricing",waba_id="1001"} 0
 	}
 }
 
-// Before the first refresh only the account is known: no success, no data.
+// Before the first refresh only the account is known, and the API version
+// it asks for: no success, no data, no version served yet.
 func TestBeforeFirstRefresh(t *testing.T) {
 	a := testAccount(t, wabaA, "http://127.0.0.1:1", "token", nil)
 	c := newExporter([]Target{metaTarget(t, a)}, Options{})
@@ -403,6 +404,12 @@ func TestBeforeFirstRefresh(t *testing.T) {
 # HELP whatsapp_exporter_account_info A configured WhatsApp Business Account, with the currency its costs are in (empty when unknown); always 1.
 # TYPE whatsapp_exporter_account_info gauge
 whatsapp_exporter_account_info{currency="",name="Test 1001",provider="meta",waba_id="1001"} 1
+# HELP whatsapp_exporter_api_version_expiry_timestamp_seconds When Meta stops serving the configured Graph API version, as a Unix timestamp; absent when not known.
+# TYPE whatsapp_exporter_api_version_expiry_timestamp_seconds gauge
+whatsapp_exporter_api_version_expiry_timestamp_seconds{version="v25.0",waba_id="1001"} 1.8484416e+09
+# HELP whatsapp_exporter_api_version_info The Graph API version the account's requests name (configured) and the one the API last answered in (served, from the facebook-api-version header; empty until an answer named one); always 1.
+# TYPE whatsapp_exporter_api_version_info gauge
+whatsapp_exporter_api_version_info{configured="v25.0",served="",waba_id="1001"} 1
 `
 	if err := testutil.CollectAndCompare(c, strings.NewReader(want)); err != nil {
 		t.Error(err)

@@ -91,7 +91,7 @@ func New(opts Options) (*Client, error) {
 		},
 		Secrets:  []string{opts.AccessToken, opts.AppSecret},
 		APIError: graphError,
-		Inspect:  inspectUsage,
+		Inspect:  inspect,
 
 		PrepareNext: signNext,
 	}
