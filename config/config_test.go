@@ -99,7 +99,9 @@ func TestParseMinimal(t *testing.T) {
 		t.Errorf("account defaults not applied: %+v", a)
 	}
 	for _, f := range []*FamilySettings{&a.Messaging.FamilySettings, &a.Conversations.FamilySettings, &a.Pricing.FamilySettings, &a.Templates.FamilySettings} {
-		if !f.IsEnabled() || f.Delay == nil || f.Lookback == 0 {
+		// Conversations are opt-in on Meta since per-message pricing;
+		// their defaults apply all the same, for an account that opts in.
+		if f.IsEnabled() == (f == &a.Conversations.FamilySettings) || f.Delay == nil || f.Lookback == 0 {
 			t.Errorf("family defaults not applied: %+v", *f)
 		}
 	}

@@ -208,6 +208,7 @@ func Start(scenario string, now func() time.Time, speed float64) (*Demo, error) 
 	// The fakes are in-process: the requests need not wait for a rate
 	// that keeps a real API's budget.
 	cfg := &config.Config{Global: config.Global{RequestsPerSecond: 100, Burst: 20}}
+	on := true
 	for _, a := range metaWABAs {
 		acct := config.Account{
 			WABAID: a.WABAID, Name: name(a.WABAID), Provider: meta.Name,
@@ -215,6 +216,9 @@ func Start(scenario string, now func() time.Time, speed float64) (*Demo, error) 
 			Interval: interval,
 		}
 		acct.Messaging.SplitBy = []string{"PHONE"}
+		// Conversation analytics are opt-in on Meta since per-message
+		// pricing; the demo shows every family.
+		acct.Conversations.Enabled = &on
 		if a.WABAID == RetailWABA {
 			acct.Messaging.SplitBy = []string{"PHONE", "COUNTRY"}
 			for _, c := range a.Countries {

@@ -105,7 +105,7 @@ func (a *WABA) pricingPoints(q breakdownQuery) []dataPoint {
 					if !filter(q.phones, p.Number) || !filter(q.countries, c.Code) {
 						continue
 					}
-					for _, cat := range pricingCategories {
+					for _, cat := range pricingCategoriesAt(t) {
 						for _, typ := range pricingTypes {
 							if !filter(q.categories, cat.name) || !filter(q.types, typ.name) {
 								continue
@@ -115,7 +115,7 @@ func (a *WABA) pricingPoints(q breakdownQuery) []dataPoint {
 								mask(q.dimensions, "PHONE", p.Number), mask(q.dimensions, "COUNTRY", c.Code),
 								mask(q.dimensions, "PRICING_CATEGORY", cat.name), mask(q.dimensions, "PRICING_TYPE", typ.name),
 								mask(q.dimensions, "TIER", tier(cat, typ)),
-							}, n, n*cat.price*typ.price*c.PriceFactor)
+							}, n, n*price(cat, t)*typ.price*c.PriceFactor)
 						}
 					}
 				}

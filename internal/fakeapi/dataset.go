@@ -85,7 +85,42 @@ var (
 	conversationDirections = []share{{"BUSINESS_INITIATED", 0.6, 1}, {"USER_INITIATED", 0.4, 1}}
 	pricingCategories      = []share{{"AUTHENTICATION", 0.15, 0.0135}, {"MARKETING", 0.35, 0.025}, {"SERVICE", 0.30, 0}, {"UTILITY", 0.20, 0.004}}
 	pricingTypes           = []share{{"REGULAR", 0.75, 1}, {"FREE_CUSTOMER_SERVICE", 0.20, 0}, {"FREE_ENTRY_POINT", 0.05, 0}}
+	// The categories the current Analytics page lists besides those four,
+	// and its example answers carry: messages sent through the Marketing
+	// Messages API (MARKETING_LITE), authentication at international rates,
+	// and messages received through a free entry point
+	// (REFERRAL_CONVERSION). The fake reports them from the start of
+	// per-message pricing on: its data before then stays as it was.
+	perMessageCategories = []share{{"MARKETING_LITE", 0.10, 0.02}, {"AUTHENTICATION_INTERNATIONAL", 0.05, 0.03}, {"REFERRAL_CONVERSION", 0.05, 0}}
 )
+
+// Meta's pricing changes the fake's data follows: per-message pricing from
+// 2025-07-01; and from 2026-10-01 service messages are charged (at the
+// market's utility rate) and utility templates sent inside the customer
+// service window are no longer free
+// (https://developers.facebook.com/documentation/business-messaging/whatsapp/pricing).
+var (
+	perMessagePricing   = time.Date(2025, 7, 1, 0, 0, 0, 0, time.UTC)
+	chargedServiceSince = time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)
+)
+
+// pricingCategoriesAt are the pricing categories the fake reports for the
+// half hour starting at t.
+func pricingCategoriesAt(t time.Time) []share {
+	if t.Before(perMessagePricing) {
+		return pricingCategories
+	}
+	return append(pricingCategories[:len(pricingCategories):len(pricingCategories)], perMessageCategories...)
+}
+
+// price is what one message of a category costs at t, before the market's
+// factor: service messages cost the utility rate once they are charged.
+func price(cat share, t time.Time) float64 {
+	if cat.name == "SERVICE" && !t.Before(chargedServiceSince) {
+		return 0.004
+	}
+	return cat.price
+}
 
 type share struct {
 	name   string
@@ -155,11 +190,30 @@ func (a *WABA) conversations(p Phone, c Country, cat, typ, dir share, t time.Tim
 }
 
 func (a *WABA) pricingVolume(p Phone, c Country, cat, typ share, t time.Time) float64 {
-	if cat.name == "SERVICE" && typ.name == "REGULAR" {
-		return 0 // service messages were free (Analytics page, v21 edition, pricing categories)
+	charged := !t.Before(chargedServiceSince)
+	switch {
+	case cat.name == "SERVICE" && typ.name == "REGULAR" && !charged:
+		return 0 // service messages were free until 2026-10-01
+	case cat.name == "UTILITY" && typ.name == "FREE_CUSTOMER_SERVICE" && charged:
+		return 0 // utility templates in the service window are charged since 2026-10-01
+	}
+	weight := typ.weight
+	switch cat.name {
+	case "REFERRAL_CONVERSION":
+		// Received through a free entry point, and free: all of the
+		// category is of that one type.
+		if typ.name != "FREE_ENTRY_POINT" {
+			return 0
+		}
+		weight = 1
+	case "MARKETING_LITE", "AUTHENTICATION_INTERNATIONAL":
+		if typ.name != "REGULAR" {
+			return 0 // charged, always
+		}
+		weight = 1
 	}
 	noise := 0.8 + 0.4*unit(seed(a.WABAID, p.Number, c.Code, cat.name, typ.name, "volume"), t.Unix())
-	return math.Round(a.delivered(p, c, t) * cat.weight * typ.weight * noise)
+	return math.Round(a.delivered(p, c, t) * cat.weight * weight * noise)
 }
 
 // tier is the volume tier of a market and category; free messages have none
@@ -169,7 +223,7 @@ func tier(cat, typ share) string {
 	switch {
 	case typ.name != "REGULAR":
 		return ""
-	case cat.name == "MARKETING":
+	case cat.name == "MARKETING" || cat.name == "MARKETING_LITE":
 		return "0:MAX"
 	default:
 		return "0:750000"

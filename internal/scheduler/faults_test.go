@@ -39,8 +39,8 @@ func TestCostFallback(t *testing.T) {
 	graph, url := fakeGraph(t, []fakeapi.WABA{testFakeAccount(healthyWABA, "direct-token"), partner}, fakeapi.Options{Now: clk.Now})
 	var logs logBuffer
 	c := newExporter([]Target{
-		metaTarget(t, testAccount(t, healthyWABA, url, "direct-token", nil)),
-		metaTarget(t, testAccount(t, faultyWABA, url, "partner-token", nil)),
+		metaTarget(t, testAccount(t, healthyWABA, url, "direct-token", withConversations)),
+		metaTarget(t, testAccount(t, faultyWABA, url, "partner-token", withConversations)),
 	}, Options{Logger: logs.logger(), Now: clk.Now})
 
 	var requestsPerRefresh, healthyPerRefresh []int
@@ -179,6 +179,7 @@ func TestFailureIsolation(t *testing.T) {
 			accounts := []fakeapi.WABA{testFakeAccount(healthyWABA, "healthy-token"), testFakeAccount(faultyWABA, "faulty-token")}
 			graph, url := fakeGraph(t, accounts, opts)
 			short := func(a *config.Account) {
+				withConversations(a)
 				a.Timeout = 200 * time.Millisecond
 				// Less history, fewer pages of it to page through.
 				a.Conversations.Lookback, a.Pricing.Lookback = time.Hour, time.Hour

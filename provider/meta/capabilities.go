@@ -25,6 +25,16 @@ const (
 // the WABA is billed through a partner, which only an answer tells), and
 // the phone_numbers and message_templates edges for discovery. Messaging and
 // conversation analytics document no history limit.
+//
+// Conversations are opt-in: Meta bills per message since 2025-07-01, and
+// pricing_analytics is what it bills ("Per-message pricing",
+// https://developers.facebook.com/documentation/business-messaging/whatsapp/pricing);
+// conversation_analytics is still documented on the Analytics page, but
+// conversation-based pricing is "Deprecated" in Meta's own navigation
+// (https://developers.facebook.com/documentation/business-messaging/whatsapp/messages/template-messages),
+// and its cost is not what a WABA pays. Asking for it by default would cost
+// requests (a day of half hours with every breakdown is many pages) for
+// figures that mislead.
 var Capabilities = provider.Capabilities{
 	Name:              Name,
 	DefaultURL:        "https://graph.facebook.com",
@@ -39,7 +49,7 @@ var Capabilities = provider.Capabilities{
 	WABAFields:        true,
 	Families: map[provider.Family]provider.FamilyCapabilities{
 		provider.Messaging:     {Offer: provider.Offered, Granularities: provider.AllGranularities},
-		provider.Conversations: {Offer: provider.Offered, Granularities: provider.AllGranularities},
+		provider.Conversations: {Offer: provider.OptIn, Granularities: provider.AllGranularities},
 		provider.Pricing:       {Offer: provider.Offered, Granularities: provider.AllGranularities, History: pricingHistory},
 		provider.Templates: {Offer: provider.Offered, Granularities: []provider.Granularity{provider.Day},
 			History: templateHistory, Matures: provider.TemplateMaturity},
@@ -51,7 +61,9 @@ var Capabilities = provider.Capabilities{
 // this follows (a third party's: Splashify Pro,
 // https://partner-docs.splashifypro.com/api-reference/whatsapp/analytics-conversations)
 // specifies conversation_analytics as "the same WhatsApp Cloud API field
-// passthrough as Message Analytics": conversations and messaging are offered. It
+// passthrough as Message Analytics": conversations and messaging are offered
+// (unlike on Meta, where conversations are opt-in: this BSP's documented
+// analytics are those two, and its answers carry no cost either way). It
 // documents neither pricing_analytics nor template_analytics, so whether it
 // forwards them is only known by trying: they are opt-in. Cost is never
 // returned ("Cost is not returned by this endpoint"): the BSP bills the
@@ -68,10 +80,15 @@ var PassthroughCapabilities = provider.Capabilities{
 	WABAFields:        true,
 	Families: map[provider.Family]provider.FamilyCapabilities{
 		provider.Messaging:     Capabilities.Families[provider.Messaging],
-		provider.Conversations: Capabilities.Families[provider.Conversations],
+		provider.Conversations: offered(Capabilities.Families[provider.Conversations]),
 		provider.Pricing:       optIn(Capabilities.Families[provider.Pricing]),
 		provider.Templates:     optIn(Capabilities.Families[provider.Templates]),
 	},
+}
+
+func offered(f provider.FamilyCapabilities) provider.FamilyCapabilities {
+	f.Offer = provider.Offered
+	return f
 }
 
 func optIn(f provider.FamilyCapabilities) provider.FamilyCapabilities {
