@@ -184,7 +184,10 @@ func TestFailureIsolation(t *testing.T) {
 				// Less history, fewer pages of it to page through.
 				a.Conversations.Lookback, a.Pricing.Lookback = time.Hour, time.Hour
 			}
-			healthy := testAccount(t, healthyWABA, url, "healthy-token", short)
+			// The healthy WABA's own requests never hang: a timeout as
+			// short as the faulty one's only made it fail on a loaded
+			// machine (2 cores, every package's tests at once, -race).
+			healthy := testAccount(t, healthyWABA, url, "healthy-token", chain(short, func(a *config.Account) { a.Timeout = 5 * time.Second }))
 			faulty := testAccount(t, faultyWABA, url, "faulty-token", short)
 			c := newExporter([]Target{metaTarget(t, healthy), metaTarget(t, faulty)}, Options{Now: clk.Now})
 
