@@ -29,8 +29,8 @@ var (
 	messageLabels      = []string{"waba_id", "phone_number", "country"}
 	conversationLabels = []string{"waba_id", "phone_number", "country", "conversation_category", "conversation_type", "conversation_direction"}
 	pricingLabels      = []string{"waba_id", "phone_number", "country", "pricing_category", "pricing_type", "tier"}
-	templateLabels     = []string{"waba_id", "template_id"}
-	buttonLabels       = []string{"waba_id", "template_id", "button_type", "button_content"}
+	templateLabels     = []string{"waba_id", "template_id", "product_type"}
+	buttonLabels       = []string{"waba_id", "template_id", "product_type", "button_type", "button_content"}
 
 	bucketEndDesc = newDesc("bucket_end_timestamp_seconds",
 		"End of the analytics bucket that the family's newest-bucket gauges report, as a Unix timestamp.", "waba_id", "family")
@@ -55,10 +55,10 @@ func pricingDims(d analytics.Dimensions) []string {
 	return []string{d.PhoneNumber, d.Country, d.PricingCategory, d.PricingType, d.Tier}
 }
 
-func templateDims(d analytics.Dimensions) []string { return []string{d.TemplateID} }
+func templateDims(d analytics.Dimensions) []string { return []string{d.TemplateID, d.ProductType} }
 
 func buttonDims(d analytics.Dimensions) []string {
-	return []string{d.TemplateID, d.ButtonType, d.ButtonContent}
+	return []string{d.TemplateID, d.ProductType, d.ButtonType, d.ButtonContent}
 }
 
 // newMeasure describes an additive measure: what one bucket holds, and
@@ -99,14 +99,14 @@ var measures = map[analytics.Measure]measure{
 	analytics.TemplateUniqueClicks: {
 		newest: newDesc("template_unique_url_clicks_newest",
 			"Distinct users who clicked a unique URL button of the template's sends, on the newest day (UTC) with data; people, not clicks: never add it to clicks, nor over days.",
-			"waba_id", "template_id", "button_content"),
-		labels: func(d analytics.Dimensions) []string { return []string{d.TemplateID, d.ButtonContent} },
+			"waba_id", "template_id", "product_type", "button_content"),
+		labels: func(d analytics.Dimensions) []string { return []string{d.TemplateID, d.ProductType, d.ButtonContent} },
 	},
 	analytics.TemplateUnitCost: {
 		newest: newDesc("template_unit_cost_newest",
 			"A ratio of the template's cost (cost_type cost_per_delivered or cost_per_url_button_click) on the newest day (UTC) with data, in the WABA's currency; never add it up.",
-			"waba_id", "template_id", "cost_type"),
-		labels: func(d analytics.Dimensions) []string { return []string{d.TemplateID, d.CostType} },
+			"waba_id", "template_id", "product_type", "cost_type"),
+		labels: func(d analytics.Dimensions) []string { return []string{d.TemplateID, d.ProductType, d.CostType} },
 	},
 }
 
@@ -120,6 +120,9 @@ var (
 		"waba_id", "family")
 	refreshSuccessDesc = newDesc("exporter_refresh_success",
 		"Whether the last refresh of the family succeeded (1) or failed (0).", "waba_id", "family")
+	familyAvailableDesc = newDesc("exporter_family_available",
+		"Whether the API serves the family for this account (1), or says it does not, for the reason given (0; re-checked daily).",
+		"waba_id", "family", "reason")
 	refreshLastSuccessDesc = newDesc("exporter_refresh_last_success_timestamp_seconds",
 		"When the family last refreshed successfully, as a Unix timestamp.", "waba_id", "family")
 	refreshDurationDesc = newDesc("exporter_refresh_duration_seconds",
@@ -140,7 +143,7 @@ var allDescs = func() []*prometheus.Desc {
 	descs := []*prometheus.Desc{
 		bucketEndDesc, accountInfoDesc, revisionsDesc, refreshSuccessDesc, refreshLastSuccessDesc, refreshDurationDesc,
 		requestsDesc, errorsDesc, usageDesc, regainAccessDesc,
-		apiVersionInfoDesc, apiVersionExpiryDesc,
+		apiVersionInfoDesc, apiVersionExpiryDesc, familyAvailableDesc,
 	}
 	for _, m := range measures {
 		descs = append(descs, m.newest)

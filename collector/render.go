@@ -33,6 +33,7 @@ func render(s *analytics.Snapshot) []prometheus.Metric {
 			success = 1
 		}
 		gauge(refreshSuccessDesc, success, string(f))
+		gauge(familyAvailableDesc, available(r), string(f), r.Unavailable)
 		gauge(refreshDurationDesc, r.Duration.Seconds(), string(f))
 		if !r.LastSuccess.IsZero() {
 			gauge(refreshLastSuccessDesc, float64(r.LastSuccess.UnixNano())/1e9, string(f))
@@ -82,4 +83,12 @@ func compareOutcomes(a, b analytics.Outcome) int {
 		return c
 	}
 	return strings.Compare(a.Code, b.Code)
+}
+
+// available is 1 for a family the API serves, 0 for one it says it does not.
+func available(r *analytics.Refresh) float64 {
+	if r.Unavailable != "" {
+		return 0
+	}
+	return 1
 }

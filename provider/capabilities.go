@@ -35,6 +35,9 @@ type Capabilities struct {
 	// PricingFilters says whether pricing analytics can be filtered by
 	// pricing category and type.
 	PricingFilters bool
+	// TemplateProducts are the APIs whose template sends the template
+	// analytics report, one query each.
+	TemplateProducts []TemplateProduct
 	// WABAFields says whether the API can read the WABA's own fields
 	// (Source.WABA), such as its currency.
 	WABAFields bool

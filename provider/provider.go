@@ -149,6 +149,9 @@ type TemplateQuery struct {
 	Window      Window
 	TemplateIDs []string
 	Cost        bool
+	// Product is the API whose sends to report, among the provider's
+	// Capabilities.TemplateProducts.
+	Product TemplateProduct
 }
 
 // TemplatePoint is one day of one template's analytics.

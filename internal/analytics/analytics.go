@@ -69,6 +69,10 @@ type Refresh struct {
 	// MonthToDate is what the family's additive measures add up to this
 	// month; nil while it is not known in full.
 	MonthToDate *MonthToDate
+	// Unavailable, when not empty, is why the API does not serve the
+	// family for this account at all (a provider.Reason* value): it is
+	// not fetched again for a day, and Success is false meanwhile.
+	Unavailable string
 }
 
 // MonthToDate is the sum, per series, of every bucket that started in one
@@ -140,7 +144,10 @@ type Dimensions struct {
 	PricingType     string
 	Tier            string
 
-	TemplateID    string
+	TemplateID string
+	// ProductType is the API the template's messages were sent through
+	// (provider.TemplateProduct).
+	ProductType   string
 	ButtonType    string
 	ButtonContent string
 	CostType      string

@@ -141,6 +141,9 @@ type templateQuery struct {
 	start, end, now time.Time
 	ids             []string
 	metrics         []string // upper case; empty means all
+	// product is the product_type asked for, in its current name;
+	// cloudAPI when none was.
+	product string
 }
 
 func (q templateQuery) wants(metric string) bool {
@@ -158,11 +161,11 @@ func (a *WABA) templatePoints(q templateQuery) []dataPoint {
 	}
 	for _, id := range q.ids {
 		tpl, ok := a.template(id)
-		if !ok {
+		if !ok || (q.product == marketingMessages && tpl.Category != "MARKETING") {
 			continue
 		}
 		for _, b := range buckets(q.start, end, q.now, "DAY") {
-			d := a.templateDay(tpl, b.start)
+			d := a.templateDay(tpl, b.start, q.product)
 			dp := dataPoint{"template_id": tpl.ID, "start": b.start.Unix(), "end": b.end.Unix()}
 			if q.wants("SENT") {
 				dp["sent"] = d.sent

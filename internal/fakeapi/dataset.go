@@ -35,6 +35,12 @@ type WABA struct {
 	// PartnerBilled WABAs get Meta's "Cost not available" exception
 	// when they ask for cost.
 	PartnerBilled bool
+	// InsightsDisabled WABAs never enabled template insights: their
+	// is_enabled_for_insights field is false, and template_analytics
+	// refuses them. TemplatesUnsupported WABAs are where template analytics
+	// are not offered (the European Union, Japan): template_analytics
+	// refuses them whatever the field says.
+	InsightsDisabled, TemplatesUnsupported bool
 	// Currency is what the WABA is billed in; USD when empty.
 	Currency string
 	// Volume is the messages a phone sends in a busy half hour.
@@ -76,6 +82,14 @@ type Button struct {
 	Type    string // quick_reply_button, url_button, unique_url_button
 	Content string
 }
+
+// The APIs template_analytics tells apart by product_type: the Cloud API,
+// whose sends it reports by default, and the Marketing Messages API, which
+// sends marketing templates only (the Analytics page, template analytics).
+const (
+	cloudAPI          = "CLOUD_API"
+	marketingMessages = "MARKETING_MESSAGES_API_FOR_WHATSAPP"
+)
 
 // Breakdown values, with their share of the traffic and base price. The
 // values are the ones the reference documents list.
@@ -237,9 +251,15 @@ type templateDay struct {
 	amountSpent           float64
 }
 
-func (a *WABA) templateDay(tpl Template, day time.Time) templateDay {
+func (a *WABA) templateDay(tpl Template, day time.Time, product string) templateDay {
 	s := seed(a.WABAID, tpl.ID)
-	sent := math.Round(1500 * tpl.Weight * (0.7 + 0.6*unit(s, day.Unix())))
+	scale := 1.0
+	if product != cloudAPI {
+		// Sends through the Marketing Messages API: fewer, with their own
+		// noise.
+		s, scale = seed(a.WABAID, tpl.ID, product), 0.4
+	}
+	sent := math.Round(1500 * scale * tpl.Weight * (0.7 + 0.6*unit(s, day.Unix())))
 	d := templateDay{sent: sent}
 	d.delivered = math.Floor(sent * a.deliveryRate(day.Add(12*time.Hour)))
 	d.read = math.Floor(d.delivered * (0.6 + 0.2*unit(s+1, day.Unix())))

@@ -29,6 +29,16 @@ type Graph struct {
 	served string
 }
 
+// SetTemplatesAvailable enables template insights for a WABA, and makes
+// its template analytics served where it is, as if it moved.
+func (g *Graph) SetTemplatesAvailable(wabaID string) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if a, ok := g.wabas[wabaID]; ok {
+		a.InsightsDisabled, a.TemplatesUnsupported = false, false
+	}
+}
+
 // SetServedVersion makes every answer say it was served in version
 // (facebook-api-version), whatever the path asks for, as Meta answers a
 // request for a version it no longer serves in the oldest one it still
@@ -137,7 +147,7 @@ func (g *Graph) node(w http.ResponseWriter, r *http.Request, a *WABA, fault *Fau
 	for _, f := range fields {
 		start, errStart := unixParam(f.params["start"])
 		end, errEnd := unixParam(f.params["end"])
-		if f.name != "id" && f.name != "currency" && (errStart != nil || errEnd != nil) {
+		if f.name != "id" && f.name != "currency" && f.name != "is_enabled_for_insights" && (errStart != nil || errEnd != nil) {
 			graphError(w, http.StatusBadRequest, 100, 0, fmt.Sprintf("(#100) %s requires start and end as UNIX timestamps", f.name), "OAuthException", false)
 			return
 		}
@@ -147,6 +157,8 @@ func (g *Graph) node(w http.ResponseWriter, r *http.Request, a *WABA, fault *Fau
 		case "id":
 		case "currency":
 			answer["currency"] = a.currency()
+		case "is_enabled_for_insights":
+			answer["is_enabled_for_insights"] = !a.InsightsDisabled
 		case "analytics":
 			if !oneOf(granularity, "HALF_HOUR", "DAY", "MONTH") {
 				graphError(w, http.StatusBadRequest, 100, 0, "(#100) Param granularity must be one of {HALF_HOUR, DAY, MONTH}", "OAuthException", false)
@@ -234,6 +246,26 @@ func (g *Graph) templateAnalytics(w http.ResponseWriter, r *http.Request, a *WAB
 		graphError(w, http.StatusBadRequest, 100, 0, "(#100) start must be within the last 90 days", "OAuthException", false)
 		return
 	}
+	// Meta documents no error for a WABA without template analytics;
+	// these are the shapes third parties report (Graph code 100, subcodes
+	// 4182004 and 4182005).
+	switch {
+	case a.TemplatesUnsupported:
+		graphError(w, http.StatusForbidden, 100, 4182005, "(#100) Template analytics are not available for this WhatsApp Business Account", "OAuthException", false)
+		return
+	case a.InsightsDisabled:
+		graphError(w, http.StatusBadRequest, 100, 4182004, "(#100) Template insights are not enabled for this WhatsApp Business Account", "OAuthException", false)
+		return
+	}
+	product := cloudAPI
+	switch p := q.Get("product_type"); strings.ToUpper(p) {
+	case "", cloudAPI:
+	case marketingMessages, "MARKETING_MESSAGES_LITE_API": // the current name and the former one
+		product = marketingMessages
+	default:
+		graphError(w, http.StatusBadRequest, 100, 0, fmt.Sprintf("(#100) Param product_type must be one of {%s, %s} - got %q", cloudAPI, marketingMessages, p), "OAuthException", false)
+		return
+	}
 	metrics := upper(list(q.Get("metric_types")))
 	if (len(metrics) == 0 || contains(metrics, "COST")) && a.PartnerBilled && !g.NoCost {
 		costNotAvailable(w)
@@ -243,9 +275,9 @@ func (g *Graph) templateAnalytics(w http.ResponseWriter, r *http.Request, a *WAB
 		metrics = []string{"SENT", "DELIVERED", "READ", "CLICKED"}
 	}
 	g.recordDays(a.WABAID, start, end)
-	points := a.templatePoints(templateQuery{start: start, end: end, now: g.opts.Now(), ids: ids, metrics: metrics})
+	points := a.templatePoints(templateQuery{start: start, end: end, now: g.opts.Now(), ids: ids, metrics: metrics, product: product})
 	pagePoints, next := page(points, q.Get("after"), g.opts.PageSize, fault)
-	body := map[string]any{"data": []any{map[string]any{"granularity": "DAILY", "data_points": pagePoints}}}
+	body := map[string]any{"data": []any{map[string]any{"granularity": "DAILY", "product_type": strings.ToLower(product), "data_points": pagePoints}}}
 	if paging := g.paging(r, next, fault); paging != nil {
 		body["paging"] = paging
 	}

@@ -599,8 +599,12 @@ func TestPagingAndChunking(t *testing.T) {
 	if paged != whole {
 		t.Errorf("pages of 20 and one big page export different metrics:\n%s\n---\n%s", paged, whole)
 	}
-	if n := len(lines(whole, "whatsapp_template_sent_newest{")); n != 23 {
-		t.Errorf("%d templates exported, want 23", n)
+	// Marketing templates, sent through the Cloud API and the Marketing
+	// Messages API: a series for each.
+	for _, product := range []string{"cloud_api", "marketing_messages"} {
+		if n := len(lines(whole, `whatsapp_template_sent_newest{product_type="`+product+`"`)); n != 23 {
+			t.Errorf("%d templates exported for %s, want 23", n, product)
+		}
 	}
 	if n := len(lines(whole, "whatsapp_messages_sent_newest{")); n != 5 {
 		t.Errorf("%d phones exported, want 5", n)
@@ -610,8 +614,8 @@ func TestPagingAndChunking(t *testing.T) {
 			t.Errorf("the largest template_analytics request named %d templates, want 10", s.MaxTemplateIDs)
 		}
 	}
-	if got := wholeStats.ByOperation["template_analytics"]; got != 3 {
-		t.Errorf("%d template_analytics requests for 23 templates, want 3", got)
+	if got := wholeStats.ByOperation["template_analytics"]; got != 2*3 {
+		t.Errorf("%d template_analytics requests for 23 templates, want 3 per product type", got)
 	}
 	if pagedStats.Requests <= wholeStats.Requests {
 		t.Errorf("pages of 20 took %d requests, one big page %d: no paging happened", pagedStats.Requests, wholeStats.Requests)

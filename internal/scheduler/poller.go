@@ -58,6 +58,8 @@ type poller struct {
 	rateLimitedStreak, failureStreak int
 	// versionState is what checkVersion last logged about the API version.
 	versionState string
+	// unavailable is what the API said it does not serve for the account.
+	unavailable unavailability
 }
 
 func newPoller(t Target, pub Publisher, logger log.Logger, now func() time.Time) *poller {
@@ -113,6 +115,10 @@ func (p *poller) refresh(ctx context.Context) time.Duration {
 			p.families[f] = next
 			continue
 		}
+		if p.skipUnavailable(f, next) {
+			p.families[f] = next
+			continue
+		}
 		started := time.Now()
 		newest, pd, err := p.fetchRecent(ctx, f)
 		next.Duration = time.Since(started)
@@ -121,8 +127,10 @@ func (p *poller) refresh(ctx context.Context) time.Duration {
 		}
 		if err != nil {
 			next.Success = false
-			p.logFailure(string(f), "Refresh failed; serving the last good values", f, err)
-			rateLimited, transient = classify(err, rateLimited, transient)
+			if !p.markUnavailable(f, next, err) {
+				p.logFailure(string(f), "Refresh failed; serving the last good values", f, err)
+				rateLimited, transient = classify(err, rateLimited, transient)
+			}
 		} else {
 			next.Success = true
 			// Read the clock again: in a large fleet's first round the

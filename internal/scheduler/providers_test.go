@@ -126,6 +126,7 @@ func TestProvidersExportSameMetricsAndLabels(t *testing.T) {
 		"whatsapp_exporter_refresh_duration_seconds",
 		"whatsapp_exporter_refresh_last_success_timestamp_seconds",
 		"whatsapp_exporter_refresh_success",
+		"whatsapp_exporter_family_available",
 	)
 	templates := both("template_clicked", "template_delivered", "template_read", "template_sent")
 	// Graph requests name an API version, and the version's end is known.

@@ -46,6 +46,7 @@ var Capabilities = provider.Capabilities{
 	DiscoverPhones:    true,
 	DiscoverTemplates: true,
 	PricingFilters:    true,
+	TemplateProducts:  []provider.TemplateProduct{provider.CloudAPI, provider.MarketingMessages},
 	WABAFields:        true,
 	Families: map[provider.Family]provider.FamilyCapabilities{
 		provider.Messaging:     {Offer: provider.Offered, Granularities: provider.AllGranularities},
@@ -77,6 +78,7 @@ var PassthroughCapabilities = provider.Capabilities{
 	DiscoverPhones:    true,
 	DiscoverTemplates: true,
 	PricingFilters:    true,
+	TemplateProducts:  Capabilities.TemplateProducts,
 	WABAFields:        true,
 	Families: map[provider.Family]provider.FamilyCapabilities{
 		provider.Messaging:     Capabilities.Families[provider.Messaging],
