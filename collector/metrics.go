@@ -31,6 +31,7 @@ var (
 	pricingLabels      = []string{"waba_id", "phone_number", "country", "pricing_category", "pricing_type", "tier"}
 	templateLabels     = []string{"waba_id", "template_id", "product_type"}
 	buttonLabels       = []string{"waba_id", "template_id", "product_type", "button_type", "button_content"}
+	callLabels         = []string{"waba_id", "phone_number", "country", "direction"}
 
 	bucketEndDesc = newDesc("bucket_end_timestamp_seconds",
 		"End of the analytics bucket that the family's newest-bucket gauges report, as a Unix timestamp.", "waba_id", "family")
@@ -53,6 +54,10 @@ func conversationDims(d analytics.Dimensions) []string {
 
 func pricingDims(d analytics.Dimensions) []string {
 	return []string{d.PhoneNumber, d.Country, d.PricingCategory, d.PricingType, d.Tier}
+}
+
+func callDims(d analytics.Dimensions) []string {
+	return []string{d.PhoneNumber, d.Country, d.Direction}
 }
 
 func templateDims(d analytics.Dimensions) []string { return []string{d.TemplateID, d.ProductType} }
@@ -101,6 +106,14 @@ var measures = map[analytics.Measure]measure{
 			"Distinct users who clicked a unique URL button of the template's sends, on the newest day (UTC) with data; people, not clicks: never add it to clicks, nor over days.",
 			"waba_id", "template_id", "product_type", "button_content"),
 		labels: func(d analytics.Dimensions) []string { return []string{d.TemplateID, d.ProductType, d.ButtonContent} },
+	},
+	analytics.Calls:    newMeasure("calls", "Calls (WhatsApp Business Calling)", halfHour, "", callDims, callLabels...),
+	analytics.CallCost: newMeasure("call_cost", "Approximate cost of the calls", halfHour, cost, callDims, callLabels...),
+	analytics.CallAverageDuration: {
+		newest: newDesc("call_average_duration_seconds_newest",
+			"Mean length of the calls in the newest analytics bucket with data, in seconds; a ratio: never add it up.",
+			callLabels...),
+		labels: callDims,
 	},
 	analytics.TemplateUnitCost: {
 		newest: newDesc("template_unit_cost_newest",

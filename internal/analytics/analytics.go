@@ -121,13 +121,19 @@ const (
 	// TemplateUnitCost is a ratio such as cost_per_delivered (named by
 	// Dimensions.CostType): not additive.
 	TemplateUnitCost
+	// Calls counts calls; CallCost is what they cost.
+	Calls
+	CallCost
+	// CallAverageDuration is the calls' mean length in seconds: a ratio,
+	// not additive.
+	CallAverageDuration
 )
 
 // Additive reports whether the measure's values add up over time, so that a
 // month's worth is the sum of its buckets: counts and amounts are, ratios
 // and counts of distinct users are not.
 func (m Measure) Additive() bool {
-	return m != TemplateUniqueClicks && m != TemplateUnitCost
+	return m != TemplateUniqueClicks && m != TemplateUnitCost && m != CallAverageDuration
 }
 
 // Dimensions are the breakdown of a value. Those that a measure does not
@@ -143,6 +149,9 @@ type Dimensions struct {
 	PricingCategory string
 	PricingType     string
 	Tier            string
+
+	// Direction is who placed a call: USER_INITIATED, BUSINESS_INITIATED.
+	Direction string
 
 	TemplateID string
 	// ProductType is the API the template's messages were sent through

@@ -220,6 +220,9 @@ func Start(scenario string, now func() time.Time, speed float64) (*Demo, error) 
 		// pricing; the demo shows every family.
 		acct.Conversations.Enabled = &on
 		if a.WABAID == RetailWABA {
+			// Calls are opt-in too: the retailer takes calls.
+			acct.Calls.Enabled = &on
+			acct.Calls.SplitBy = []string{"DIRECTION"}
 			acct.Messaging.SplitBy = []string{"PHONE", "COUNTRY"}
 			for _, c := range a.Countries {
 				acct.Messaging.CountryCodes = append(acct.Messaging.CountryCodes, c.Code)

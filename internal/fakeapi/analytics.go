@@ -1,6 +1,7 @@
 package fakeapi
 
 import (
+	"math"
 	"time"
 )
 
@@ -222,3 +223,45 @@ func setIf(dp dataPoint, key, v string) {
 }
 
 func round4(v float64) float64 { return float64(int64(v*10000+0.5)) / 10000 }
+
+type callQuery struct {
+	start, end, now time.Time
+	granularity     string
+	phones          []string
+	countries       []string
+	directions      []string
+	cost            bool
+}
+
+// callPoints follows "Call analytics": one data point per bucket with
+// calls, with their count, mean length and (when asked for) cost.
+func (a *WABA) callPoints(q callQuery) []dataPoint {
+	var out []dataPoint
+	for _, b := range buckets(q.start, q.end, q.now, q.granularity) {
+		var count, seconds, cost float64
+		b.halfHours(func(t time.Time) {
+			for _, p := range a.Phones {
+				for _, c := range a.Countries {
+					for _, d := range callDirections {
+						if !filter(q.phones, p.Number) || !filter(q.countries, c.Code) || !filter(q.directions, d.name) {
+							continue
+						}
+						n, s := a.calls(p, c, d, t)
+						count += n
+						seconds += n * s
+						cost += n * s / 60 * d.price * c.PriceFactor
+					}
+				}
+			}
+		})
+		if count == 0 {
+			continue
+		}
+		dp := dataPoint{"start": b.start.Unix(), "end": b.end.Unix(), "count": count, "average_duration": math.Round(seconds / count)}
+		if q.cost {
+			dp["cost"] = math.Round(cost*100000) / 100000
+		}
+		out = append(out, dp)
+	}
+	return out
+}

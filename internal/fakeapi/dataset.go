@@ -275,3 +275,17 @@ func (a *WABA) templateDay(tpl Template, day time.Time, product string) template
 	d.amountSpent = math.Round(d.delivered*price*100) / 100
 	return d
 }
+
+// callDirections are who places calls, and their share of them.
+var callDirections = []share{{"USER_INITIATED", 0.7, 0}, {"BUSINESS_INITIATED", 0.3, 0.01}}
+
+// calls is the number of calls phone p had with country c in direction d in
+// the half hour starting at t, and their mean length in seconds. The fake's
+// own figures: Meta's pages give the shape of call analytics, not typical
+// values. Only business-initiated calls cost, by the minute.
+func (a *WABA) calls(p Phone, c Country, d share, t time.Time) (count, seconds float64) {
+	s := seed(a.WABAID, p.Number, c.Code, d.name, "calls")
+	noise := 0.7 + 0.6*unit(s, t.Unix())
+	count = math.Round(a.Volume * 0.05 * p.Weight * c.Weight * d.weight * diurnal(t) * noise)
+	return count, math.Round(60 + 120*unit(s+1, t.Unix()))
+}

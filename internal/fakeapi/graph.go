@@ -15,8 +15,8 @@ import (
 
 // Graph is a fake of the Graph API's WhatsApp analytics, served under any
 // path prefix (/v21.0/{waba}, or a BSP's /api/v25.0/{waba}). It follows the
-// reference documents: the analytics, conversation_analytics and
-// pricing_analytics fields of a WABA node, the template_analytics,
+// reference documents: the analytics, conversation_analytics,
+// pricing_analytics and call_analytics fields of a WABA node, the template_analytics,
 // message_templates and phone_numbers edges, Graph error bodies and the
 // X-Business-Use-Case-Usage header.
 type Graph struct {
@@ -174,6 +174,26 @@ func (g *Graph) node(w http.ResponseWriter, r *http.Request, a *WABA, fault *Fau
 				"granularity":   granularity,
 				"data_points":   points,
 			}
+		case "call_analytics":
+			if !oneOf(granularity, "HALF_HOUR", "DAILY", "MONTHLY") {
+				graphError(w, http.StatusBadRequest, 100, 0, "(#100) Param granularity must be one of {HALF_HOUR, DAILY, MONTHLY}", "OAuthException", false)
+				return
+			}
+			cq := callQuery{
+				start: start, end: end, now: g.opts.Now(), granularity: granularity,
+				phones: list(f.params["phone_numbers"]), countries: list(f.params["country_codes"]),
+				directions: upper(list(f.params["directions"])),
+				cost:       (len(metrics) == 0 || contains(metrics, "COST")) && !g.NoCost,
+			}
+			if cq.cost && a.PartnerBilled {
+				costNotAvailable(w)
+				return
+			}
+			body := map[string]any{"granularity": granularity, "data_points": a.callPoints(cq)}
+			if len(cq.directions) == 1 {
+				body["directions"] = cq.directions[0] // as the page's example echoes its one direction
+			}
+			answer["call_analytics"] = body
 		case "conversation_analytics", "pricing_analytics":
 			if !oneOf(granularity, "HALF_HOUR", "DAILY", "MONTHLY") {
 				graphError(w, http.StatusBadRequest, 100, 0, "(#100) Param granularity must be one of {HALF_HOUR, DAILY, MONTHLY}", "OAuthException", false)

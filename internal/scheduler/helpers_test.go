@@ -134,6 +134,7 @@ func onlyFamilies(families ...string) func(*config.Account) {
 		a.Conversations.Enabled = keep("conversations")
 		a.Pricing.Enabled = keep("pricing")
 		a.Templates.Enabled = keep("templates")
+		a.Calls.Enabled = keep("calls")
 	}
 }
 

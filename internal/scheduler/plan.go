@@ -169,6 +169,8 @@ func (p *poller) querier(ctx context.Context, f provider.Family) (querier, error
 			}
 		}
 		return func(w provider.Window) ([]sample, error) { return p.fetchTemplates(ctx, w, ids) }, nil
+	case provider.Calls:
+		return p.callsQuerier(ctx)
 	}
 	return nil, fmt.Errorf("unknown family %q", f)
 }

@@ -133,9 +133,9 @@ func TestProvidersExportSameMetricsAndLabels(t *testing.T) {
 	version := []string{"whatsapp_exporter_api_version_info", "whatsapp_exporter_api_version_expiry_timestamp_seconds"}
 	want := map[string][]string{
 		meta.Name: slices.Concat(common, templates, version,
-			both("conversations", "conversation_cost", "pricing_volume", "pricing_cost", "template_amount_spent"),
+			both("conversations", "conversation_cost", "pricing_volume", "pricing_cost", "template_amount_spent", "calls", "call_cost"),
 			// Ratios and counts of people have a gauge only.
-			[]string{"whatsapp_template_unit_cost_newest", "whatsapp_template_unique_url_clicks_newest"},
+			[]string{"whatsapp_template_unit_cost_newest", "whatsapp_template_unique_url_clicks_newest", "whatsapp_call_average_duration_seconds_newest"},
 			// Graph reports rate-limit usage in headers; Globex Travel is
 			// partner billed, so error 100 (cost not available) shows too.
 			[]string{"whatsapp_exporter_api_rate_limit_usage_ratio", "whatsapp_exporter_api_rate_limit_regain_access_seconds", "whatsapp_exporter_api_errors_total"}),

@@ -54,6 +54,9 @@ var Capabilities = provider.Capabilities{
 		provider.Pricing:       {Offer: provider.Offered, Granularities: provider.AllGranularities, History: pricingHistory},
 		provider.Templates: {Offer: provider.Offered, Granularities: []provider.Granularity{provider.Day},
 			History: templateHistory, Matures: provider.TemplateMaturity},
+		// Opt-in: only WABAs that use WhatsApp Business Calling have
+		// calls, and the Analytics page documents no history limit.
+		provider.Calls: {Offer: provider.OptIn, Granularities: provider.AllGranularities},
 	},
 }
 
@@ -85,6 +88,7 @@ var PassthroughCapabilities = provider.Capabilities{
 		provider.Conversations: offered(Capabilities.Families[provider.Conversations]),
 		provider.Pricing:       optIn(Capabilities.Families[provider.Pricing]),
 		provider.Templates:     optIn(Capabilities.Families[provider.Templates]),
+		provider.Calls:         optIn(Capabilities.Families[provider.Calls]),
 	},
 }
 

@@ -54,6 +54,10 @@ func FuzzDecodeResponses(f *testing.F) {
 		if c.decodePage(ctx, "pricing_analytics", body, &p) == nil {
 			convert(p.points(), pricingWire.point)
 		}
+		var cl page[callWire]
+		if c.decodePage(ctx, "call_analytics", body, &cl) == nil {
+			convert(cl.points(), callWire.point)
+		}
 		var tp page[templateWire]
 		if c.decodePage(ctx, "template_analytics", body, &tp) == nil {
 			convert(tp.points(), templateWire.point)
