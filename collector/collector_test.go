@@ -56,6 +56,9 @@ whatsapp_exporter_account_info{currency="",name="",provider="vonage",waba_id="1"
 # HELP whatsapp_exporter_data_age_seconds Time since the family last refreshed successfully; its values are dropped from /metrics once it is older than the account's max_data_age.
 # TYPE whatsapp_exporter_data_age_seconds gauge
 whatsapp_exporter_data_age_seconds{family="messaging",waba_id="1"} 90
+# HELP whatsapp_exporter_family_available Whether the API serves the family for this account (1), or says it does not, for the reason given (0; re-checked daily).
+# TYPE whatsapp_exporter_family_available gauge
+whatsapp_exporter_family_available{family="messaging",reason="",waba_id="1"} 1
 # HELP whatsapp_exporter_refresh_duration_seconds How long the last refresh of the family took, throttling included.
 # TYPE whatsapp_exporter_refresh_duration_seconds gauge
 whatsapp_exporter_refresh_duration_seconds{family="messaging",waba_id="1"} 1.5
@@ -101,10 +104,10 @@ whatsapp_exporter_refresh_success{family="conversations",waba_id="1"} 0
 whatsapp_exporter_refresh_success{family="templates",waba_id="1"} 0
 # HELP whatsapp_template_clicked_newest Clicks on a button of the template's sends on the newest day (UTC) with data; button_type and button_content are empty where the API reports one total.
 # TYPE whatsapp_template_clicked_newest gauge
-whatsapp_template_clicked_newest{button_content="Go",button_type="url_button",template_id="7",waba_id="1"} 3
+whatsapp_template_clicked_newest{button_content="Go",button_type="url_button",product_type="",template_id="7",waba_id="1"} 3
 # HELP whatsapp_template_amount_spent_newest Amount spent on the template's sends on the newest day (UTC) with data; in the WABA's currency, absent where the API reports no cost.
 # TYPE whatsapp_template_amount_spent_newest gauge
-whatsapp_template_amount_spent_newest{template_id="7",waba_id="1"} 2.5
+whatsapp_template_amount_spent_newest{product_type="",template_id="7",waba_id="1"} 2.5
 `,
 		},
 		{
@@ -128,10 +131,10 @@ whatsapp_template_amount_spent_newest{template_id="7",waba_id="1"} 2.5
 whatsapp_exporter_downward_revisions_total{family="templates",waba_id="1"} 2
 # HELP whatsapp_template_amount_spent_total Amount spent on the template's sends this month (UTC) so far, summed over its days; in the WABA's currency, absent where the API reports no cost.
 # TYPE whatsapp_template_amount_spent_total counter
-whatsapp_template_amount_spent_total{template_id="7",waba_id="1"} 31.5
+whatsapp_template_amount_spent_total{product_type="",template_id="7",waba_id="1"} 31.5
 # HELP whatsapp_template_sent_total Sends of the template this month (UTC) so far, summed over its days.
 # TYPE whatsapp_template_sent_total counter
-whatsapp_template_sent_total{template_id="7",waba_id="1"} 1200
+whatsapp_template_sent_total{product_type="",template_id="7",waba_id="1"} 1200
 `,
 		},
 		{

@@ -31,6 +31,9 @@ func newStateSet(name, label, help string, states []string, labels ...string) st
 
 var (
 	phoneLabels = []string{"waba_id", "phone_number"}
+	// A template's state is the template's, whatever product sends it:
+	// no product_type, unlike its analytics.
+	templateStateLabels = []string{"waba_id", "template_id"}
 
 	phoneStatus = newStateSet("phone_number_status", "status",
 		"The business phone number's status (CONNECTED to send; FLAGGED, RESTRICTED, BANNED, ...).",
@@ -53,13 +56,13 @@ var (
 
 	templateStatus = newStateSet("template_status", "status",
 		"The message template's status (APPROVED; PAUSED, DISABLED, REJECTED, ...).",
-		provider.TemplateStatuses, templateLabels...)
+		provider.TemplateStatuses, templateStateLabels...)
 	templateCategory = newStateSet("template_category", "category",
 		"The message template's category (MARKETING, UTILITY, AUTHENTICATION).",
-		provider.TemplateCategories, templateLabels...)
+		provider.TemplateCategories, templateStateLabels...)
 	templateQuality = newStateSet("template_quality_score", "quality_score",
 		"The message template's quality score (GREEN, YELLOW, RED, UNKNOWN).",
-		provider.QualityRatings, templateLabels...)
+		provider.QualityRatings, templateStateLabels...)
 
 	phoneLimitRecipientsDesc = newDesc("phone_number_messaging_limit_recipients",
 		"Unique users the business phone number's portfolio may message outside a customer service window in a moving 24 hours, as its messaging limit tier says (+Inf: unlimited); absent for a tier that names no number.",

@@ -29,8 +29,9 @@ var (
 	messageLabels      = []string{"waba_id", "phone_number", "country"}
 	conversationLabels = []string{"waba_id", "phone_number", "country", "conversation_category", "conversation_type", "conversation_direction"}
 	pricingLabels      = []string{"waba_id", "phone_number", "country", "pricing_category", "pricing_type", "tier"}
-	templateLabels     = []string{"waba_id", "template_id"}
-	buttonLabels       = []string{"waba_id", "template_id", "button_type", "button_content"}
+	templateLabels     = []string{"waba_id", "template_id", "product_type"}
+	buttonLabels       = []string{"waba_id", "template_id", "product_type", "button_type", "button_content"}
+	callLabels         = []string{"waba_id", "phone_number", "country", "direction"}
 
 	bucketEndDesc = newDesc("bucket_end_timestamp_seconds",
 		"End of the analytics bucket that the family's newest-bucket gauges report, as a Unix timestamp.", "waba_id", "family")
@@ -55,10 +56,14 @@ func pricingDims(d analytics.Dimensions) []string {
 	return []string{d.PhoneNumber, d.Country, d.PricingCategory, d.PricingType, d.Tier}
 }
 
-func templateDims(d analytics.Dimensions) []string { return []string{d.TemplateID} }
+func callDims(d analytics.Dimensions) []string {
+	return []string{d.PhoneNumber, d.Country, d.Direction}
+}
+
+func templateDims(d analytics.Dimensions) []string { return []string{d.TemplateID, d.ProductType} }
 
 func buttonDims(d analytics.Dimensions) []string {
-	return []string{d.TemplateID, d.ButtonType, d.ButtonContent}
+	return []string{d.TemplateID, d.ProductType, d.ButtonType, d.ButtonContent}
 }
 
 // newMeasure describes an additive measure: what one bucket holds, and
@@ -99,14 +104,22 @@ var measures = map[analytics.Measure]measure{
 	analytics.TemplateUniqueClicks: {
 		newest: newDesc("template_unique_url_clicks_newest",
 			"Distinct users who clicked a unique URL button of the template's sends, on the newest day (UTC) with data; people, not clicks: never add it to clicks, nor over days.",
-			"waba_id", "template_id", "button_content"),
-		labels: func(d analytics.Dimensions) []string { return []string{d.TemplateID, d.ButtonContent} },
+			"waba_id", "template_id", "product_type", "button_content"),
+		labels: func(d analytics.Dimensions) []string { return []string{d.TemplateID, d.ProductType, d.ButtonContent} },
+	},
+	analytics.Calls:    newMeasure("calls", "Calls (WhatsApp Business Calling)", halfHour, "", callDims, callLabels...),
+	analytics.CallCost: newMeasure("call_cost", "Approximate cost of the calls", halfHour, cost, callDims, callLabels...),
+	analytics.CallAverageDuration: {
+		newest: newDesc("call_average_duration_seconds_newest",
+			"Mean length of the calls in the newest analytics bucket with data, in seconds; a ratio: never add it up.",
+			callLabels...),
+		labels: callDims,
 	},
 	analytics.TemplateUnitCost: {
 		newest: newDesc("template_unit_cost_newest",
 			"A ratio of the template's cost (cost_type cost_per_delivered or cost_per_url_button_click) on the newest day (UTC) with data, in the WABA's currency; never add it up.",
-			"waba_id", "template_id", "cost_type"),
-		labels: func(d analytics.Dimensions) []string { return []string{d.TemplateID, d.CostType} },
+			"waba_id", "template_id", "product_type", "cost_type"),
+		labels: func(d analytics.Dimensions) []string { return []string{d.TemplateID, d.ProductType, d.CostType} },
 	},
 }
 
@@ -120,6 +133,9 @@ var (
 		"waba_id", "family")
 	refreshSuccessDesc = newDesc("exporter_refresh_success",
 		"Whether the last refresh of the family succeeded (1) or failed (0).", "waba_id", "family")
+	familyAvailableDesc = newDesc("exporter_family_available",
+		"Whether the API serves the family for this account (1), or says it does not, for the reason given (0; re-checked daily).",
+		"waba_id", "family", "reason")
 	refreshLastSuccessDesc = newDesc("exporter_refresh_last_success_timestamp_seconds",
 		"When the family last refreshed successfully, as a Unix timestamp.", "waba_id", "family")
 	droppedDesc = newDesc("exporter_series_dropped",
@@ -146,6 +162,7 @@ var allDescs = func() []*prometheus.Desc {
 	descs := []*prometheus.Desc{
 		bucketEndDesc, accountInfoDesc, revisionsDesc, refreshSuccessDesc, refreshLastSuccessDesc, refreshDurationDesc, dataAgeDesc, droppedDesc,
 		requestsDesc, errorsDesc, usageDesc, regainAccessDesc,
+		apiVersionInfoDesc, apiVersionExpiryDesc, familyAvailableDesc,
 	}
 	descs = append(descs, healthDescs...)
 	for _, m := range measures {

@@ -53,6 +53,15 @@ func TestOpenMetricsExposition(t *testing.T) {
 	s := profileSnapshot("102290129340398")
 	s.Currency = "USD"
 	s.Errors = map[analytics.Outcome]float64{{Family: "pricing", Code: "4"}: 1}
+	// Call analytics are opt-in, and not in the profile: one bucket of them.
+	templates := s.Families["templates"]
+	call := analytics.Dimensions{Direction: "USER_INITIATED"}
+	s.Families["calls"] = &analytics.Refresh{Success: true, LastSuccess: templates.LastSuccess, BucketStart: templates.BucketStart, BucketEnd: templates.BucketEnd,
+		Values: []analytics.Value{
+			{Measure: analytics.Calls, Dimensions: call, Value: 6},
+			{Measure: analytics.CallCost, Dimensions: call, Value: 0.05},
+			{Measure: analytics.CallAverageDuration, Dimensions: call, Value: 106},
+		}}
 	for _, r := range s.Families {
 		var additive []analytics.Value
 		for _, v := range r.Values {

@@ -21,6 +21,7 @@ func render(s *analytics.Snapshot) *account {
 	a.health = []prometheus.Metric{
 		prometheus.MustNewConstMetric(accountInfoDesc, prometheus.GaugeValue, 1, id, s.Name, s.Provider, s.Currency),
 	}
+	a.health = append(a.health, renderVersion(s)...)
 	gauge := func(out *[]prometheus.Metric, d *prometheus.Desc, v float64, labels ...string) {
 		*out = append(*out, prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, append([]string{id}, labels...)...))
 	}
@@ -34,6 +35,7 @@ func render(s *analytics.Snapshot) *account {
 			success = 1
 		}
 		gauge(&a.health, refreshSuccessDesc, success, string(f))
+		gauge(&a.health, familyAvailableDesc, available(r), string(f), r.Unavailable)
 		gauge(&a.health, refreshDurationDesc, r.Duration.Seconds(), string(f))
 		if r.LastSuccess.IsZero() {
 			continue // no data yet
@@ -92,4 +94,12 @@ func compareOutcomes(a, b analytics.Outcome) int {
 		return c
 	}
 	return strings.Compare(a.Code, b.Code)
+}
+
+// available is 1 for a family the API serves, 0 for one it says it does not.
+func available(r *analytics.Refresh) float64 {
+	if r.Unavailable != "" {
+		return 0
+	}
+	return 1
 }

@@ -119,6 +119,7 @@ type Account struct {
 	Conversations Conversations `yaml:"conversations"`
 	Pricing       Pricing       `yaml:"pricing"`
 	Templates     Templates     `yaml:"templates"`
+	Calls         Calls         `yaml:"calls"`
 	// Health reads the status and quality of the WABA's phone numbers
 	// and templates.
 	Health Health `yaml:"health"`
@@ -201,6 +202,26 @@ type Templates struct {
 	TemplateIDs []string `yaml:"template_ids"`
 	Cost        *bool    `yaml:"cost"`
 }
+
+// Calls configures call analytics (WhatsApp Business Calling; the Graph
+// call_analytics field).
+type Calls struct {
+	FamilySettings `yaml:",inline"`
+	PhoneNumbers   []string `yaml:"phone_numbers"`
+	CountryCodes   []string `yaml:"country_codes"`
+	// Directions filters by who placed the calls: USER_INITIATED,
+	// BUSINESS_INITIATED.
+	Directions []string `yaml:"directions"`
+	// SplitBy makes one request per phone number (PHONE), country code
+	// (COUNTRY) and/or direction (DIRECTION), because the call analytics
+	// document no breakdown in their answers.
+	SplitBy []string `yaml:"split_by"`
+	Cost    *bool    `yaml:"cost"`
+}
+
+// CallDirections are the directions a DIRECTION split asks for when
+// calls.directions lists none (Meta's Analytics page).
+var CallDirections = []string{"USER_INITIATED", "BUSINESS_INITIATED"}
 
 // WantCost reports whether cost is asked for (the default).
 func WantCost(cost *bool) bool { return cost == nil || *cost }

@@ -100,7 +100,9 @@ func TestParseMinimal(t *testing.T) {
 		t.Errorf("account defaults not applied: %+v", a)
 	}
 	for _, f := range []*FamilySettings{&a.Messaging.FamilySettings, &a.Conversations.FamilySettings, &a.Pricing.FamilySettings, &a.Templates.FamilySettings} {
-		if !f.IsEnabled() || f.Delay == nil || f.Lookback == 0 {
+		// Conversations are opt-in on Meta since per-message pricing;
+		// their defaults apply all the same, for an account that opts in.
+		if f.IsEnabled() == (f == &a.Conversations.FamilySettings) || f.Delay == nil || f.Lookback == 0 {
 			t.Errorf("family defaults not applied: %+v", *f)
 		}
 	}
@@ -459,7 +461,7 @@ func TestParseErrors(t *testing.T) {
 			name: "bad api_version and api_url",
 			src:  head + "    api_version: \"21\"\n    api_url: ftp://graph.example.com\n",
 			want: []string{
-				`bad.yml:4: accounts[0].api_version: "21" is not a Graph API version; want e.g. v21.0`,
+				`bad.yml:4: accounts[0].api_version: "21" is not a Graph API version; want e.g. v25.0`,
 				`bad.yml:5: accounts[0].api_url: "ftp://graph.example.com" is not an http(s) URL`,
 			},
 		},

@@ -26,10 +26,18 @@ const (
 	// times what the defaults give a WABA with 5 numbers in 30 countries.
 	DefaultMaxSeries = 20000
 
-	DefaultInterval   = 15 * time.Minute
-	DefaultTimeout    = 30 * time.Second
-	DefaultAPIVersion = "v21.0"
+	DefaultInterval = 15 * time.Minute
+	DefaultTimeout  = 30 * time.Second
 )
+
+// DefaultAPIVersion is the Graph API version in request paths unless an
+// account sets api_version. v25.0 rather than the newest (v27.0, November
+// 2026) because it is the newest whose end Meta has published (2028-07-29,
+// meta.GraphVersions), so the exporter can warn ahead of it; and because
+// the changelogs from v22.0 on change nothing in the fields and edges the
+// exporter reads (the WhatsApp analytics changes apply to every version).
+// Move it on when Meta dates a newer version.
+const DefaultAPIVersion = "v25.0"
 
 // Default lookback and delay per granularity. Meta does not publish how late
 // its analytics arrive; these are conservative guesses that a user tunes with

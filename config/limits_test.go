@@ -46,7 +46,7 @@ func TestZeroIsNotDefault(t *testing.T) {
 			[]string{
 				`z.yml:4: accounts[0].provider: must not be empty; leave it out for the default, meta`,
 				`z.yml:5: accounts[0].api_url: must not be empty; leave it out for the provider's default`,
-				`z.yml:6: accounts[0].api_version: must not be empty; leave it out for the default, v21.0`,
+				`z.yml:6: accounts[0].api_version: must not be empty; leave it out for the default, ` + DefaultAPIVersion,
 			}},
 		{
 			// Reported once, where defaults sets it, however many

@@ -30,6 +30,8 @@ func (a *Account) Family(f provider.Family) *FamilySettings {
 		return &a.Pricing.FamilySettings
 	case provider.Templates:
 		return &a.Templates.FamilySettings
+	case provider.Calls:
+		return &a.Calls.FamilySettings
 	}
 	return nil
 }
@@ -53,6 +55,7 @@ func (a *Account) costs() map[provider.Family]**bool {
 		provider.Conversations: &a.Conversations.Cost,
 		provider.Pricing:       &a.Pricing.Cost,
 		provider.Templates:     &a.Templates.Cost,
+		provider.Calls:         &a.Calls.Cost,
 	}
 }
 

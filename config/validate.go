@@ -233,6 +233,15 @@ func (v *validator) account(a *Account, at func(...any) []any) {
 	v.enum(p.Dimensions, at("pricing", "dimensions"), AllPricingDimensions)
 
 	v.each(a.Templates.TemplateIDs, at("templates", "template_ids"), digitsOnly, "a template ID in digits only")
+
+	cl := &a.Calls
+	v.each(cl.PhoneNumbers, at("calls", "phone_numbers"), digitsOnly, "a phone number in digits only")
+	v.each(cl.CountryCodes, at("calls", "country_codes"), countryCode, "a two-letter country code")
+	v.each(cl.Directions, at("calls", "directions"), apiValue, "a direction in upper case, e.g. USER_INITIATED")
+	v.enum(cl.SplitBy, at("calls", "split_by"), []string{"PHONE", "COUNTRY", "DIRECTION"})
+	if slices.Contains(cl.SplitBy, "COUNTRY") && len(cl.CountryCodes) == 0 {
+		v.fail(at("calls", "split_by"), "COUNTRY needs the countries to split by in calls.country_codes")
+	}
 }
 
 // zeros rejects a key that the file sets to 0 (or "") where leaving the key

@@ -64,7 +64,8 @@ accounts:
 		convCost, pricingCost, templCost bool
 	}
 	for i, w := range []want{
-		{"https://graph.facebook.com", DefaultAPIVersion, true, true, true, true, true, true, true},
+		// Meta: conversations opt-in since per-message pricing.
+		{"https://graph.facebook.com", DefaultAPIVersion, true, false, true, true, true, true, true},
 		{"https://api.nexmo.com", "", true, false, true, false, false, false, false},
 		{"https://api.nexmo.com", "", true, false, true, true, false, false, false},
 		{"https://api.splashifypro.com/api", "v25.0", true, true, false, false, false, false, false},

@@ -19,6 +19,9 @@ type Capabilities struct {
 	AppSecretProof bool
 	// Versioned says whether request paths carry a Graph API version.
 	Versioned bool
+	// VersionExpiry, for a versioned API, says when a version stops being
+	// served; false when that is not known.
+	VersionExpiry func(version string) (time.Time, bool)
 	// Cost says whether the API can report cost at all. Where it cannot,
 	// cost is never asked for and the cost series are absent.
 	Cost bool
@@ -32,6 +35,9 @@ type Capabilities struct {
 	// PricingFilters says whether pricing analytics can be filtered by
 	// pricing category and type.
 	PricingFilters bool
+	// TemplateProducts are the APIs whose template sends the template
+	// analytics report, one query each.
+	TemplateProducts []TemplateProduct
 	// WABAFields says whether the API can read the WABA's own fields
 	// (Source.WABA), such as its currency.
 	WABAFields bool

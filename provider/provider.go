@@ -23,10 +23,11 @@ const (
 	Conversations Family = "conversations"
 	Pricing       Family = "pricing"
 	Templates     Family = "templates"
+	Calls         Family = "calls"
 )
 
 // Families lists every family in the order the exporter refreshes them.
-var Families = []Family{Messaging, Conversations, Pricing, Templates}
+var Families = []Family{Messaging, Conversations, Pricing, Templates, Calls}
 
 // Granularity is the length of the buckets the API aggregates into. Providers
 // translate it into their own spelling (DAY vs DAILY, for instance).
@@ -54,6 +55,7 @@ type Source interface {
 	// Templates fetches analytics for q.TemplateIDs, splitting them into as
 	// many requests as the API's per-request limit needs.
 	Templates(ctx context.Context, q TemplateQuery) ([]TemplatePoint, error)
+	Calls(ctx context.Context, q CallQuery) ([]CallPoint, error)
 
 	// PhoneNumbers lists the WABA's business phone numbers, digits only, as
 	// the analytics endpoints spell them.
@@ -157,6 +159,9 @@ type TemplateQuery struct {
 	Window      Window
 	TemplateIDs []string
 	Cost        bool
+	// Product is the API whose sends to report, among the provider's
+	// Capabilities.TemplateProducts.
+	Product TemplateProduct
 }
 
 // TemplatePoint is one day of one template's analytics.
@@ -184,6 +189,30 @@ type ButtonClicks struct {
 type TemplateCost struct {
 	Type  string
 	Value float64
+}
+
+// CallQuery asks for calls (WhatsApp Business Calling) and, if Cost, their
+// cost. Like messaging, the call analytics document no breakdown in their
+// answers: a per-phone, per-country or per-direction figure needs one query
+// filtered to it, which the scheduler issues.
+type CallQuery struct {
+	WABAID       string
+	Window       Window
+	PhoneNumbers []string
+	CountryCodes []string
+	// Directions are USER_INITIATED and BUSINESS_INITIATED.
+	Directions []string
+	Cost       bool
+}
+
+// CallPoint is one bucket of call analytics.
+type CallPoint struct {
+	Start, End time.Time
+	Count      *float64
+	Cost       *float64
+	// AverageDuration is the calls' mean length, in seconds (Meta's
+	// example, 106, reads as seconds; the unit is not documented).
+	AverageDuration *float64
 }
 
 // ErrUnsupported is wrapped by the errors of methods a provider does not offer.

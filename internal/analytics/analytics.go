@@ -41,6 +41,9 @@ type Snapshot struct {
 	// Health is the account's health; nil until it was first read, and
 	// where it is not read at all.
 	Health *Health
+	// APIVersion is the API version asked for and served; nil for an API
+	// without versions.
+	APIVersion *APIVersion
 }
 
 // AccountFamily is the family of the requests about the WABA itself (its
@@ -75,6 +78,10 @@ type Refresh struct {
 	// MonthToDate is what the family's additive measures add up to this
 	// month; nil while it is not known in full.
 	MonthToDate *MonthToDate
+	// Unavailable, when not empty, is why the API does not serve the
+	// family for this account at all (a provider.Reason* value): it is
+	// not fetched again for a day, and Success is false meanwhile.
+	Unavailable string
 }
 
 // MonthToDate is the sum, per series, of every bucket that started in one
@@ -123,13 +130,19 @@ const (
 	// TemplateUnitCost is a ratio such as cost_per_delivered (named by
 	// Dimensions.CostType): not additive.
 	TemplateUnitCost
+	// Calls counts calls; CallCost is what they cost.
+	Calls
+	CallCost
+	// CallAverageDuration is the calls' mean length in seconds: a ratio,
+	// not additive.
+	CallAverageDuration
 )
 
 // Additive reports whether the measure's values add up over time, so that a
 // month's worth is the sum of its buckets: counts and amounts are, ratios
 // and counts of distinct users are not.
 func (m Measure) Additive() bool {
-	return m != TemplateUniqueClicks && m != TemplateUnitCost
+	return m != TemplateUniqueClicks && m != TemplateUnitCost && m != CallAverageDuration
 }
 
 // Dimensions are the breakdown of a value. Those that a measure does not
@@ -146,7 +159,13 @@ type Dimensions struct {
 	PricingType     string
 	Tier            string
 
-	TemplateID    string
+	// Direction is who placed a call: USER_INITIATED, BUSINESS_INITIATED.
+	Direction string
+
+	TemplateID string
+	// ProductType is the API the template's messages were sent through
+	// (provider.TemplateProduct).
+	ProductType   string
 	ButtonType    string
 	ButtonContent string
 	CostType      string

@@ -38,7 +38,7 @@ func TestCheck(t *testing.T) {
 	graph := httptest.NewServer(fakeapi.NewGraph([]fakeapi.WABA{fakeWABA("1", "t1"), partner, fakeWABA("3", "t3")},
 		fakeapi.Options{Now: func() time.Time { return now }}))
 	defer graph.Close()
-	good := fmt.Sprintf("defaults:\n  api_url: %s\naccounts:\n  - waba_id: \"1\"\n    access_token: t1\n  - waba_id: \"2\"\n    access_token: t2\n", graph.URL)
+	good := fmt.Sprintf("defaults:\n  api_url: %s\n  conversations: {enabled: true}\naccounts:\n  - waba_id: \"1\"\n    access_token: t1\n  - waba_id: \"2\"\n    access_token: t2\n", graph.URL)
 
 	for _, tc := range []struct {
 		name   string

@@ -242,6 +242,7 @@ func demoConfig(url string, interval time.Duration, metaWABAs, vonageWABAs, pass
 	// The fakes are in-process: the requests need not wait for a rate
 	// that keeps a real API's budget.
 	cfg := &config.Config{Global: config.Global{RequestsPerSecond: 100, Burst: 20}}
+	on := true
 	for _, a := range metaWABAs {
 		acct := config.Account{
 			WABAID: a.WABAID, Name: name(a.WABAID), Provider: meta.Name,
@@ -249,7 +250,13 @@ func demoConfig(url string, interval time.Duration, metaWABAs, vonageWABAs, pass
 			Interval: interval,
 		}
 		acct.Messaging.SplitBy = []string{"PHONE"}
+		// Conversation analytics are opt-in on Meta since per-message
+		// pricing; the demo shows every family.
+		acct.Conversations.Enabled = &on
 		if a.WABAID == RetailWABA {
+			// Calls are opt-in too: the retailer takes calls.
+			acct.Calls.Enabled = &on
+			acct.Calls.SplitBy = []string{"DIRECTION"}
 			acct.Messaging.SplitBy = []string{"PHONE", "COUNTRY"}
 			for _, c := range a.Countries {
 				acct.Messaging.CountryCodes = append(acct.Messaging.CountryCodes, c.Code)

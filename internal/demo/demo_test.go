@@ -99,7 +99,8 @@ func TestDeliveryDrop(t *testing.T) {
 func TestFamilies(t *testing.T) {
 	all := []provider.Family{provider.Messaging, provider.Conversations, provider.Pricing, provider.Templates}
 	want := map[string][]provider.Family{
-		RetailWABA: all, TravelWABA: all, DropWABA: all,
+		// The retailer takes calls too (an opt-in family).
+		RetailWABA: append(all, provider.Calls), TravelWABA: all, DropWABA: all,
 		VonageWABA:      {provider.Messaging, provider.Pricing, provider.Templates},
 		PassthroughWABA: {provider.Messaging, provider.Conversations},
 	}

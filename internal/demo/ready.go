@@ -18,6 +18,7 @@ var counterOf = map[provider.Family]string{
 	provider.Conversations: "whatsapp_conversations_total",
 	provider.Pricing:       "whatsapp_pricing_volume_total",
 	provider.Templates:     "whatsapp_template_sent_total",
+	provider.Calls:         "whatsapp_calls_total",
 }
 
 // Families lists, per demo WABA, the analytics families the demo's

@@ -1,6 +1,7 @@
 package fakeapi
 
 import (
+	"math"
 	"time"
 )
 
@@ -105,7 +106,7 @@ func (a *WABA) pricingPoints(q breakdownQuery) []dataPoint {
 					if !filter(q.phones, p.Number) || !filter(q.countries, c.Code) {
 						continue
 					}
-					for _, cat := range pricingCategories {
+					for _, cat := range pricingCategoriesAt(t) {
 						for _, typ := range pricingTypes {
 							if !filter(q.categories, cat.name) || !filter(q.types, typ.name) {
 								continue
@@ -115,7 +116,7 @@ func (a *WABA) pricingPoints(q breakdownQuery) []dataPoint {
 								mask(q.dimensions, "PHONE", p.Number), mask(q.dimensions, "COUNTRY", c.Code),
 								mask(q.dimensions, "PRICING_CATEGORY", cat.name), mask(q.dimensions, "PRICING_TYPE", typ.name),
 								mask(q.dimensions, "TIER", tier(cat, typ)),
-							}, n, n*cat.price*typ.price*c.PriceFactor)
+							}, n, n*price(cat, t)*typ.price*c.PriceFactor)
 						}
 					}
 				}
@@ -141,6 +142,9 @@ type templateQuery struct {
 	start, end, now time.Time
 	ids             []string
 	metrics         []string // upper case; empty means all
+	// product is the product_type asked for, in its current name;
+	// cloudAPI when none was.
+	product string
 }
 
 func (q templateQuery) wants(metric string) bool {
@@ -158,11 +162,11 @@ func (a *WABA) templatePoints(q templateQuery) []dataPoint {
 	}
 	for _, id := range q.ids {
 		tpl, ok := a.template(id)
-		if !ok {
+		if !ok || (q.product == marketingMessages && tpl.Category != "MARKETING") {
 			continue
 		}
 		for _, b := range buckets(q.start, end, q.now, "DAY", time.UTC) {
-			d := a.templateDay(tpl, b.start)
+			d := a.templateDay(tpl, b.start, q.product)
 			dp := dataPoint{"template_id": tpl.ID, "start": b.start.Unix(), "end": b.end.Unix()}
 			if q.wants("SENT") {
 				dp["sent"] = d.sent
@@ -219,3 +223,45 @@ func setIf(dp dataPoint, key, v string) {
 }
 
 func round4(v float64) float64 { return float64(int64(v*10000+0.5)) / 10000 }
+
+type callQuery struct {
+	start, end, now time.Time
+	granularity     string
+	phones          []string
+	countries       []string
+	directions      []string
+	cost            bool
+}
+
+// callPoints follows "Call analytics": one data point per bucket with
+// calls, with their count, mean length and (when asked for) cost.
+func (a *WABA) callPoints(q callQuery) []dataPoint {
+	var out []dataPoint
+	for _, b := range buckets(q.start, q.end, q.now, q.granularity, a.location()) {
+		var count, seconds, cost float64
+		b.halfHours(func(t time.Time) {
+			for _, p := range a.Phones {
+				for _, c := range a.Countries {
+					for _, d := range callDirections {
+						if !filter(q.phones, p.Number) || !filter(q.countries, c.Code) || !filter(q.directions, d.name) {
+							continue
+						}
+						n, s := a.calls(p, c, d, t)
+						count += n
+						seconds += n * s
+						cost += n * s / 60 * d.price * c.PriceFactor
+					}
+				}
+			}
+		})
+		if count == 0 {
+			continue
+		}
+		dp := dataPoint{"start": b.start.Unix(), "end": b.end.Unix(), "count": count, "average_duration": math.Round(seconds / count)}
+		if q.cost {
+			dp["cost"] = math.Round(cost*100000) / 100000
+		}
+		out = append(out, dp)
+	}
+	return out
+}

@@ -37,6 +37,12 @@ type WABA struct {
 	// PartnerBilled WABAs get Meta's "Cost not available" exception
 	// when they ask for cost.
 	PartnerBilled bool
+	// InsightsDisabled WABAs never enabled template insights: their
+	// is_enabled_for_insights field is false, and template_analytics
+	// refuses them. TemplatesUnsupported WABAs are where template analytics
+	// are not offered (the European Union, Japan): template_analytics
+	// refuses them whatever the field says.
+	InsightsDisabled, TemplatesUnsupported bool
 	// Currency is what the WABA is billed in; USD when empty.
 	Currency string
 	// TimezoneID is the WABA's timezone_id, one of Facebook's time zone
@@ -90,6 +96,14 @@ type Button struct {
 	Content string
 }
 
+// The APIs template_analytics tells apart by product_type: the Cloud API,
+// whose sends it reports by default, and the Marketing Messages API, which
+// sends marketing templates only (the Analytics page, template analytics).
+const (
+	cloudAPI          = "CLOUD_API"
+	marketingMessages = "MARKETING_MESSAGES_API_FOR_WHATSAPP"
+)
+
 // Breakdown values, with their share of the traffic and base price. The
 // values are the ones the reference documents list.
 var (
@@ -98,7 +112,42 @@ var (
 	conversationDirections = []share{{"BUSINESS_INITIATED", 0.6, 1}, {"USER_INITIATED", 0.4, 1}}
 	pricingCategories      = []share{{"AUTHENTICATION", 0.15, 0.0135}, {"MARKETING", 0.35, 0.025}, {"SERVICE", 0.30, 0}, {"UTILITY", 0.20, 0.004}}
 	pricingTypes           = []share{{"REGULAR", 0.75, 1}, {"FREE_CUSTOMER_SERVICE", 0.20, 0}, {"FREE_ENTRY_POINT", 0.05, 0}}
+	// The categories the current Analytics page lists besides those four,
+	// and its example answers carry: messages sent through the Marketing
+	// Messages API (MARKETING_LITE), authentication at international rates,
+	// and messages received through a free entry point
+	// (REFERRAL_CONVERSION). The fake reports them from the start of
+	// per-message pricing on: its data before then stays as it was.
+	perMessageCategories = []share{{"MARKETING_LITE", 0.10, 0.02}, {"AUTHENTICATION_INTERNATIONAL", 0.05, 0.03}, {"REFERRAL_CONVERSION", 0.05, 0}}
 )
+
+// Meta's pricing changes the fake's data follows: per-message pricing from
+// 2025-07-01; and from 2026-10-01 service messages are charged (at the
+// market's utility rate) and utility templates sent inside the customer
+// service window are no longer free
+// (https://developers.facebook.com/documentation/business-messaging/whatsapp/pricing).
+var (
+	perMessagePricing   = time.Date(2025, 7, 1, 0, 0, 0, 0, time.UTC)
+	chargedServiceSince = time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)
+)
+
+// pricingCategoriesAt are the pricing categories the fake reports for the
+// half hour starting at t.
+func pricingCategoriesAt(t time.Time) []share {
+	if t.Before(perMessagePricing) {
+		return pricingCategories
+	}
+	return append(pricingCategories[:len(pricingCategories):len(pricingCategories)], perMessageCategories...)
+}
+
+// price is what one message of a category costs at t, before the market's
+// factor: service messages cost the utility rate once they are charged.
+func price(cat share, t time.Time) float64 {
+	if cat.name == "SERVICE" && !t.Before(chargedServiceSince) {
+		return 0.004
+	}
+	return cat.price
+}
 
 type share struct {
 	name   string
@@ -184,11 +233,30 @@ func (a *WABA) conversations(p Phone, c Country, cat, typ, dir share, t time.Tim
 }
 
 func (a *WABA) pricingVolume(p Phone, c Country, cat, typ share, t time.Time) float64 {
-	if cat.name == "SERVICE" && typ.name == "REGULAR" {
-		return 0 // service messages were free (Analytics page, v21 edition, pricing categories)
+	charged := !t.Before(chargedServiceSince)
+	switch {
+	case cat.name == "SERVICE" && typ.name == "REGULAR" && !charged:
+		return 0 // service messages were free until 2026-10-01
+	case cat.name == "UTILITY" && typ.name == "FREE_CUSTOMER_SERVICE" && charged:
+		return 0 // utility templates in the service window are charged since 2026-10-01
+	}
+	weight := typ.weight
+	switch cat.name {
+	case "REFERRAL_CONVERSION":
+		// Received through a free entry point, and free: all of the
+		// category is of that one type.
+		if typ.name != "FREE_ENTRY_POINT" {
+			return 0
+		}
+		weight = 1
+	case "MARKETING_LITE", "AUTHENTICATION_INTERNATIONAL":
+		if typ.name != "REGULAR" {
+			return 0 // charged, always
+		}
+		weight = 1
 	}
 	noise := 0.8 + 0.4*unit(seed(a.WABAID, p.Number, c.Code, cat.name, typ.name, "volume"), t.Unix())
-	return math.Round(a.delivered(p, c, t) * cat.weight * typ.weight * noise)
+	return math.Round(a.delivered(p, c, t) * cat.weight * weight * noise)
 }
 
 // tier is the volume tier of a market and category; free messages have none
@@ -198,7 +266,7 @@ func tier(cat, typ share) string {
 	switch {
 	case typ.name != "REGULAR":
 		return ""
-	case cat.name == "MARKETING":
+	case cat.name == "MARKETING" || cat.name == "MARKETING_LITE":
 		return "0:MAX"
 	default:
 		return "0:750000"
@@ -212,9 +280,15 @@ type templateDay struct {
 	amountSpent           float64
 }
 
-func (a *WABA) templateDay(tpl Template, day time.Time) templateDay {
+func (a *WABA) templateDay(tpl Template, day time.Time, product string) templateDay {
 	s := seed(a.WABAID, tpl.ID)
-	sent := math.Round(1500 * tpl.Weight * (0.7 + 0.6*unit(s, day.Unix())))
+	scale := 1.0
+	if product != cloudAPI {
+		// Sends through the Marketing Messages API: fewer, with their own
+		// noise.
+		s, scale = seed(a.WABAID, tpl.ID, product), 0.4
+	}
+	sent := math.Round(1500 * scale * tpl.Weight * (0.7 + 0.6*unit(s, day.Unix())))
 	d := templateDay{sent: sent}
 	d.delivered = math.Floor(sent * a.deliveryRate(day.Add(12*time.Hour)))
 	d.read = math.Floor(d.delivered * (0.6 + 0.2*unit(s+1, day.Unix())))
@@ -229,4 +303,18 @@ func (a *WABA) templateDay(tpl Template, day time.Time) templateDay {
 	}
 	d.amountSpent = math.Round(d.delivered*price*100) / 100
 	return d
+}
+
+// callDirections are who places calls, and their share of them.
+var callDirections = []share{{"USER_INITIATED", 0.7, 0}, {"BUSINESS_INITIATED", 0.3, 0.01}}
+
+// calls is the number of calls phone p had with country c in direction d in
+// the half hour starting at t, and their mean length in seconds. The fake's
+// own figures: Meta's pages give the shape of call analytics, not typical
+// values. Only business-initiated calls cost, by the minute.
+func (a *WABA) calls(p Phone, c Country, d share, t time.Time) (count, seconds float64) {
+	s := seed(a.WABAID, p.Number, c.Code, d.name, "calls")
+	noise := 0.7 + 0.6*unit(s, t.Unix())
+	count = math.Round(a.Volume * 0.05 * p.Weight * c.Weight * d.weight * diurnal(t) * noise)
+	return count, math.Round(60 + 120*unit(s+1, t.Unix()))
 }

@@ -1,6 +1,7 @@
 package fakeapi
 
 import (
+	"cmp"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
@@ -14,15 +15,39 @@ import (
 
 // Graph is a fake of the Graph API's WhatsApp analytics, served under any
 // path prefix (/v21.0/{waba}, or a BSP's /api/v25.0/{waba}). It follows the
-// reference documents: the analytics, conversation_analytics and
-// pricing_analytics fields of a WABA node, the template_analytics,
-// message_templates and phone_numbers edges (with the health fields of
-// health.go), Graph error bodies and the X-Business-Use-Case-Usage header.
+// reference documents: the analytics, conversation_analytics,
+// pricing_analytics and call_analytics fields of a WABA node, the
+// template_analytics, message_templates and phone_numbers edges (with the
+// health fields of health.go), Graph error bodies and the
+// X-Business-Use-Case-Usage header.
 type Graph struct {
 	*core
 	// NoCost makes the fake behave like a BSP passthrough that never returns
 	// cost: COST is dropped from answers instead of raising an error.
 	NoCost bool
+	// served, when set, is the version every answer says it was served in
+	// (SetServedVersion).
+	served string
+}
+
+// SetTemplatesAvailable enables template insights for a WABA, and makes
+// its template analytics served where it is, as if it moved.
+func (g *Graph) SetTemplatesAvailable(wabaID string) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if a, ok := g.wabas[wabaID]; ok {
+		a.InsightsDisabled, a.TemplatesUnsupported = false, false
+	}
+}
+
+// SetServedVersion makes every answer say it was served in version
+// (facebook-api-version), whatever the path asks for, as Meta answers a
+// request for a version it no longer serves in the oldest one it still
+// serves; "" names the version asked for again.
+func (g *Graph) SetServedVersion(version string) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.served = version
 }
 
 // NewGraph returns a fake Graph API serving wabas, the fake WABAs.
@@ -46,6 +71,10 @@ func (g *Graph) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	wabaID := segs[len(segs)-1]
 	q := r.URL.Query()
+	g.mu.Lock()
+	served := cmp.Or(g.served, segs[len(segs)-2])
+	g.mu.Unlock()
+	w.Header().Set("Facebook-API-Version", served)
 
 	g.mu.Lock()
 	acct, ok := g.wabas[wabaID]
@@ -111,7 +140,7 @@ func (g *Graph) node(w http.ResponseWriter, r *http.Request, a *WABA, fault *Fau
 	for _, f := range fields {
 		start, errStart := unixParam(f.params["start"])
 		end, errEnd := unixParam(f.params["end"])
-		if f.name != "id" && f.name != "currency" && f.name != "timezone_id" && (errStart != nil || errEnd != nil) {
+		if f.name != "id" && f.name != "currency" && f.name != "timezone_id" && f.name != "is_enabled_for_insights" && (errStart != nil || errEnd != nil) {
 			graphError(w, http.StatusBadRequest, 100, 0, fmt.Sprintf("(#100) %s requires start and end as UNIX timestamps", f.name), "OAuthException", false)
 			return
 		}
@@ -123,6 +152,8 @@ func (g *Graph) node(w http.ResponseWriter, r *http.Request, a *WABA, fault *Fau
 			answer["currency"] = a.currency()
 		case "timezone_id":
 			answer["timezone_id"] = a.timezoneID()
+		case "is_enabled_for_insights":
+			answer["is_enabled_for_insights"] = !a.InsightsDisabled
 		case "analytics":
 			if !oneOf(granularity, "HALF_HOUR", "DAY", "MONTH") {
 				graphError(w, http.StatusBadRequest, 100, 0, "(#100) Param granularity must be one of {HALF_HOUR, DAY, MONTH}", "OAuthException", false)
@@ -138,6 +169,26 @@ func (g *Graph) node(w http.ResponseWriter, r *http.Request, a *WABA, fault *Fau
 				"granularity":   granularity,
 				"data_points":   points,
 			}
+		case "call_analytics":
+			if !oneOf(granularity, "HALF_HOUR", "DAILY", "MONTHLY") {
+				graphError(w, http.StatusBadRequest, 100, 0, "(#100) Param granularity must be one of {HALF_HOUR, DAILY, MONTHLY}", "OAuthException", false)
+				return
+			}
+			cq := callQuery{
+				start: start, end: end, now: g.opts.Now(), granularity: granularity,
+				phones: list(f.params["phone_numbers"]), countries: list(f.params["country_codes"]),
+				directions: upper(list(f.params["directions"])),
+				cost:       (len(metrics) == 0 || contains(metrics, "COST")) && !g.NoCost,
+			}
+			if cq.cost && a.PartnerBilled {
+				costNotAvailable(w)
+				return
+			}
+			body := map[string]any{"granularity": granularity, "data_points": a.callPoints(cq)}
+			if len(cq.directions) == 1 {
+				body["directions"] = cq.directions[0] // as the page's example echoes its one direction
+			}
+			answer["call_analytics"] = body
 		case "conversation_analytics", "pricing_analytics":
 			if !oneOf(granularity, "HALF_HOUR", "DAILY", "MONTHLY") {
 				graphError(w, http.StatusBadRequest, 100, 0, "(#100) Param granularity must be one of {HALF_HOUR, DAILY, MONTHLY}", "OAuthException", false)
@@ -210,6 +261,26 @@ func (g *Graph) templateAnalytics(w http.ResponseWriter, r *http.Request, a *WAB
 		graphError(w, http.StatusBadRequest, 100, 0, "(#100) start must be within the last 90 days", "OAuthException", false)
 		return
 	}
+	// Meta documents no error for a WABA without template analytics;
+	// these are the shapes third parties report (Graph code 100, subcodes
+	// 4182004 and 4182005).
+	switch {
+	case a.TemplatesUnsupported:
+		graphError(w, http.StatusForbidden, 100, 4182005, "(#100) Template analytics are not available for this WhatsApp Business Account", "OAuthException", false)
+		return
+	case a.InsightsDisabled:
+		graphError(w, http.StatusBadRequest, 100, 4182004, "(#100) Template insights are not enabled for this WhatsApp Business Account", "OAuthException", false)
+		return
+	}
+	product := cloudAPI
+	switch p := q.Get("product_type"); strings.ToUpper(p) {
+	case "", cloudAPI:
+	case marketingMessages, "MARKETING_MESSAGES_LITE_API": // the current name and the former one
+		product = marketingMessages
+	default:
+		graphError(w, http.StatusBadRequest, 100, 0, fmt.Sprintf("(#100) Param product_type must be one of {%s, %s} - got %q", cloudAPI, marketingMessages, p), "OAuthException", false)
+		return
+	}
 	metrics := upper(list(q.Get("metric_types")))
 	if (len(metrics) == 0 || contains(metrics, "COST")) && a.PartnerBilled && !g.NoCost {
 		costNotAvailable(w)
@@ -219,9 +290,9 @@ func (g *Graph) templateAnalytics(w http.ResponseWriter, r *http.Request, a *WAB
 		metrics = []string{"SENT", "DELIVERED", "READ", "CLICKED"}
 	}
 	g.recordDays(a.WABAID, start, end)
-	points := a.templatePoints(templateQuery{start: start, end: end, now: g.opts.Now(), ids: ids, metrics: metrics})
+	points := a.templatePoints(templateQuery{start: start, end: end, now: g.opts.Now(), ids: ids, metrics: metrics, product: product})
 	pagePoints, next := page(points, q.Get("after"), g.opts.PageSize, fault)
-	body := map[string]any{"data": []any{map[string]any{"granularity": "DAILY", "data_points": pagePoints}}}
+	body := map[string]any{"data": []any{map[string]any{"granularity": "DAILY", "product_type": strings.ToLower(product), "data_points": pagePoints}}}
 	if paging := g.paging(r, next, fault); paging != nil {
 		body["paging"] = paging
 	}

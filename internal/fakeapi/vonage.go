@@ -250,7 +250,7 @@ func (v *Vonage) templateAnalytics(w http.ResponseWriter, r *http.Request, a *WA
 	if len(metrics) == 0 {
 		metrics = []string{"SENT", "DELIVERED", "READ", "CLICKED"}
 	}
-	points := a.templatePoints(templateQuery{start: start, end: end, now: v.opts.Now(), ids: ids, metrics: metrics})
+	points := a.templatePoints(templateQuery{start: start, end: end, now: v.opts.Now(), ids: ids, metrics: metrics, product: cloudAPI})
 	entries := make([]any, 0, len(points))
 	for _, p := range points {
 		s, e := vonageDates(p, "DAILY")

@@ -39,8 +39,8 @@ func TestCostFallback(t *testing.T) {
 	graph, url := fakeGraph(t, []fakeapi.WABA{testFakeAccount(healthyWABA, "direct-token"), partner}, fakeapi.Options{Now: clk.Now})
 	var logs logBuffer
 	c := newExporter([]Target{
-		metaTarget(t, testAccount(t, healthyWABA, url, "direct-token", nil)),
-		metaTarget(t, testAccount(t, faultyWABA, url, "partner-token", nil)),
+		metaTarget(t, testAccount(t, healthyWABA, url, "direct-token", withConversations)),
+		metaTarget(t, testAccount(t, faultyWABA, url, "partner-token", withConversations)),
 	}, Options{Logger: logs.logger(), Now: clk.Now})
 
 	var requestsPerRefresh, healthyPerRefresh []int
@@ -180,6 +180,7 @@ func TestFailureIsolation(t *testing.T) {
 			accounts := []fakeapi.WABA{testFakeAccount(healthyWABA, "healthy-token"), testFakeAccount(faultyWABA, "faulty-token")}
 			graph, url := fakeGraph(t, accounts, opts)
 			short := func(a *config.Account) {
+				withConversations(a)
 				if tt.fault.Kind == fakeapi.Hang {
 					// Only a hung request needs a short timeout: one on
 					// every request fails healthy pages under a loaded
@@ -189,7 +190,10 @@ func TestFailureIsolation(t *testing.T) {
 				// Less history, fewer pages of it to page through.
 				a.Conversations.Lookback, a.Pricing.Lookback = time.Hour, time.Hour
 			}
-			healthy := testAccount(t, healthyWABA, url, "healthy-token", short)
+			// The healthy WABA's own requests never hang: a timeout as
+			// short as the faulty one's only made it fail on a loaded
+			// machine (2 cores, every package's tests at once, -race).
+			healthy := testAccount(t, healthyWABA, url, "healthy-token", chain(short, func(a *config.Account) { a.Timeout = 5 * time.Second }))
 			faulty := testAccount(t, faultyWABA, url, "faulty-token", short)
 			c := newExporter([]Target{metaTarget(t, healthy), metaTarget(t, faulty)}, Options{Now: clk.Now})
 
@@ -521,10 +525,12 @@ func TestTokenSecrecy(t *testing.T) {
 func TestScrapeNeverCallsAPI(t *testing.T) {
 	clk := newClock(testNow)
 	graph, url := fakeGraph(t, []fakeapi.WABA{testFakeAccount(healthyWABA, "t")}, fakeapi.Options{Now: clk.Now})
-	c := newExporter([]Target{metaTarget(t, testAccount(t, healthyWABA, url, "t", nil))}, Options{Now: clk.Now})
+	c := newExporter([]Target{metaTarget(t, testAccount(t, healthyWABA, url, "t", withConversations))}, Options{Now: clk.Now})
 
-	if n := testutil.CollectAndCount(c); n != 1 || graph.Stats(healthyWABA).Requests != 0 {
-		t.Fatalf("before any refresh: %d series (want account_info only), %d requests (want 0)", n, graph.Stats(healthyWABA).Requests)
+	// Before any refresh: the account, and the API version it asks for
+	// (info and end).
+	if n := testutil.CollectAndCount(c); n != 3 || graph.Stats(healthyWABA).Requests != 0 {
+		t.Fatalf("before any refresh: %d series (want account_info and the API version's two), %d requests (want 0)", n, graph.Stats(healthyWABA).Requests)
 	}
 	refreshAll(c)
 	before := graph.Stats(healthyWABA).Requests
@@ -619,8 +625,12 @@ func TestPagingAndChunking(t *testing.T) {
 	if paged != whole {
 		t.Errorf("pages of 20 and one big page export different metrics:\n%s\n---\n%s", paged, whole)
 	}
-	if n := len(lines(whole, "whatsapp_template_sent_newest{")); n != 23 {
-		t.Errorf("%d templates exported, want 23", n)
+	// Marketing templates, sent through the Cloud API and the Marketing
+	// Messages API: a series for each.
+	for _, product := range []string{"cloud_api", "marketing_messages"} {
+		if n := len(lines(whole, `whatsapp_template_sent_newest{product_type="`+product+`"`)); n != 23 {
+			t.Errorf("%d templates exported for %s, want 23", n, product)
+		}
 	}
 	if n := len(lines(whole, "whatsapp_messages_sent_newest{")); n != 5 {
 		t.Errorf("%d phones exported, want 5", n)
@@ -630,8 +640,8 @@ func TestPagingAndChunking(t *testing.T) {
 			t.Errorf("the largest template_analytics request named %d templates, want 10", s.MaxTemplateIDs)
 		}
 	}
-	if got := wholeStats.ByOperation["template_analytics"]; got != 3 {
-		t.Errorf("%d template_analytics requests for 23 templates, want 3", got)
+	if got := wholeStats.ByOperation["template_analytics"]; got != 2*3 {
+		t.Errorf("%d template_analytics requests for 23 templates, want 3 per product type", got)
 	}
 	if pagedStats.Requests <= wholeStats.Requests {
 		t.Errorf("pages of 20 took %d requests, one big page %d: no paging happened", pagedStats.Requests, wholeStats.Requests)

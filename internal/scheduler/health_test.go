@@ -14,8 +14,6 @@ import (
 	"github.com/whatsapp-exporter/whatsapp_exporter/internal/fakeapi"
 )
 
-var enabled = func() *bool { b := true; return &b }()
-
 // withHealth turns account health on (testAccount leaves it off).
 func withHealth(a *config.Account) { a.Health.Enabled = enabled }
 

@@ -95,7 +95,10 @@ func (b *logBuffer) count(parts ...string) int {
 	return n
 }
 
-var disabled = func() *bool { b := false; return &b }()
+var (
+	disabled = func() *bool { b := false; return &b }()
+	enabled  = func() *bool { b := true; return &b }()
+)
 
 // newAccount builds an account the way a config file would, defaults and
 // validation included, then lets mod change it.
@@ -118,13 +121,14 @@ func testAccount(t testing.TB, wabaID, apiURL, token string, mod func(*config.Ac
 	return cfg.Accounts[0]
 }
 
-// onlyFamilies disables every family but the ones named.
+// onlyFamilies enables the families named, opt-in ones too, and disables
+// every other.
 func onlyFamilies(families ...string) func(*config.Account) {
 	return func(a *config.Account) {
 		keep := func(name string) *bool {
 			for _, f := range families {
 				if f == name {
-					return nil
+					return enabled
 				}
 			}
 			return disabled
@@ -133,8 +137,14 @@ func onlyFamilies(families ...string) func(*config.Account) {
 		a.Conversations.Enabled = keep("conversations")
 		a.Pricing.Enabled = keep("pricing")
 		a.Templates.Enabled = keep("templates")
+		a.Calls.Enabled = keep("calls")
 	}
 }
+
+// withConversations turns on conversation analytics, which Meta accounts
+// take as opt-in since per-message pricing, for the tests that check every
+// family.
+func withConversations(a *config.Account) { a.Conversations.Enabled = enabled }
 
 func chain(mods ...func(*config.Account)) func(*config.Account) {
 	return func(a *config.Account) {

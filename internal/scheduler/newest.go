@@ -140,10 +140,10 @@ func pricingSamples(points []provider.PricingPoint, dims []string) []sample {
 	return out
 }
 
-func templateSamples(points []provider.TemplatePoint) []sample {
+func templateSamples(points []provider.TemplatePoint, product provider.TemplateProduct) []sample {
 	out := make([]sample, 0, 4*len(points))
 	for _, p := range points {
-		d := analytics.Dimensions{TemplateID: clean(p.TemplateID)}
+		d := analytics.Dimensions{TemplateID: clean(p.TemplateID), ProductType: string(product)}
 		out = add(out, analytics.TemplateSent, p.Start, p.End, p.Sent, d)
 		out = add(out, analytics.TemplateDelivered, p.Start, p.End, p.Delivered, d)
 		out = add(out, analytics.TemplateRead, p.Start, p.End, p.Read, d)

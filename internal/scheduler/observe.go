@@ -24,6 +24,9 @@ type tally struct {
 	// wait is the longest wait the usage reports of the current refresh
 	// asked for (0: none).
 	wait time.Duration
+	// served is the API version the latest answer that named one was
+	// served in.
+	served string
 }
 
 func newTally() *tally {
@@ -121,4 +124,18 @@ func (o observer) ObserveUsage(u provider.Usage) {
 		wait = time.Nanosecond // at the limit, no time given: the usual backoff
 	}
 	o.t.wait = max(o.t.wait, wait)
+}
+
+// ObserveVersion keeps the latest version an answer was served in: all of
+// an account's answers come from one API, so the latest stands for all.
+func (o observer) ObserveVersion(v string) {
+	o.t.mu.Lock()
+	defer o.t.mu.Unlock()
+	o.t.served = clean(v)
+}
+
+func (t *tally) servedVersion() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.served
 }

@@ -169,6 +169,8 @@ func (p *poller) querier(ctx context.Context, f provider.Family) (querier, error
 			}
 		}
 		return func(w provider.Window) ([]sample, error) { return p.fetchTemplates(ctx, w, ids) }, nil
+	case provider.Calls:
+		return p.callsQuerier(ctx)
 	}
 	return nil, fmt.Errorf("unknown family %q", f)
 }
@@ -248,15 +250,36 @@ func (p *poller) fetchPricing(ctx context.Context, w provider.Window) ([]sample,
 	return pricingSamples(points, pr.Dimensions), err
 }
 
+// fetchTemplates asks for the sends of each API the provider tells apart
+// (the Cloud API's, the Marketing Messages API's), one query each, and
+// labels them with it. The first product's failure is the family's; a later
+// one that the API refuses is left out for a day (refuseProduct).
 func (p *poller) fetchTemplates(ctx context.Context, w provider.Window, ids []string) ([]sample, error) {
 	if len(ids) == 0 {
 		return nil, nil
 	}
 	t := p.account.Templates
-	points, err := withCostFallback(p, provider.Templates, config.WantCost(t.Cost), func(cost bool) ([]provider.TemplatePoint, error) {
-		return p.source.Templates(ctx, provider.TemplateQuery{WABAID: p.account.WABAID, Window: w, TemplateIDs: ids, Cost: cost})
-	})
-	return templateSamples(points), err
+	products := p.caps.TemplateProducts
+	if len(products) == 0 {
+		products = []provider.TemplateProduct{provider.CloudAPI} // the API's default
+	}
+	var out []sample
+	for i, product := range products {
+		if i > 0 && p.productRefused(product) {
+			continue
+		}
+		points, err := withCostFallback(p, provider.Templates, config.WantCost(t.Cost), func(cost bool) ([]provider.TemplatePoint, error) {
+			return p.source.Templates(ctx, provider.TemplateQuery{WABAID: p.account.WABAID, Window: w, TemplateIDs: ids, Cost: cost, Product: product})
+		})
+		if err != nil {
+			if i > 0 && p.refuseProduct(product, err) {
+				continue
+			}
+			return nil, err
+		}
+		out = append(out, templateSamples(points, product)...)
+	}
+	return out, nil
 }
 
 // withCostFallback asks for cost until the API says it has none for this

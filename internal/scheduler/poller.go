@@ -78,6 +78,10 @@ type poller struct {
 	// Consecutive refreshes that were rate limited or failed transiently,
 	// for the backoff.
 	rateLimitedStreak, failureStreak int
+	// versionState is what checkVersion last logged about the API version.
+	versionState string
+	// unavailable is what the API said it does not serve for the account.
+	unavailable unavailability
 }
 
 func newPoller(t Target, pub Publisher, logger log.Logger, now func() time.Time) *poller {
@@ -141,6 +145,10 @@ func (p *poller) refresh(ctx context.Context) time.Duration {
 			p.families[f] = next
 			continue
 		}
+		if p.skipUnavailable(f, next) {
+			p.families[f] = next
+			continue
+		}
 		started := time.Now()
 		newest, pd, err := p.fetchRecent(ctx, f)
 		next.Duration = time.Since(started)
@@ -149,8 +157,10 @@ func (p *poller) refresh(ctx context.Context) time.Duration {
 		}
 		if err != nil {
 			next.Success = false
-			p.logFailure(string(f), "Refresh failed; serving the last good values", f, err)
-			rateLimited, transient[f] = classify(err, rateLimited, false)
+			if !p.markUnavailable(f, next, err) {
+				p.logFailure(string(f), "Refresh failed; serving the last good values", f, err)
+				rateLimited, transient[f] = classify(err, rateLimited, false)
+			}
 		} else {
 			next.Success = true
 			// Read the clock again: in a large fleet's first round the
@@ -193,6 +203,7 @@ func (p *poller) refresh(ctx context.Context) time.Duration {
 		p.publish()
 	}
 	p.tally.endRefresh(full)
+	p.checkVersion()
 	p.publish()
 	return p.nextDelay(rateLimited, p.tally.throttledFor(), transient, full)
 }
@@ -239,6 +250,7 @@ func (p *poller) publish() {
 		MaxDataAge:    p.account.MaxDataAge,
 		DroppedSeries: dropped,
 		Health:        p.health.current,
+		APIVersion:    p.apiVersion(),
 	})
 }
 

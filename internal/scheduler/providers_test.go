@@ -128,6 +128,7 @@ func TestProvidersExportSameMetricsAndLabels(t *testing.T) {
 		"whatsapp_exporter_refresh_last_success_timestamp_seconds",
 		"whatsapp_exporter_refresh_success",
 		"whatsapp_exporter_series_dropped",
+		"whatsapp_exporter_family_available",
 	)
 	templates := both("template_clicked", "template_delivered", "template_read", "template_sent")
 	// Account health, where the provider has it.
@@ -135,16 +136,18 @@ func TestProvidersExportSameMetricsAndLabels(t *testing.T) {
 		"whatsapp_phone_number_name_status", "whatsapp_phone_number_throughput_level", "whatsapp_phone_number_can_send_message",
 		"whatsapp_phone_number_messaging_limit", "whatsapp_phone_number_messaging_limit_recipients",
 		"whatsapp_template_info", "whatsapp_template_status", "whatsapp_template_category", "whatsapp_template_quality_score"}
+	// Graph requests name an API version, and the version's end is known.
+	version := []string{"whatsapp_exporter_api_version_info", "whatsapp_exporter_api_version_expiry_timestamp_seconds"}
 	want := map[string][]string{
-		meta.Name: slices.Concat(common, templates, health,
-			both("conversations", "conversation_cost", "pricing_volume", "pricing_cost", "template_amount_spent"),
+		meta.Name: slices.Concat(common, templates, health, version,
+			both("conversations", "conversation_cost", "pricing_volume", "pricing_cost", "template_amount_spent", "calls", "call_cost"),
 			// Ratios and counts of people have a gauge only.
-			[]string{"whatsapp_template_unit_cost_newest", "whatsapp_template_unique_url_clicks_newest"},
+			[]string{"whatsapp_template_unit_cost_newest", "whatsapp_template_unique_url_clicks_newest", "whatsapp_call_average_duration_seconds_newest"},
 			// Graph reports rate-limit usage in headers; Globex Travel is
 			// partner billed, so error 100 (cost not available) shows too.
 			[]string{"whatsapp_exporter_api_rate_limit_usage_ratio", "whatsapp_exporter_api_rate_limit_regain_access_seconds", "whatsapp_exporter_api_errors_total"}),
 		vonage.Name: slices.Concat(common, templates, both("pricing_volume")),
-		meta.PassthroughName: slices.Concat(common, both("conversations"), health,
+		meta.PassthroughName: slices.Concat(common, both("conversations"), health, version,
 			[]string{"whatsapp_exporter_api_rate_limit_usage_ratio", "whatsapp_exporter_api_rate_limit_regain_access_seconds"}),
 	}
 	for p, w := range want {

@@ -204,6 +204,16 @@ whatsapp_pricing_volume_newest{country="US",phone_number="111",pricing_category=
 					tp := func(id string, d int, fields string) string {
 						return fmt.Sprintf(`{"template_id":"%s","start":%d,"end":%d,%s}`, id, day(d), day(d+1), fields)
 					}
+					// Each product's sends are asked for apart; 72 was
+					// sent through the Marketing Messages API too.
+					switch q.Get("product_type") {
+					case "MARKETING_MESSAGES_API_FOR_WHATSAPP":
+						return ok(`{"data":[{"granularity":"DAILY","product_type":"marketing_messages_api_for_whatsapp","data_points":[` +
+							tp("72", 2, `"sent":30,"delivered":28,"read":20`) + `]}]}`)
+					case "CLOUD_API":
+					default:
+						return notFound("template_analytics for product_type " + q.Get("product_type"))
+					}
 					return ok(`{"data":[{"granularity":"DAILY","data_points":[` + strings.Join([]string{
 						tp("71", 1, `"sent":10,"delivered":9,"read":5`),
 						tp("71", 2, `"sent":100,"delivered":90,"read":50,"clicked":[{"type":"url_button","button_content":"Track order","count":7},{"type":"quick_reply_button","button_content":"Stop","count":2}],"cost":[{"type":"amount_spent","value":2.5},{"type":"cost_per_delivered","value":0.03125}]`),
@@ -224,27 +234,30 @@ whatsapp_pricing_volume_newest{country="US",phone_number="111",pricing_category=
 whatsapp_bucket_end_timestamp_seconds{family="templates",waba_id="1001"} %d
 # HELP whatsapp_template_clicked_newest Clicks on a button of the template's sends on the newest day (UTC) with data; button_type and button_content are empty where the API reports one total.
 # TYPE whatsapp_template_clicked_newest gauge
-whatsapp_template_clicked_newest{button_content="Shop",button_type="url_button",template_id="72",waba_id="1001"} 0
-whatsapp_template_clicked_newest{button_content="Stop",button_type="quick_reply_button",template_id="71",waba_id="1001"} 2
-whatsapp_template_clicked_newest{button_content="Track order",button_type="url_button",template_id="71",waba_id="1001"} 7
+whatsapp_template_clicked_newest{button_content="Shop",button_type="url_button",product_type="cloud_api",template_id="72",waba_id="1001"} 0
+whatsapp_template_clicked_newest{button_content="Stop",button_type="quick_reply_button",product_type="cloud_api",template_id="71",waba_id="1001"} 2
+whatsapp_template_clicked_newest{button_content="Track order",button_type="url_button",product_type="cloud_api",template_id="71",waba_id="1001"} 7
 # HELP whatsapp_template_amount_spent_newest Amount spent on the template's sends on the newest day (UTC) with data; in the WABA's currency, absent where the API reports no cost.
 # TYPE whatsapp_template_amount_spent_newest gauge
-whatsapp_template_amount_spent_newest{template_id="71",waba_id="1001"} 2.5
+whatsapp_template_amount_spent_newest{product_type="cloud_api",template_id="71",waba_id="1001"} 2.5
 # HELP whatsapp_template_delivered_newest Deliveries of the template's sends on the newest day (UTC) with data.
 # TYPE whatsapp_template_delivered_newest gauge
-whatsapp_template_delivered_newest{template_id="71",waba_id="1001"} 90
-whatsapp_template_delivered_newest{template_id="72",waba_id="1001"} 0
+whatsapp_template_delivered_newest{product_type="cloud_api",template_id="71",waba_id="1001"} 90
+whatsapp_template_delivered_newest{product_type="cloud_api",template_id="72",waba_id="1001"} 0
+whatsapp_template_delivered_newest{product_type="marketing_messages",template_id="72",waba_id="1001"} 28
 # HELP whatsapp_template_read_newest Reads of the template's sends on the newest day (UTC) with data; a day's reads keep growing for 7 days after it.
 # TYPE whatsapp_template_read_newest gauge
-whatsapp_template_read_newest{template_id="71",waba_id="1001"} 50
-whatsapp_template_read_newest{template_id="72",waba_id="1001"} 0
+whatsapp_template_read_newest{product_type="cloud_api",template_id="71",waba_id="1001"} 50
+whatsapp_template_read_newest{product_type="cloud_api",template_id="72",waba_id="1001"} 0
+whatsapp_template_read_newest{product_type="marketing_messages",template_id="72",waba_id="1001"} 20
 # HELP whatsapp_template_sent_newest Sends of the template on the newest day (UTC) with data.
 # TYPE whatsapp_template_sent_newest gauge
-whatsapp_template_sent_newest{template_id="71",waba_id="1001"} 100
-whatsapp_template_sent_newest{template_id="72",waba_id="1001"} 0
+whatsapp_template_sent_newest{product_type="cloud_api",template_id="71",waba_id="1001"} 100
+whatsapp_template_sent_newest{product_type="cloud_api",template_id="72",waba_id="1001"} 0
+whatsapp_template_sent_newest{product_type="marketing_messages",template_id="72",waba_id="1001"} 30
 # HELP whatsapp_template_unit_cost_newest A ratio of the template's cost (cost_type cost_per_delivered or cost_per_url_button_click) on the newest day (UTC) with data, in the WABA's currency; never add it up.
 # TYPE whatsapp_template_unit_cost_newest gauge
-whatsapp_template_unit_cost_newest{cost_type="cost_per_delivered",template_id="71",waba_id="1001"} 0.03125
+whatsapp_template_unit_cost_newest{cost_type="cost_per_delivered",product_type="cloud_api",template_id="71",waba_id="1001"} 0.03125
 `, day(3)),
 		},
 	}
@@ -402,7 +415,8 @@ whatsapp_exporter_refresh_success{family="pricing",waba_id="1001"} 0
 	}
 }
 
-// Before the first refresh only the account is known: no success, no data.
+// Before the first refresh only the account is known, and the API version
+// it asks for: no success, no data, no version served yet.
 func TestBeforeFirstRefresh(t *testing.T) {
 	a := testAccount(t, wabaA, "http://127.0.0.1:1", "token", nil)
 	c := newExporter([]Target{metaTarget(t, a)}, Options{})
@@ -410,6 +424,12 @@ func TestBeforeFirstRefresh(t *testing.T) {
 # HELP whatsapp_exporter_account_info A configured WhatsApp Business Account, with the currency its costs are in (empty when unknown); always 1.
 # TYPE whatsapp_exporter_account_info gauge
 whatsapp_exporter_account_info{currency="",name="Test 1001",provider="meta",waba_id="1001"} 1
+# HELP whatsapp_exporter_api_version_expiry_timestamp_seconds When Meta stops serving the configured Graph API version, as a Unix timestamp; absent when not known.
+# TYPE whatsapp_exporter_api_version_expiry_timestamp_seconds gauge
+whatsapp_exporter_api_version_expiry_timestamp_seconds{version="v25.0",waba_id="1001"} 1.8484416e+09
+# HELP whatsapp_exporter_api_version_info The Graph API version the account's requests name (configured) and the one the API last answered in (served, from the facebook-api-version header; empty until an answer named one); always 1.
+# TYPE whatsapp_exporter_api_version_info gauge
+whatsapp_exporter_api_version_info{configured="v25.0",served="",waba_id="1001"} 1
 `
 	if err := testutil.CollectAndCompare(c, strings.NewReader(want)); err != nil {
 		t.Error(err)

@@ -28,24 +28,41 @@ const (
 // Their day and month buckets begin at the WABA's local midnight: the
 // Analytics page's examples start them at 07:00 and 08:00 UTC, Pacific
 // midnight in summer and winter; template analytics snap to 00:00 UTC.
+//
+// Conversations are opt-in: Meta bills per message since 2025-07-01, and
+// pricing_analytics is what it bills ("Per-message pricing",
+// https://developers.facebook.com/documentation/business-messaging/whatsapp/pricing);
+// conversation_analytics is still documented on the Analytics page, but
+// conversation-based pricing is "Deprecated" in Meta's own navigation
+// (https://developers.facebook.com/documentation/business-messaging/whatsapp/messages/template-messages),
+// and its cost is not what a WABA pays. Asking for it by default would cost
+// requests (a day of half hours with every breakdown is many pages) for
+// figures that mislead.
 var Capabilities = provider.Capabilities{
 	Name:              Name,
 	DefaultURL:        "https://graph.facebook.com",
 	Auth:              provider.BearerToken,
 	AppSecretProof:    true,
 	Versioned:         true,
+	VersionExpiry:     VersionExpiry,
 	Cost:              true,
 	DiscoverPhones:    true,
 	DiscoverTemplates: true,
 	PricingFilters:    true,
+	TemplateProducts:  []provider.TemplateProduct{provider.CloudAPI, provider.MarketingMessages},
 	WABAFields:        true,
 	AccountHealth:     true,
 	Families: map[provider.Family]provider.FamilyCapabilities{
 		provider.Messaging:     {Offer: provider.Offered, Granularities: provider.AllGranularities, LocalDays: true},
-		provider.Conversations: {Offer: provider.Offered, Granularities: provider.AllGranularities, LocalDays: true},
+		provider.Conversations: {Offer: provider.OptIn, Granularities: provider.AllGranularities, LocalDays: true},
 		provider.Pricing:       {Offer: provider.Offered, Granularities: provider.AllGranularities, History: pricingHistory, LocalDays: true},
 		provider.Templates: {Offer: provider.Offered, Granularities: []provider.Granularity{provider.Day},
 			History: templateHistory, Matures: provider.TemplateMaturity},
+		// Opt-in: only WABAs that use WhatsApp Business Calling have
+		// calls, and the Analytics page documents no history limit. Its
+		// days are assumed to be the WABA's, like those of the other
+		// analytics fields of the WABA node: no example shows them.
+		provider.Calls: {Offer: provider.OptIn, Granularities: provider.AllGranularities, LocalDays: true},
 	},
 }
 
@@ -54,7 +71,9 @@ var Capabilities = provider.Capabilities{
 // this follows (a third party's: Splashify Pro,
 // https://partner-docs.splashifypro.com/api-reference/whatsapp/analytics-conversations)
 // specifies conversation_analytics as "the same WhatsApp Cloud API field
-// passthrough as Message Analytics": conversations and messaging are offered. It
+// passthrough as Message Analytics": conversations and messaging are offered
+// (unlike on Meta, where conversations are opt-in: this BSP's documented
+// analytics are those two, and its answers carry no cost either way). It
 // documents neither pricing_analytics nor template_analytics, so whether it
 // forwards them is only known by trying: they are opt-in. Cost is never
 // returned ("Cost is not returned by this endpoint"): the BSP bills the
@@ -67,17 +86,25 @@ var PassthroughCapabilities = provider.Capabilities{
 	Name:              PassthroughName,
 	Auth:              provider.BearerToken,
 	Versioned:         true,
+	VersionExpiry:     VersionExpiry,
 	DiscoverPhones:    true,
 	DiscoverTemplates: true,
 	PricingFilters:    true,
+	TemplateProducts:  Capabilities.TemplateProducts,
 	WABAFields:        true,
 	AccountHealth:     true,
 	Families: map[provider.Family]provider.FamilyCapabilities{
 		provider.Messaging:     Capabilities.Families[provider.Messaging],
-		provider.Conversations: Capabilities.Families[provider.Conversations],
+		provider.Conversations: offered(Capabilities.Families[provider.Conversations]),
 		provider.Pricing:       optIn(Capabilities.Families[provider.Pricing]),
 		provider.Templates:     optIn(Capabilities.Families[provider.Templates]),
+		provider.Calls:         optIn(Capabilities.Families[provider.Calls]),
 	},
+}
+
+func offered(f provider.FamilyCapabilities) provider.FamilyCapabilities {
+	f.Offer = provider.Offered
+	return f
 }
 
 func optIn(f provider.FamilyCapabilities) provider.FamilyCapabilities {

@@ -323,8 +323,14 @@ func appLimit(header http.Header, apiErr *provider.APIError) (wait time.Duration
 	return 0, false
 }
 
-func inspectUsage(obs provider.Observer, _ int, header http.Header) {
+// inspect reports what every answer's headers say: the rate-limit usage, and
+// the Graph API version that served it (facebook-api-version, which Meta's
+// own SDK reads as "the version of Graph that returned this response",
+// https://github.com/facebookarchive/php-graph-sdk/blob/master/src/Facebook/FacebookResponse.php):
+// a request for a version Meta no longer serves is answered in another one.
+func inspect(obs provider.Observer, _ int, header http.Header) {
 	for _, u := range usageReports(header) {
 		obs.ObserveUsage(u)
 	}
+	provider.ObserveVersion(obs, strings.TrimSpace(header.Get("Facebook-API-Version")))
 }

@@ -118,6 +118,10 @@ func FuzzDecodeResponses(f *testing.F) {
 				checkFinite(t, "pricing_analytics", p.Volume, p.Cost)
 			}
 		}
+		var cl page[callWire]
+		if c.decodePage(ctx, "call_analytics", body, &cl) == nil {
+			convert(cl.points(), callWire.point)
+		}
 		var tp page[templateWire]
 		if check("template_analytics", c.decodePage(ctx, "template_analytics", body, &tp)) {
 			for _, p := range convert(tp.points(), templateWire.point) {

@@ -20,6 +20,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/whatsapp-exporter/whatsapp_exporter/provider"
@@ -54,6 +55,9 @@ type Client struct {
 	version string
 	proof   string
 	wire    *wire.Client
+	// formerNames is set once the API took a former product_type name
+	// where it refused the current one.
+	formerNames atomic.Bool
 }
 
 var _ provider.Source = (*Client)(nil)
@@ -91,7 +95,7 @@ func New(opts Options) (*Client, error) {
 		},
 		Secrets:  []string{opts.AccessToken, opts.AppSecret},
 		APIError: graphError,
-		Inspect:  inspectUsage,
+		Inspect:  inspect,
 		AppLimit: appLimit,
 
 		PrepareNext: signNext,
@@ -144,9 +148,11 @@ func (c *Client) Pricing(ctx context.Context, q provider.PricingQuery) ([]provid
 	return convert(raw, pricingWire.point), err
 }
 
-// Templates reads the template_analytics edge, ten template IDs a request.
-// Granularity is DAILY whatever the window says: it is the only one the edge
-// accepts.
+// Templates reads the template_analytics edge, ten template IDs a request,
+// for the sends of q.Product. Granularity is DAILY whatever the window says:
+// it is the only one the edge accepts. An answer that says the WABA has no
+// template analytics at all comes back with a provider.Unavailable cause
+// (templatesUnavailable).
 func (c *Client) Templates(ctx context.Context, q provider.TemplateQuery) ([]provider.TemplatePoint, error) {
 	metrics := []string{"SENT", "DELIVERED", "READ", "CLICKED"}
 	if q.Cost {
@@ -154,6 +160,19 @@ func (c *Client) Templates(ctx context.Context, q provider.TemplateQuery) ([]pro
 	}
 	var all []provider.TemplatePoint
 	for ids := range slices.Chunk(q.TemplateIDs, templateIDsPerRequest) {
+		raw, err := c.templatePages(ctx, q, ids, metrics)
+		if err != nil {
+			return nil, c.templatesUnavailable(ctx, q.WABAID, err)
+		}
+		all = append(all, convert(raw, templateWire.point)...)
+	}
+	return all, nil
+}
+
+// templatePages reads one request's pages, with the product type's current
+// name, or its former one where the API knows only that.
+func (c *Client) templatePages(ctx context.Context, q provider.TemplateQuery, ids, metrics []string) ([]templateWire, error) {
+	query := func(productType string) ([]templateWire, error) {
 		u := c.edgeURL(q.WABAID, "template_analytics")
 		v := u.Query()
 		v.Set("start", unix(q.Window.Start))
@@ -161,14 +180,20 @@ func (c *Client) Templates(ctx context.Context, q provider.TemplateQuery) ([]pro
 		v.Set("granularity", "DAILY")
 		v.Set("metric_types", `["`+strings.Join(metrics, `","`)+`"]`)
 		v.Set("template_ids", "["+strings.Join(ids, ",")+"]")
-		u.RawQuery = v.Encode()
-		raw, err := fetchPages[templateWire](ctx, c, "template_analytics", u)
-		if err != nil {
-			return nil, err
+		if productType != "" {
+			v.Set("product_type", productType)
 		}
-		all = append(all, convert(raw, templateWire.point)...)
+		u.RawQuery = v.Encode()
+		return fetchPages[templateWire](ctx, c, "template_analytics", u)
 	}
-	return all, nil
+	name := c.productType(q.Product)
+	raw, err := query(name)
+	if former := formerProductTypes[name]; former != "" && rejectsProductType(err) {
+		if raw, err = query(former); err == nil {
+			c.formerNames.Store(true)
+		}
+	}
+	return raw, err
 }
 
 // PhoneNumbers lists the phone_numbers edge, digits only: "+1 631-555-5555"

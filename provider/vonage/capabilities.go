@@ -22,12 +22,15 @@ const history = 90 * 24 * time.Hour
 // template analytics, no conversation analytics, and counts without cost.
 // Requests name whole days (YYYY-MM-DD). It has no endpoint that lists a
 // WABA's phone numbers or templates, and pricing-analytics filters by phone
-// number, country and tier only.
+// number, country and tier only. Its template-analytics take no product
+// type, and so report what Meta's template_analytics reports without one:
+// Cloud API sends only.
 var Capabilities = provider.Capabilities{
-	Name:       Name,
-	DefaultURL: "https://api.nexmo.com",
-	Auth:       provider.KeyAndSecret,
-	WholeDays:  true,
+	Name:             Name,
+	DefaultURL:       "https://api.nexmo.com",
+	Auth:             provider.KeyAndSecret,
+	WholeDays:        true,
+	TemplateProducts: []provider.TemplateProduct{provider.CloudAPI},
 	Families: map[provider.Family]provider.FamilyCapabilities{
 		provider.Messaging: {Offer: provider.Offered, Granularities: provider.AllGranularities, History: history},
 		provider.Pricing:   {Offer: provider.Offered, Granularities: provider.AllGranularities, History: history},

@@ -170,6 +170,12 @@ func (c *Client) Conversations(context.Context, provider.ConversationQuery) ([]p
 	return nil, fmt.Errorf("conversation analytics: %w (Vonage's Channel Manager has messaging, pricing and template analytics only)", provider.ErrUnsupported)
 }
 
+// Calls is not offered: the Channel Manager has no call analytics. The
+// exporter's config turns the family off for Vonage.
+func (c *Client) Calls(context.Context, provider.CallQuery) ([]provider.CallPoint, error) {
+	return nil, fmt.Errorf("call analytics: %w (Vonage's Channel Manager has messaging, pricing and template analytics only)", provider.ErrUnsupported)
+}
+
 // PhoneNumbers is not offered by the analytics API: the config lists the
 // numbers to split messaging by.
 func (c *Client) PhoneNumbers(context.Context, string) ([]string, error) {
