@@ -85,9 +85,9 @@ type Refresh struct {
 }
 
 // MonthToDate is the sum, per series, of every bucket that started in one
-// calendar month of the WABA's time zone (UTC when unknown) and ended by
-// the refresh's cutoff, as the API reported them. A value never goes down:
-// a bucket the API revises downward keeps the highest value it had.
+// calendar month (UTC) and ended by the refresh's cutoff, as the API
+// reported them. A value never goes down: a bucket the API revises downward
+// keeps the highest value it had.
 type MonthToDate struct {
 	// Month is the start of the month summed.
 	Month time.Time
