@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -45,15 +46,16 @@ func run(ctx context.Context, out io.Writer, file string, online bool, now func(
 		return 1
 	}
 	rows := make([][]cell, len(targets))
+	served := make([]string, len(targets))
 	failed := false
 	for i, t := range targets {
-		rows[i] = probe(ctx, t, now)
+		rows[i], served[i] = probe(ctx, t, now)
 		failed = failed || slices.ContainsFunc(rows[i], func(c cell) bool { return c.err != nil })
 	}
 	w := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(w, "\nWABA\tPROVIDER\tWABA FIELDS\tMESSAGING\tCONVERSATIONS\tPRICING\tTEMPLATES")
+	fmt.Fprintln(w, "\nWABA\tPROVIDER\tAPI VERSION\tWABA FIELDS\tMESSAGING\tCONVERSATIONS\tPRICING\tTEMPLATES\tCALLS")
 	for i, t := range targets {
-		fmt.Fprintf(w, "%s\t%s", t.Account.WABAID, t.Account.Provider)
+		fmt.Fprintf(w, "%s\t%s\t%s", t.Account.WABAID, t.Account.Provider, served[i])
 		for _, c := range rows[i] {
 			fmt.Fprintf(w, "\t%s", c)
 		}
@@ -73,7 +75,7 @@ func run(ctx context.Context, out io.Writer, file string, online bool, now func(
 	return 0
 }
 
-var columns = []string{"waba fields", "messaging", "conversations", "pricing", "templates"}
+var columns = []string{"waba fields", "messaging", "conversations", "pricing", "templates", "calls"}
 
 // cell is the outcome of one probe.
 type cell struct {
@@ -98,10 +100,39 @@ func (c cell) String() string {
 	return "ok"
 }
 
+// versions remembers the API versions the answers say served them (Graph's
+// facebook-api-version header).
+type versions struct {
+	provider.Observer
+	seen []string
+}
+
+func (v *versions) ObserveVersion(version string) {
+	if !slices.Contains(v.seen, version) {
+		v.seen = append(v.seen, version)
+	}
+}
+
+// served says which API version answered: the configured one when the
+// answers say so, what they named instead, or "-" for an API without
+// versions or answers that named none.
+func (v *versions) served(configured string) string {
+	switch {
+	case len(v.seen) == 0:
+		return "-"
+	case len(v.seen) == 1 && v.seen[0] == configured:
+		return configured
+	}
+	return fmt.Sprintf("%s (asked %s)", strings.Join(v.seen, ","), configured)
+}
+
 // probe asks the account's API once for its own fields and once for each
-// enabled family, over the window a refresh would ask for.
-func probe(ctx context.Context, t Target, now func() time.Time) []cell {
+// enabled family, over the window a refresh would ask for, and returns what
+// each gave and the API version that answered.
+func probe(ctx context.Context, t Target, now func() time.Time) ([]cell, string) {
 	a, src := t.Account, t.Source
+	seen := &versions{Observer: provider.ObserverFrom(ctx)}
+	ctx = provider.WithObserver(ctx, seen)
 	caps := a.Capabilities()
 	windows := bucket.Calculator{Now: now}
 	window := func(f provider.Family) provider.Window { return windows.Span(a.Spec(f)).Query }
@@ -144,6 +175,11 @@ func probe(ctx context.Context, t Target, now func() time.Time) []cell {
 				TemplateIDs: ids[:min(len(ids), 10)], Cost: caps.Cost && config.WantCost(a.Templates.Cost)})
 			return err
 		}},
+		{provider.Calls, func() error {
+			_, err := src.Calls(ctx, provider.CallQuery{WABAID: a.WABAID, Window: window(provider.Calls),
+				Cost: caps.Cost && config.WantCost(a.Calls.Cost)})
+			return err
+		}},
 	}
 	for _, fam := range families {
 		if !a.Family(fam.f).IsEnabled() {
@@ -158,7 +194,7 @@ func probe(ctx context.Context, t Target, now func() time.Time) []cell {
 		}
 		row = append(row, cell{err: err})
 	}
-	return row
+	return row, seen.served(a.APIVersion)
 }
 
 // Target is a scheduler target: an account and its client.

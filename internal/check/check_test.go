@@ -38,6 +38,12 @@ func TestCheck(t *testing.T) {
 	graph := httptest.NewServer(fakeapi.NewGraph([]fakeapi.WABA{fakeWABA("1", "t1"), partner, fakeWABA("3", "t3")},
 		fakeapi.Options{Now: func() time.Time { return now }}))
 	defer graph.Close()
+	// A Graph API that answers in another version than the one asked for,
+	// as Meta does once the asked one has ended.
+	moved := fakeapi.NewGraph([]fakeapi.WABA{fakeWABA("1", "t1")}, fakeapi.Options{Now: func() time.Time { return now }})
+	moved.SetServedVersion("v26.0")
+	movedGraph := httptest.NewServer(moved)
+	defer movedGraph.Close()
 	good := fmt.Sprintf("defaults:\n  api_url: %s\n  conversations: {enabled: true}\naccounts:\n  - waba_id: \"1\"\n    access_token: t1\n  - waba_id: \"2\"\n    access_token: t2\n", graph.URL)
 
 	for _, tc := range []struct {
@@ -64,9 +70,9 @@ func TestCheck(t *testing.T) {
 			src:    good,
 			online: true,
 			want: []string{
-				"WABA PROVIDER WABA FIELDS MESSAGING CONVERSATIONS PRICING TEMPLATES",
-				"1 meta ok USD ok ok ok ok",
-				"2 meta ok USD ok ok (no cost) ok (no cost) ok (no cost)",
+				"WABA PROVIDER API VERSION WABA FIELDS MESSAGING CONVERSATIONS PRICING TEMPLATES CALLS",
+				"1 meta v25.0 ok USD ok ok ok ok off",
+				"2 meta v25.0 ok USD ok ok (no cost) ok (no cost) ok (no cost) off",
 			},
 		},
 		{
@@ -75,9 +81,16 @@ func TestCheck(t *testing.T) {
 			online: true,
 			code:   1,
 			want: []string{
-				"3 meta FAIL 190 FAIL 190 FAIL 190 off FAIL 190",
+				"3 meta v25.0 FAIL 190 FAIL 190 FAIL 190 off FAIL 190 off",
 				"3 messaging: analytics: Invalid OAuth access token",
 			},
+		},
+		{
+			name: "online, answered in another API version, calls on",
+			src: fmt.Sprintf("accounts:\n  - waba_id: \"1\"\n    access_token: t1\n    api_url: %s\n    api_version: v22.0\n    calls: {enabled: true}\n",
+				movedGraph.URL),
+			online: true,
+			want:   []string{"1 meta v26.0 (asked v22.0) ok USD ok off ok ok ok"},
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
