@@ -53,50 +53,51 @@ type breakdownQuery struct {
 }
 
 func (a *WABA) conversationPoints(q breakdownQuery) []dataPoint {
-	var out []dataPoint
-	for _, b := range buckets(q.start, q.end, q.now, q.granularity, a.location()) {
-		agg := newAggregate()
-		b.halfHours(func(t time.Time) {
-			for _, p := range a.Phones {
-				for _, c := range a.Countries {
-					if !filter(q.phones, p.Number) || !filter(q.countries, c.Code) {
-						continue
-					}
-					for _, cat := range conversationCategories {
-						for _, typ := range conversationTypes {
-							for _, dir := range conversationDirections {
-								if !filter(q.categories, cat.name) || !filter(q.types, typ.name) || !filter(q.directions, dir.name) {
-									continue
-								}
-								n := a.conversations(p, c, cat, typ, dir, t)
-								agg.add([]string{
-									mask(q.dimensions, "PHONE", p.Number), mask(q.dimensions, "COUNTRY", c.Code),
-									mask(q.dimensions, "CONVERSATION_CATEGORY", cat.name), mask(q.dimensions, "CONVERSATION_TYPE", typ.name),
-									mask(q.dimensions, "CONVERSATION_DIRECTION", dir.name),
-								}, n, n*cat.price*typ.price*c.PriceFactor)
-							}
+	return a.breakdownPoints(q, "conversation",
+		[]string{"conversation_category", "conversation_type", "conversation_direction"},
+		func(t time.Time, p Phone, c Country, add func(n, cost float64, values ...string)) {
+			for _, cat := range conversationCategories {
+				for _, typ := range conversationTypes {
+					for _, dir := range conversationDirections {
+						if !filter(q.categories, cat.name) || !filter(q.types, typ.name) || !filter(q.directions, dir.name) {
+							continue
 						}
+						n := a.conversations(p, c, cat, typ, dir, t)
+						add(n, n*cat.price*typ.price*c.PriceFactor,
+							mask(q.dimensions, "CONVERSATION_CATEGORY", cat.name), mask(q.dimensions, "CONVERSATION_TYPE", typ.name),
+							mask(q.dimensions, "CONVERSATION_DIRECTION", dir.name))
 					}
 				}
 			}
 		})
-		agg.each(func(v []string, count, cost float64) {
-			dp := dataPoint{"start": b.start.Unix(), "end": b.end.Unix(), "conversation": count}
-			setIf(dp, "phone_number", v[0])
-			setIf(dp, "country", v[1])
-			setIf(dp, "conversation_category", v[2])
-			setIf(dp, "conversation_type", v[3])
-			setIf(dp, "conversation_direction", v[4])
-			if q.cost {
-				dp["cost"] = cost
-			}
-			out = append(out, dp)
-		})
-	}
-	return out
 }
 
 func (a *WABA) pricingPoints(q breakdownQuery) []dataPoint {
+	return a.breakdownPoints(q, "volume", []string{"pricing_category", "pricing_type", "tier"},
+		func(t time.Time, p Phone, c Country, add func(n, cost float64, values ...string)) {
+			for _, cat := range pricingCategoriesAt(t) {
+				for _, typ := range pricingTypes {
+					if !filter(q.categories, cat.name) || !filter(q.types, typ.name) {
+						continue
+					}
+					n := a.pricingVolume(p, c, cat, typ, t)
+					add(n, n*price(cat, t)*typ.price*c.PriceFactor,
+						mask(q.dimensions, "PRICING_CATEGORY", cat.name), mask(q.dimensions, "PRICING_TYPE", typ.name),
+						mask(q.dimensions, "TIER", tier(cat, typ)))
+				}
+			}
+		})
+}
+
+// breakdownPoints is the answer of an analytics field broken down by
+// dimensions (conversations, pricing): for each bucket, the rows of every
+// phone number and country that pass the filters, summed over the
+// bucket's half hours per combination of the dimensions asked for (those
+// not asked for are masked out by cells). count names the count field;
+// fields name, in order, the values cells adds after the phone number and
+// the country.
+func (a *WABA) breakdownPoints(q breakdownQuery, count string, fields []string,
+	cells func(t time.Time, p Phone, c Country, add func(n, cost float64, values ...string))) []dataPoint {
 	var out []dataPoint
 	for _, b := range buckets(q.start, q.end, q.now, q.granularity, a.location()) {
 		agg := newAggregate()
@@ -106,29 +107,17 @@ func (a *WABA) pricingPoints(q breakdownQuery) []dataPoint {
 					if !filter(q.phones, p.Number) || !filter(q.countries, c.Code) {
 						continue
 					}
-					for _, cat := range pricingCategoriesAt(t) {
-						for _, typ := range pricingTypes {
-							if !filter(q.categories, cat.name) || !filter(q.types, typ.name) {
-								continue
-							}
-							n := a.pricingVolume(p, c, cat, typ, t)
-							agg.add([]string{
-								mask(q.dimensions, "PHONE", p.Number), mask(q.dimensions, "COUNTRY", c.Code),
-								mask(q.dimensions, "PRICING_CATEGORY", cat.name), mask(q.dimensions, "PRICING_TYPE", typ.name),
-								mask(q.dimensions, "TIER", tier(cat, typ)),
-							}, n, n*price(cat, t)*typ.price*c.PriceFactor)
-						}
-					}
+					cells(t, p, c, func(n, cost float64, values ...string) {
+						agg.add(append([]string{mask(q.dimensions, "PHONE", p.Number), mask(q.dimensions, "COUNTRY", c.Code)}, values...), n, cost)
+					})
 				}
 			}
 		})
-		agg.each(func(v []string, volume, cost float64) {
-			dp := dataPoint{"start": b.start.Unix(), "end": b.end.Unix(), "volume": volume}
-			setIf(dp, "phone_number", v[0])
-			setIf(dp, "country", v[1])
-			setIf(dp, "pricing_category", v[2])
-			setIf(dp, "pricing_type", v[3])
-			setIf(dp, "tier", v[4])
+		agg.each(func(v []string, n, cost float64) {
+			dp := dataPoint{"start": b.start.Unix(), "end": b.end.Unix(), count: n}
+			for i, field := range append([]string{"phone_number", "country"}, fields...) {
+				setIf(dp, field, v[i])
+			}
 			if q.cost {
 				dp["cost"] = cost
 			}

@@ -1,62 +1,24 @@
 package meta
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"io"
 	"net/http"
 	"path/filepath"
 	"reflect"
-	"strings"
 	"testing"
 
 	"github.com/whatsapp-exporter/whatsapp_exporter/provider"
+	"github.com/whatsapp-exporter/whatsapp_exporter/provider/internal/wiretest"
 )
 
 // countKeys are the fields the decoders read as wire.Number, in Graph's and
 // Vonage's answers.
 var countKeys = []string{"sent", "delivered", "read", "conversation", "volume", "cost", "count", "value", "clicked"}
 
-// respell decodes a JSON body and encodes it again, with every number under
-// a count key spelled as a string ("12") when asStrings. Keys match without
-// regard to case, as encoding/json matches fields. Both spellings of a body
-// go through the same round trip, so that what it changes (key order, the
-// last of duplicate keys) changes both alike. n is how many numbers were
-// respelled; ok is false if body is not JSON.
+// respell is wiretest.Respell on the count keys.
 func respell(body []byte, asStrings bool) (out []byte, n int, ok bool) {
-	if !json.Valid(body) {
-		return nil, 0, false
-	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	var v any
-	if dec.Decode(&v) != nil {
-		return nil, 0, false
-	}
-	var spell func(v any, key string) any
-	spell = func(v any, key string) any {
-		switch v := v.(type) {
-		case map[string]any:
-			for k, e := range v {
-				v[k] = spell(e, k)
-			}
-		case []any:
-			for i, e := range v {
-				v[i] = spell(e, "")
-			}
-		case json.Number:
-			for _, k := range countKeys {
-				if asStrings && strings.EqualFold(key, k) {
-					n++
-					return string(v)
-				}
-			}
-		}
-		return v
-	}
-	out, err := json.Marshal(spell(v, ""))
-	return out, n, err == nil
+	return wiretest.Respell(body, asStrings, countKeys...)
 }
 
 // decodeAll decodes a body as a page of every family and returns the
