@@ -1,18 +1,12 @@
 package collector
 
 import (
-	"bytes"
-	"encoding/json"
 	"math"
-	"net/http"
-	"net/http/httptest"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/whatsapp-exporter/whatsapp_exporter/internal/analytics"
@@ -212,22 +206,7 @@ func TestHealthMetricsConform(t *testing.T) {
 	}
 
 	python := openMetricsParser(t)
-	req := httptest.NewRequest(http.MethodGet, "/metrics", nil)
-	req.Header.Set("Accept", "application/openmetrics-text;version=1.0.0;q=0.9,text/plain;q=0.5")
-	rec := httptest.NewRecorder()
-	promhttp.HandlerFor(reg, promhttp.HandlerOpts{EnableOpenMetrics: true}).ServeHTTP(rec, req)
-	cmd := exec.Command(python, "-c", parseOpenMetrics)
-	cmd.Stdin = bytes.NewReader(rec.Body.Bytes())
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("the OpenMetrics parser rejects the exposition: %v\n%s", err, stderr.String())
-	}
-	var types map[string]string
-	if err := json.Unmarshal(out, &types); err != nil {
-		t.Fatal(err)
-	}
+	types := openMetricsTypes(t, python, reg)
 	for _, d := range healthDescs {
 		if name := descName(d); types[name] != "gauge" {
 			t.Errorf("family %s is %q, want gauge (parsed: %v)", name, types[name], types)

@@ -77,6 +77,31 @@ func TestOpenMetricsExposition(t *testing.T) {
 	reg := prometheus.NewPedanticRegistry()
 	reg.MustRegister(c)
 
+	types := openMetricsTypes(t, python, reg)
+	for _, m := range measures {
+		newest := strings.TrimPrefix(m.newest.String(), `Desc{fqName: "`)
+		newest = newest[:strings.IndexByte(newest, '"')]
+		if types[newest] != "gauge" {
+			t.Errorf("family %s is %q, want gauge", newest, types[newest])
+		}
+		if m.total == nil {
+			continue
+		}
+		family := strings.TrimSuffix(newest, "_newest")
+		if types[family] != "counter" {
+			t.Errorf("family %s (samples %s_total) is %q, want counter", family, family, types[family])
+		}
+	}
+	if len(types) < 2*len(measures) {
+		t.Errorf("%d families parsed: %v", len(types), types)
+	}
+}
+
+// openMetricsTypes serves reg's metrics as Prometheus asks for them, in
+// OpenMetrics, and returns the type of each family as the format's
+// reference parser reads it; it fails the test if the parser rejects them.
+func openMetricsTypes(t *testing.T, python string, reg *prometheus.Registry) map[string]string {
+	t.Helper()
 	req := httptest.NewRequest(http.MethodGet, "/metrics", nil)
 	req.Header.Set("Accept", "application/openmetrics-text;version=1.0.0;q=0.9,text/plain;q=0.5")
 	rec := httptest.NewRecorder()
@@ -96,21 +121,5 @@ func TestOpenMetricsExposition(t *testing.T) {
 	if err := json.Unmarshal(out, &types); err != nil {
 		t.Fatal(err)
 	}
-	for _, m := range measures {
-		newest := strings.TrimPrefix(m.newest.String(), `Desc{fqName: "`)
-		newest = newest[:strings.IndexByte(newest, '"')]
-		if types[newest] != "gauge" {
-			t.Errorf("family %s is %q, want gauge", newest, types[newest])
-		}
-		if m.total == nil {
-			continue
-		}
-		family := strings.TrimSuffix(newest, "_newest")
-		if types[family] != "counter" {
-			t.Errorf("family %s (samples %s_total) is %q, want counter", family, family, types[family])
-		}
-	}
-	if len(types) < 2*len(measures) {
-		t.Errorf("%d families parsed: %v", len(types), types)
-	}
+	return types
 }
