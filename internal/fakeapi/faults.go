@@ -3,6 +3,9 @@ package fakeapi
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
 	"time"
 )
 
@@ -135,4 +138,38 @@ func spellCounts(body any, f *Fault) any {
 		return v
 	}
 	return spell(v, "")
+}
+
+// The faults both fakes answer the same way, whatever the API's own shape.
+
+// serverError is the HTML page a proxy in front of an API answers with.
+func serverError(w http.ResponseWriter) {
+	w.Header().Set("Content-Type", "text/html")
+	w.WriteHeader(http.StatusServiceUnavailable)
+	fmt.Fprint(w, "<html><body><h1>503 Service Unavailable</h1></body></html>")
+}
+
+// stall holds the request for the fault's delay; it reports whether the
+// client went away meanwhile (then nothing more is to be written).
+func stall(r *http.Request, f *Fault) (gone bool) {
+	select {
+	case <-time.After(f.Delay):
+		return false
+	case <-r.Context().Done():
+		return true
+	}
+}
+
+// writeHuge writes a JSON body of about size bytes: head, then padding,
+// then tail, streamed so that no length is announced.
+func writeHuge(w http.ResponseWriter, head string, size int, tail string) {
+	w.Header().Set("Content-Type", "application/json")
+	fmt.Fprint(w, head)
+	pad := strings.Repeat("x", 64<<10)
+	for n := 0; n < size; n += len(pad) {
+		if _, err := fmt.Fprint(w, pad); err != nil {
+			return
+		}
+	}
+	fmt.Fprint(w, tail)
 }

@@ -359,35 +359,20 @@ func (g *Graph) misbehave(w http.ResponseWriter, r *http.Request, wabaID string,
 		setUsage(w, wabaID, 100, f.RegainMinutes)
 		graphError(w, status, code, 2446079, "(#"+fmt.Sprint(code)+") Application request limit reached", "OAuthException", true)
 	case ServerError:
-		w.Header().Set("Content-Type", "text/html")
-		w.WriteHeader(http.StatusServiceUnavailable)
-		fmt.Fprint(w, "<html><body><h1>503 Service Unavailable</h1></body></html>")
+		serverError(w)
 	case Malformed:
 		w.Header().Set("Content-Type", "application/json")
 		fmt.Fprint(w, `{"conversation_analytics": {"data": [{"data_points": [{"start": 1685602800, "end": 16856`)
 	case WrongTypes:
 		writeJSON(w, http.StatusOK, wrongTypes(r))
 	case Slow:
-		select {
-		case <-time.After(f.Delay):
-		case <-r.Context().Done():
-			return true
-		}
-		return false
+		return stall(r, f)
 	case Hang:
 		<-r.Context().Done()
 	case InvalidToken:
 		graphError(w, http.StatusUnauthorized, 190, 463, "Error validating access token: Session has expired.", "OAuthException", false)
 	case Huge:
-		w.Header().Set("Content-Type", "application/json")
-		fmt.Fprint(w, `{"analytics": {"data_points": [], "padding": "`)
-		pad := strings.Repeat("x", 64<<10)
-		for n := 0; n < f.Size; n += len(pad) {
-			if _, err := fmt.Fprint(w, pad); err != nil {
-				return true
-			}
-		}
-		fmt.Fprint(w, `"}}`)
+		writeHuge(w, `{"analytics": {"data_points": [], "padding": "`, f.Size, `"}}`)
 	case EchoToken:
 		graphError(w, http.StatusBadRequest, 100, 0, "Malformed access token "+a.Token, "OAuthException", false)
 	default:

@@ -341,9 +341,7 @@ func (v *Vonage) misbehave(w http.ResponseWriter, r *http.Request, op string, a 
 		w.Header().Set("Retry-After", strconv.Itoa(wait))
 		problem(w, status, "rate-limit", "Too Many Requests", "The request was rate limited.")
 	case ServerError:
-		w.Header().Set("Content-Type", "text/html")
-		w.WriteHeader(http.StatusServiceUnavailable)
-		fmt.Fprint(w, "<html><body><h1>503 Service Unavailable</h1></body></html>")
+		serverError(w)
 	case Malformed:
 		w.Header().Set("Content-Type", "application/json")
 		fmt.Fprintf(w, `{"_embedded": {%q: [{"start": "1685602800", "end": "16856`, key)
@@ -352,26 +350,13 @@ func (v *Vonage) misbehave(w http.ResponseWriter, r *http.Request, op string, a 
 			map[string]any{"start": "1685602800", "end": "1685604600", "sent": "many", "delivered": 1, "volume": "many"},
 		}}})
 	case Slow:
-		select {
-		case <-time.After(f.Delay):
-		case <-r.Context().Done():
-			return true
-		}
-		return false
+		return stall(r, f)
 	case Hang:
 		<-r.Context().Done()
 	case InvalidToken:
 		problem(w, http.StatusUnauthorized, "unauthorized", "Unauthorized", "You did not provide correct credentials.")
 	case Huge:
-		w.Header().Set("Content-Type", "application/json")
-		fmt.Fprintf(w, `{"_embedded": {%q: []}, "padding": "`, key)
-		pad := strings.Repeat("x", 64<<10)
-		for n := 0; n < f.Size; n += len(pad) {
-			if _, err := fmt.Fprint(w, pad); err != nil {
-				return true
-			}
-		}
-		fmt.Fprint(w, `"}`)
+		writeHuge(w, fmt.Sprintf(`{"_embedded": {%q: []}, "padding": "`, key), f.Size, `"}`)
 	case EchoToken:
 		problem(w, http.StatusBadRequest, "invalid-params", "Bad Request", "Malformed credentials "+a.APIKey+":"+a.Token)
 	default:
