@@ -45,6 +45,14 @@ type Capabilities struct {
 	// limits of a WABA's phone numbers and templates
 	// (Source.PhoneHealth, Source.TemplateHealth).
 	AccountHealth bool
+	// CombinedFields says whether several families of one WABA can be
+	// asked for in one request (FieldsSource), each with its own window.
+	CombinedFields bool
+	// Discovery says whether the API lists the WABAs a credential can
+	// read (Lister); DiscoveryByBusiness, whether such a listing names a
+	// business (Meta's business portfolio) rather than the credential
+	// naming the account (a Vonage API key).
+	Discovery, DiscoveryByBusiness bool
 	// Families says how each family is served; a family that is not
 	// listed is not offered.
 	Families map[Family]FamilyCapabilities
@@ -66,6 +74,10 @@ type FamilyCapabilities struct {
 	// values (a template's reads and clicks grow for a week after a send);
 	// 0 when it documents none.
 	Matures time.Duration
+	// OneAnswer says that the family's answers are never paged and carry
+	// no breakdown rows (totals per bucket): a month of half hours is one
+	// small answer, so asking for days instead saves nothing.
+	OneAnswer bool
 }
 
 // Offer is how a provider serves one analytics family.

@@ -30,6 +30,9 @@ type Usage struct {
 	// Type names the budget: a Graph business use case type such as
 	// "whatsapp_business_management", or "app" for X-App-Usage.
 	Type string
+	// Object is the ID of the object whose budget it is (a WABA's, a
+	// business's), where the API says; empty for the app's own budget.
+	Object string
 	// CallCount, TotalCPUTime and TotalTime are the share of the budget used,
 	// as a percentage (100 = the limit); negative when not reported.
 	CallCount, TotalCPUTime, TotalTime float64

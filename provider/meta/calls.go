@@ -19,17 +19,20 @@ import (
 // shows no answer broken down by them; the scheduler splits by filter
 // instead, as for messaging.
 func (c *Client) Calls(ctx context.Context, q provider.CallQuery) ([]provider.CallPoint, error) {
+	raw, err := fetchPages[callWire](ctx, c, "call_analytics", c.nodeURL(q.WABAID, callFields(q)))
+	return convert(raw, callWire.point), err
+}
+
+func callFields(q provider.CallQuery) string {
 	metrics := []string{"COUNT", "AVERAGE_DURATION"}
 	if q.Cost {
 		metrics = append(metrics, "COST")
 	}
-	fields := newExpansion("call_analytics", q.Window, analyticsGranularity(q.Window.Granularity)).
+	return newExpansion("call_analytics", q.Window, analyticsGranularity(q.Window.Granularity)).
 		strings("phone_numbers", q.PhoneNumbers).
 		strings("country_codes", q.CountryCodes).
 		strings("directions", q.Directions).
-		strings("metric_types", metrics)
-	raw, err := fetchPages[callWire](ctx, c, "call_analytics", c.nodeURL(q.WABAID, fields.String()))
-	return convert(raw, callWire.point), err
+		strings("metric_types", metrics).String()
 }
 
 // callWire is one data point of call_analytics; a value left out is unknown.

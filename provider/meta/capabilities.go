@@ -52,8 +52,15 @@ var Capabilities = provider.Capabilities{
 	TemplateProducts:  []provider.TemplateProduct{provider.CloudAPI, provider.MarketingMessages},
 	WABAFields:        true,
 	AccountHealth:     true,
+	// Field expansion: several fields of the WABA node in one request.
+	CombinedFields: true,
+	// The owned_whatsapp_business_accounts and
+	// client_whatsapp_business_accounts edges of a business.
+	Discovery: true, DiscoveryByBusiness: true,
 	Families: map[provider.Family]provider.FamilyCapabilities{
-		provider.Messaging:     {Offer: provider.Offered, Granularities: provider.AllGranularities, LocalDays: true},
+		// The analytics field answers totals per bucket, unpaged (the
+		// Analytics page's answers have no paging object).
+		provider.Messaging:     {Offer: provider.Offered, Granularities: provider.AllGranularities, LocalDays: true, OneAnswer: true},
 		provider.Conversations: {Offer: provider.OptIn, Granularities: provider.AllGranularities, LocalDays: true},
 		provider.Pricing:       {Offer: provider.Offered, Granularities: provider.AllGranularities, History: pricingHistory, LocalDays: true},
 		provider.Templates: {Offer: provider.Offered, Granularities: []provider.Granularity{provider.Day},
@@ -62,7 +69,7 @@ var Capabilities = provider.Capabilities{
 		// calls, and the Analytics page documents no history limit. Its
 		// days are assumed to be the WABA's, like those of the other
 		// analytics fields of the WABA node: no example shows them.
-		provider.Calls: {Offer: provider.OptIn, Granularities: provider.AllGranularities, LocalDays: true},
+		provider.Calls: {Offer: provider.OptIn, Granularities: provider.AllGranularities, LocalDays: true, OneAnswer: true},
 	},
 }
 
@@ -93,6 +100,11 @@ var PassthroughCapabilities = provider.Capabilities{
 	TemplateProducts:  Capabilities.TemplateProducts,
 	WABAFields:        true,
 	AccountHealth:     true,
+	// The BSP passes Graph's field syntax through, field expansion
+	// included ("the same WhatsApp Cloud API field passthrough"), and so
+	// the business edges, under its own root.
+	CombinedFields: true,
+	Discovery:      true, DiscoveryByBusiness: true,
 	Families: map[provider.Family]provider.FamilyCapabilities{
 		provider.Messaging:     Capabilities.Families[provider.Messaging],
 		provider.Conversations: offered(Capabilities.Families[provider.Conversations]),

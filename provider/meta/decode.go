@@ -1,6 +1,7 @@
 package meta
 
 import (
+	"cmp"
 	"encoding/json"
 	"maps"
 	"net/http"
@@ -241,11 +242,16 @@ func usageReports(header http.Header) []provider.Usage {
 	if v := header.Get("X-Business-Use-Case-Usage"); v != "" {
 		var byObject map[string][]bucUsage
 		if json.Unmarshal([]byte(v), &byObject) == nil {
-			byType := map[string]provider.Usage{}
-			for _, entries := range byObject {
+			type key struct{ object, typ string }
+			byKey := map[key]provider.Usage{}
+			for object, entries := range byObject {
+				if !isID(object) {
+					object = "" // not an object ID: whose budget is unknown
+				}
 				for _, u := range entries {
 					r := provider.Usage{
 						Type:         u.Type,
+						Object:       object,
 						CallCount:    percent(u.CallCount),
 						TotalCPUTime: percent(u.TotalCPUTime),
 						TotalTime:    percent(u.TotalTime),
@@ -258,14 +264,16 @@ func usageReports(header http.Header) []provider.Usage {
 					if r.Type == "" {
 						r.Type = "unknown"
 					}
-					byType[r.Type] = worst(byType[r.Type], r)
+					k := key{object, r.Type}
+					byKey[k] = worst(byKey[k], r)
 				}
 			}
-			// One report per budget type: the header may list several
-			// objects with the same type, and the gauge must not flap
-			// between them with map order.
-			for _, t := range slices.Sorted(maps.Keys(byType)) {
-				reports = append(reports, byType[t])
+			// One report per object and budget type, in a stable order:
+			// a gauge must not flap with map order.
+			for _, k := range slices.SortedFunc(maps.Keys(byKey), func(a, b key) int {
+				return cmp.Or(strings.Compare(a.object, b.object), strings.Compare(a.typ, b.typ))
+			}) {
+				reports = append(reports, byKey[k])
 			}
 		}
 	}

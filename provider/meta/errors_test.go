@@ -124,14 +124,26 @@ func TestUsageHeaders(t *testing.T) {
 			},
 			want: []provider.Usage{
 				{Type: "app", CallCount: 4, TotalCPUTime: 2, TotalTime: 3},
-				{Type: "whatsapp", CallCount: 100, TotalCPUTime: 4, TotalTime: 9, RegainAccess: 90 * time.Second},
-				{Type: "whatsapp_business_management", CallCount: 28, TotalCPUTime: 12, TotalTime: 17},
+				{Type: "whatsapp", Object: "106540352242922", CallCount: 100, TotalCPUTime: 4, TotalTime: 9, RegainAccess: 90 * time.Second},
+				{Type: "whatsapp_business_management", Object: wabaID, CallCount: 28, TotalCPUTime: 12, TotalTime: 17},
+			},
+		},
+		{
+			name: "one object's budget types apart, another's beside them, a key that is no ID",
+			header: http.Header{
+				"X-Business-Use-Case-Usage": {`{"` + wabaID + `":[{"type":"whatsapp_business_management","call_count":28},{"type":"whatsapp_business_management","call_count":40,"estimated_time_to_regain_access":2}],` +
+					`"999":[{"type":"whatsapp_business_management","call_count":90}],"../x":[{"type":"whatsapp","call_count":7}]}`},
+			},
+			want: []provider.Usage{
+				{Type: "whatsapp", CallCount: 7, TotalCPUTime: -1, TotalTime: -1},
+				{Type: "whatsapp_business_management", Object: wabaID, CallCount: 40, TotalCPUTime: -1, TotalTime: -1, RegainAccess: 2 * time.Minute},
+				{Type: "whatsapp_business_management", Object: "999", CallCount: 90, TotalCPUTime: -1, TotalTime: -1},
 			},
 		},
 		{
 			name:   "figures left out are negative, not zero",
 			header: http.Header{"X-Business-Use-Case-Usage": {`{"1":[{"call_count":5}]}`}},
-			want:   []provider.Usage{{Type: "unknown", CallCount: 5, TotalCPUTime: -1, TotalTime: -1}},
+			want:   []provider.Usage{{Type: "unknown", Object: "1", CallCount: 5, TotalCPUTime: -1, TotalTime: -1}},
 		},
 		{
 			name:   "unparsable headers are ignored",

@@ -105,47 +105,56 @@ func New(opts Options) (*Client, error) {
 
 // Messaging reads the analytics field.
 func (c *Client) Messaging(ctx context.Context, q provider.MessagingQuery) ([]provider.MessagingPoint, error) {
-	fields := newExpansion("analytics", q.Window, messagingGranularity(q.Window.Granularity)).
-		strings("phone_numbers", q.PhoneNumbers).
-		strings("country_codes", q.CountryCodes).
-		ints("product_types", q.ProductTypes)
-	raw, err := fetchPages[messagingWire](ctx, c, "analytics", c.nodeURL(q.WABAID, fields.String()))
+	raw, err := fetchPages[messagingWire](ctx, c, "analytics", c.nodeURL(q.WABAID, messagingFields(q)))
 	return convert(raw, messagingWire.point), err
 }
 
 // Conversations reads the conversation_analytics field.
 func (c *Client) Conversations(ctx context.Context, q provider.ConversationQuery) ([]provider.ConversationPoint, error) {
+	raw, err := fetchPages[conversationWire](ctx, c, "conversation_analytics", c.nodeURL(q.WABAID, conversationFields(q)))
+	return convert(raw, conversationWire.point), err
+}
+
+// Pricing reads the pricing_analytics field.
+func (c *Client) Pricing(ctx context.Context, q provider.PricingQuery) ([]provider.PricingPoint, error) {
+	raw, err := fetchPages[pricingWire](ctx, c, "pricing_analytics", c.nodeURL(q.WABAID, pricingFields(q)))
+	return convert(raw, pricingWire.point), err
+}
+
+func messagingFields(q provider.MessagingQuery) string {
+	return newExpansion("analytics", q.Window, messagingGranularity(q.Window.Granularity)).
+		strings("phone_numbers", q.PhoneNumbers).
+		strings("country_codes", q.CountryCodes).
+		ints("product_types", q.ProductTypes).String()
+}
+
+func conversationFields(q provider.ConversationQuery) string {
 	metrics := []string{"CONVERSATION"}
 	if q.Cost {
 		metrics = append(metrics, "COST")
 	}
-	fields := newExpansion("conversation_analytics", q.Window, analyticsGranularity(q.Window.Granularity)).
+	return newExpansion("conversation_analytics", q.Window, analyticsGranularity(q.Window.Granularity)).
 		strings("phone_numbers", q.PhoneNumbers).
 		strings("country_codes", q.CountryCodes).
 		strings("metric_types", metrics).
 		strings("conversation_categories", q.Categories).
 		strings("conversation_types", q.Types).
 		strings("conversation_directions", q.Directions).
-		strings("dimensions", q.Dimensions)
-	raw, err := fetchPages[conversationWire](ctx, c, "conversation_analytics", c.nodeURL(q.WABAID, fields.String()))
-	return convert(raw, conversationWire.point), err
+		strings("dimensions", q.Dimensions).String()
 }
 
-// Pricing reads the pricing_analytics field.
-func (c *Client) Pricing(ctx context.Context, q provider.PricingQuery) ([]provider.PricingPoint, error) {
+func pricingFields(q provider.PricingQuery) string {
 	metrics := []string{"VOLUME"}
 	if q.Cost {
 		metrics = append(metrics, "COST")
 	}
-	fields := newExpansion("pricing_analytics", q.Window, analyticsGranularity(q.Window.Granularity)).
+	return newExpansion("pricing_analytics", q.Window, analyticsGranularity(q.Window.Granularity)).
 		strings("phone_numbers", q.PhoneNumbers).
 		strings("country_codes", q.CountryCodes).
 		strings("metric_types", metrics).
 		strings("pricing_types", q.Types).
 		strings("pricing_categories", q.Categories).
-		strings("dimensions", q.Dimensions)
-	raw, err := fetchPages[pricingWire](ctx, c, "pricing_analytics", c.nodeURL(q.WABAID, fields.String()))
-	return convert(raw, pricingWire.point), err
+		strings("dimensions", q.Dimensions).String()
 }
 
 // Templates reads the template_analytics edge, ten template IDs a request,
@@ -351,16 +360,23 @@ func digits(s string) string {
 // WABA reads the WABA node's currency and timezone_id fields. A time zone
 // id it does not know leaves Location nil.
 func (c *Client) WABA(ctx context.Context, wabaID string) (provider.WABA, error) {
-	const op = "whatsapp_business_account"
+	body, err := c.wire.Get(ctx, wabaOp, c.nodeURL(wabaID, "currency,timezone_id"))
+	if err != nil {
+		return provider.WABA{}, err
+	}
+	return c.decodeWABA(ctx, body)
+}
+
+const wabaOp = "whatsapp_business_account"
+
+// decodeWABA reads the WABA node's currency and timezone_id from an answer
+// that may hold other fields too.
+func (c *Client) decodeWABA(ctx context.Context, body []byte) (provider.WABA, error) {
 	var node struct {
 		Currency   string  `json:"currency"`
 		TimezoneID wire.ID `json:"timezone_id"`
 	}
-	body, err := c.wire.Get(ctx, op, c.nodeURL(wabaID, "currency,timezone_id"))
-	if err != nil {
-		return provider.WABA{}, err
-	}
-	if err := c.wire.Decode(ctx, op, body, &node); err != nil {
+	if err := c.wire.Decode(ctx, wabaOp, body, &node); err != nil {
 		return provider.WABA{}, err
 	}
 	loc, _ := Location(string(node.TimezoneID))

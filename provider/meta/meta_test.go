@@ -935,7 +935,12 @@ func (r *recorder) sortedUsage() []provider.Usage {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	u := slices.Clone(r.usage)
-	sort.Slice(u, func(i, j int) bool { return u[i].Type < u[j].Type })
+	sort.SliceStable(u, func(i, j int) bool {
+		if u[i].Type != u[j].Type {
+			return u[i].Type < u[j].Type
+		}
+		return u[i].Object < u[j].Object
+	})
 	return u
 }
 

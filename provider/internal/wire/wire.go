@@ -64,12 +64,30 @@ type Client struct {
 // link must stay on base's scheme and host (foreign_next_url), and an API
 // that never stops paging fails as too_many_pages.
 func (c *Client) Pages(ctx context.Context, op string, base, first *url.URL, page func(body []byte) (next string, err error)) error {
+	return c.pages(ctx, op, base, first, 0, page)
+}
+
+// PagesAfter goes on from a paging link that an answer already read gave
+// (the next page of one field of a request for several): the same guards
+// apply, and the pages already read count against the cap.
+func (c *Client) PagesAfter(ctx context.Context, op string, base *url.URL, next string, read int, page func(body []byte) (next string, err error)) error {
+	u, err := NextPage(base, next)
+	if err != nil {
+		return c.Fail(ctx, &provider.APIError{Op: op, Code: provider.CodeForeignNextURL, Message: err.Error()})
+	}
+	if c.PrepareNext != nil {
+		c.PrepareNext(u)
+	}
+	return c.pages(ctx, op, base, u, read, page)
+}
+
+func (c *Client) pages(ctx context.Context, op string, base, first *url.URL, read int, page func(body []byte) (next string, err error)) error {
 	maxPages := c.MaxPages
 	if maxPages <= 0 {
 		maxPages = DefaultMaxPages
 	}
 	u := first
-	for range maxPages {
+	for range max(maxPages-read, 0) {
 		body, release, err := c.get(ctx, op, u)
 		if err != nil {
 			return err
