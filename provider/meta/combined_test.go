@@ -240,4 +240,3 @@ func TestListWABAs(t *testing.T) {
 		t.Error("a listing without a business ID succeeded")
 	}
 }
-
