@@ -50,6 +50,16 @@ type Snapshot struct {
 // currency), in Requests and Errors: they belong to no analytics family.
 const AccountFamily provider.Family = "account"
 
+// CombinedFamily is the family of a request that asks for several analytics
+// families at once (their further pages count as their own family's), in
+// Requests and Errors.
+const CombinedFamily provider.Family = "combined"
+
+// InventoryFamily is the family of the requests that list a WABA's phone
+// numbers and templates where account health does not, in Requests and
+// Errors.
+const InventoryFamily provider.Family = "inventory"
+
 // Outcome is one family's requests that ended with one code.
 type Outcome struct {
 	Family provider.Family

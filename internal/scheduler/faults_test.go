@@ -62,9 +62,12 @@ func TestCostFallback(t *testing.T) {
 	}
 	// After the first refresh the partner-billed WABA no longer asks for cost
 	// first: its refreshes cost as many requests as the healthy one's. (The
-	// first refresh of both also fetches the month so far.)
-	if requestsPerRefresh[1] != requestsPerRefresh[2] || requestsPerRefresh[1] != healthyPerRefresh[1] || requestsPerRefresh[0] != healthyPerRefresh[0]+3 {
-		t.Errorf("requests per refresh of the partner-billed WABA = %v, of the healthy one %v; want 3 more on the first (the refused cost queries), then as many", requestsPerRefresh, healthyPerRefresh)
+	// first refresh of both also fetches the month so far.) On the first,
+	// 6 more: the request for every family, which "Cost not available"
+	// refuses as a whole, the three families it held asked one by one, and
+	// the three refused cost queries (conversations, pricing, templates).
+	if requestsPerRefresh[1] != requestsPerRefresh[2] || requestsPerRefresh[1] != healthyPerRefresh[1] || requestsPerRefresh[0] != healthyPerRefresh[0]+6 {
+		t.Errorf("requests per refresh of the partner-billed WABA = %v, of the healthy one %v; want 6 more on the first, then as many", requestsPerRefresh, healthyPerRefresh)
 	}
 
 	for _, tt := range []struct {
@@ -650,19 +653,21 @@ func TestPagingAndChunking(t *testing.T) {
 
 // A transient failure of one family is retried alone, sooner than the
 // interval; the other families keep their interval, and the next full
-// refresh comes when it is due.
+// refresh comes when it is due. (Messaging and pricing share one request,
+// so the family that fails alone is templates, asked for on its own.)
 func TestTransientRetryOneFamily(t *testing.T) {
 	clk := newClock(earlyInMonth)
 	graph, url := fakeGraph(t, []fakeapi.WABA{testFakeAccount(faultyWABA, "t")}, fakeapi.Options{Now: clk.Now})
-	c := newExporter([]Target{metaTarget(t, testAccount(t, faultyWABA, url, "t", onlyFamilies("messaging", "pricing")))}, Options{Now: clk.Now})
+	c := newExporter([]Target{metaTarget(t, testAccount(t, faultyWABA, url, "t", onlyFamilies("messaging", "pricing", "templates")))}, Options{Now: clk.Now})
 	p := c.pollers[0]
 	p.refresh(context.Background())
 
+	const shared, templates = "analytics,pricing_analytics", "template_analytics"
 	ops := func() map[string]int { return graph.Stats(faultyWABA).ByOperation }
 	clk.Add(20 * time.Minute) // past the interval: a full refresh
-	graph.Inject(faultyWABA, fakeapi.Fault{Kind: fakeapi.ServerError, Times: 1})
+	graph.Inject(faultyWABA, fakeapi.Fault{Kind: fakeapi.ServerError, Op: templates, Times: 1})
 	before := ops()
-	// Messaging goes first and meets the 503; pricing succeeds.
+	// Messaging and pricing succeed; templates meet the 503.
 	d := p.refresh(context.Background())
 	if d != retryBase {
 		t.Errorf("after a transient failure the next refresh is in %s, want %s", d, retryBase)
@@ -671,14 +676,14 @@ func TestTransientRetryOneFamily(t *testing.T) {
 	mid := ops()
 	p.refresh(context.Background())
 	after := ops()
-	if got := after["analytics"] - mid["analytics"]; got != 1 {
-		t.Errorf("the retry sent %d messaging requests, want 1", got)
+	if got := after[templates] - mid[templates]; got != 1 {
+		t.Errorf("the retry sent %d template requests, want 1", got)
 	}
-	if got := after["pricing_analytics"] - mid["pricing_analytics"]; got != 0 {
-		t.Errorf("the retry of messaging also asked for pricing (%d requests), which had not failed", got)
+	if got := after[shared] - mid[shared]; got != 0 {
+		t.Errorf("the retry of templates also asked for messaging and pricing (%d requests), which had not failed", got)
 	}
-	if mid["pricing_analytics"] == before["pricing_analytics"] {
-		t.Fatal("pricing was not refreshed in the full refresh; the test is wrong")
+	if mid[shared] == before[shared] {
+		t.Fatal("messaging and pricing were not refreshed in the full refresh; the test is wrong")
 	}
 	for _, l := range lines(exposition(t, c, faultyWABA), "whatsapp_exporter_refresh_success{") {
 		if !strings.HasSuffix(l, " 1") {
@@ -689,8 +694,8 @@ func TestTransientRetryOneFamily(t *testing.T) {
 	// the last full one, not after the retry.
 	clk.Add(16*time.Minute + 30*time.Second - d)
 	p.refresh(context.Background())
-	if got := ops()["pricing_analytics"] - after["pricing_analytics"]; got != 1 {
-		t.Errorf("the next full refresh sent %d pricing requests, want 1", got)
+	if got := ops()[shared] - after[shared]; got != 1 {
+		t.Errorf("the next full refresh sent %d requests for messaging and pricing, want 1", got)
 	}
 }
 

@@ -27,14 +27,14 @@ type healthState struct {
 }
 
 // readHealth reads the status, quality and limits of the account's phone
-// numbers and templates, when due. It comes after the newest buckets of
-// every family, which it never delays, and before the month so far, which
-// after a start can take hundreds of requests. A failure keeps the last good
-// health, marks the health refresh failed and is logged once; it fails no
-// analytics family. While the API says to slow down (held: a family was
-// rate limited; or the usage headers say so), it is not read, and marked
-// failed as the families are.
-func (p *poller) readHealth(ctx context.Context, held bool) {
+// numbers and templates, when due: two requests (and one per further
+// hundred numbers or templates) at most every 15 minutes. It comes first in
+// a refresh, because the analytics take the numbers and templates it lists
+// (inventory.go) rather than listing them again. A failure keeps the last
+// good health, marks the health refresh failed and is logged once; it fails
+// no analytics family (they use the last lists). While the API says to slow
+// down, it is not read, and marked failed as the families are.
+func (p *poller) readHealth(ctx context.Context, r *round) {
 	h := p.account.Health
 	if !p.caps.AccountHealth || !h.IsEnabled() {
 		return
@@ -46,7 +46,7 @@ func (p *poller) readHealth(ctx context.Context, held bool) {
 	if prev := p.health.current; prev != nil {
 		next = *prev
 	}
-	if held || p.tally.throttledFor() > 0 {
+	if p.hold(r) != nil {
 		next.Refresh.Success = false
 		p.health.current = &next
 		p.publish()
@@ -57,18 +57,21 @@ func (p *poller) readHealth(ctx context.Context, held bool) {
 	phones, err := p.source.PhoneHealth(ctx, p.account.WABAID)
 	if err == nil {
 		next.Phones = phoneHealth(phones)
+		p.inventory.setPhones(numbers(next.Phones), nil, p.now())
 		if !h.TemplatesEnabled() {
 			next.Templates = nil
 		} else {
 			var templates []provider.Template
 			if templates, err = p.source.TemplateHealth(ctx, p.account.WABAID); err == nil {
 				next.Templates = templateHealth(templates)
+				p.inventory.setTemplates(templateIDs(next.Templates), nil, p.now())
 			}
 		}
 	}
 	if ctx.Err() != nil {
 		return // shutting down: keep the last snapshot as it is
 	}
+	r.note(analytics.HealthFamily, err)
 	next.Refresh.Duration = time.Since(started)
 	next.Refresh.Success = err == nil
 	if err != nil {
@@ -146,4 +149,22 @@ func state(v string) string {
 		return v
 	}
 	return "OTHER"
+}
+
+// numbers and templateIDs are what the analytics take of account health:
+// the numbers to split by, the templates to ask for.
+func numbers(phones []analytics.PhoneHealth) []string {
+	out := make([]string, len(phones))
+	for i, ph := range phones {
+		out[i] = ph.PhoneNumber
+	}
+	return out
+}
+
+func templateIDs(templates []analytics.TemplateHealth) []string {
+	out := make([]string, len(templates))
+	for i, t := range templates {
+		out[i] = t.TemplateID
+	}
+	return out
 }

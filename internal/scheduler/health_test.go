@@ -43,7 +43,7 @@ func TestHealthThroughFake(t *testing.T) {
 # TYPE whatsapp_exporter_api_requests_total counter
 whatsapp_exporter_api_requests_total{code="200",family="account",waba_id="1001"} 1
 whatsapp_exporter_api_requests_total{code="200",family="health",waba_id="1001"} 2
-whatsapp_exporter_api_requests_total{code="200",family="messaging",waba_id="1001"} 2
+whatsapp_exporter_api_requests_total{code="200",family="messaging",waba_id="1001"} 1
 # HELP whatsapp_exporter_refresh_last_success_timestamp_seconds When the family last refreshed successfully, as a Unix timestamp.
 # TYPE whatsapp_exporter_refresh_last_success_timestamp_seconds gauge
 whatsapp_exporter_refresh_last_success_timestamp_seconds{family="health",waba_id="1001"} 1.7174166e+09

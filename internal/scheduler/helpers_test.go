@@ -3,7 +3,9 @@ package scheduler
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -182,20 +184,41 @@ type stub struct {
 func (s *stub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	op := r.URL.Path[strings.LastIndexByte(r.URL.Path, '/')+1:]
+	ops := []string{op}
 	if strings.HasPrefix(op, "1") || strings.HasPrefix(op, "2") { // a WABA ID: a node request
-		op, _, _ = strings.Cut(q.Get("fields"), ".")
+		ops = fieldNames(q.Get("fields"))
 	}
 	s.mu.Lock()
-	s.requests = append(s.requests, op)
+	s.requests = append(s.requests, strings.Join(ops, ","))
 	s.mu.Unlock()
-	if strings.HasPrefix(op, "currency") {
+	if strings.HasPrefix(ops[0], "currency") {
 		// The WABA's own fields, which every refresh of a Meta account
 		// reads once a day.
 		w.Header().Set("Content-Type", "application/json")
 		fmt.Fprint(w, `{"currency":"USD","id":"1"}`)
 		return
 	}
-	status, header, body := s.respond(op, q)
+	// A request for several fields is answered as Graph answers it: one
+	// object with each field's answer, the first error for all.
+	merged := map[string]json.RawMessage{}
+	var header http.Header
+	status, body := http.StatusOK, ""
+	for _, op := range ops {
+		var h http.Header
+		status, h, body = s.respond(op, q)
+		if header == nil {
+			header = h
+		}
+		var fields map[string]json.RawMessage
+		if status != http.StatusOK || len(ops) == 1 || json.Unmarshal([]byte(body), &fields) != nil {
+			break
+		}
+		maps.Copy(merged, fields)
+	}
+	if status == http.StatusOK && len(ops) > 1 {
+		encoded, _ := json.Marshal(merged)
+		body = string(encoded)
+	}
 	for k, v := range header {
 		w.Header()[k] = v
 	}
@@ -204,6 +227,35 @@ func (s *stub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	w.WriteHeader(status)
 	fmt.Fprint(w, body)
+}
+
+// fieldNames are the names of the fields a fields= list asks for; a field's
+// parameters may hold commas of their own, within brackets.
+func fieldNames(fields string) []string {
+	var names []string
+	depth, start := 0, 0
+	for i := 0; i <= len(fields); i++ {
+		if i < len(fields) {
+			switch fields[i] {
+			case '(', '[', '{':
+				depth++
+				continue
+			case ')', ']', '}':
+				depth--
+				continue
+			case ',':
+				if depth > 0 {
+					continue
+				}
+			default:
+				continue
+			}
+		}
+		name, _, _ := strings.Cut(fields[start:i], ".")
+		names = append(names, name)
+		start = i + 1
+	}
+	return names
 }
 
 func startStub(t testing.TB, respond func(op string, q url.Values) (int, http.Header, string)) string {

@@ -107,30 +107,37 @@ func (l *ledger) addGap(from, to time.Time) {
 	l.gaps = append(l.gaps, gap{from, to})
 }
 
-// filled removes a fetched range from the gaps; the gaps are filled oldest
-// first, so it is at the front.
-func (l *ledger) filled(to time.Time) {
-	for len(l.gaps) > 0 {
-		if !l.gaps[0].to.After(to) {
-			l.gaps = l.gaps[1:]
+// fill removes a fetched range from the gaps, in whatever order the ranges
+// come in.
+func (l *ledger) fill(from, to time.Time) {
+	var kept []gap
+	for _, g := range l.gaps {
+		if !g.to.After(from) || !to.After(g.from) {
+			kept = append(kept, g) // no overlap
 			continue
 		}
-		l.gaps[0].from = later(l.gaps[0].from, to)
-		return
+		if g.from.Before(from) {
+			kept = append(kept, gap{g.from, from})
+		}
+		if to.Before(g.to) {
+			kept = append(kept, gap{to, g.to})
+		}
 	}
+	l.gaps = kept
 }
 
 // absorb takes the samples of a fetch that covered every bucket from from
-// until cutoff: each reading keeps its highest value; a value lower than
-// the last one is a downward revision, counted but not followed; and a
-// series the API no longer reports in a bucket it still answers for reads 0
-// there, which is such a revision too.
-func (l *ledger) absorb(samples []sample, from, cutoff time.Time) {
+// until cutoff, in buckets of spec (half hours, or days where the month so
+// far is asked for in days): each reading keeps its highest value; a value
+// lower than the last one is a downward revision, counted but not followed;
+// and a series the API no longer reports in a bucket it still answers for
+// reads 0 there, which is such a revision too.
+func (l *ledger) absorb(samples []sample, from, cutoff time.Time, spec bucket.Spec) {
 	// Rows of one series in one bucket add up first: that happens when a
 	// dimension that was not asked for is masked out.
 	answered := map[time.Time]map[series]float64{}
 	for _, s := range samples {
-		start := l.bucketStart(s)
+		start := bucketStart(s, spec)
 		if !s.Measure.Additive() || s.end.IsZero() || s.end.After(cutoff) || start.Before(l.through) || start.Before(from) {
 			continue
 		}
@@ -218,13 +225,13 @@ func (l *ledger) starts() []time.Time {
 	return slices.SortedFunc(maps.Keys(l.open), time.Time.Compare)
 }
 
-// bucketStart is when a sample's bucket starts; an API that left the start
-// out is trusted for the end alone.
-func (l *ledger) bucketStart(s sample) time.Time {
+// bucketStart is when a sample's bucket of spec starts; an API that left
+// the start out is trusted for the end alone.
+func bucketStart(s sample, spec bucket.Spec) time.Time {
 	if !s.start.IsZero() {
 		return s.start
 	}
-	return bucket.Start(s.end.Add(-time.Nanosecond), l.g, time.UTC)
+	return bucket.Start(s.end.Add(-time.Nanosecond), spec.Granularity, spec.Location).UTC()
 }
 
 func later(a, b time.Time) time.Time {

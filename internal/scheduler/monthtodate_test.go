@@ -27,7 +27,7 @@ type script struct {
 	now     func() time.Time
 	sent    map[time.Time]float64
 	down    bool
-	failOld time.Time // when set, requests that start before it fail
+	failOld time.Time // when set, requests that start before it are too much data
 }
 
 func (s *script) set(start time.Time, sent float64) {
@@ -44,8 +44,12 @@ func (s *script) respond(op string, q url.Values) (int, http.Header, string) {
 	}
 	var from, to int64
 	fmt.Sscanf(q.Get("fields")[strings.Index(q.Get("fields"), ".start("):], ".start(%d).end(%d)", &from, &to)
-	if s.down || (!s.failOld.IsZero() && time.Unix(from, 0).Before(s.failOld)) {
+	if s.down {
 		return http.StatusServiceUnavailable, nil, "<html>503</html>"
+	}
+	if !s.failOld.IsZero() && time.Unix(from, 0).Before(s.failOld) {
+		// What Graph answers a request too costly to compute.
+		return http.StatusInternalServerError, nil, `{"error":{"message":"Please reduce the amount of data you're asking for, then retry your request","type":"OAuthException","code":1,"is_transient":true}}`
 	}
 	var starts []time.Time
 	for start := range s.sent {

@@ -174,6 +174,16 @@ func templateSamples(points []provider.TemplatePoint, product provider.TemplateP
 	return out
 }
 
+// callSamples turns call analytics into samples of one split cell.
+func callSamples(out []sample, points []provider.CallPoint, d analytics.Dimensions) []sample {
+	for _, p := range points {
+		out = add(out, analytics.Calls, p.Start, p.End, p.Count, d)
+		out = add(out, analytics.CallCost, p.Start, p.End, p.Cost, d)
+		out = add(out, analytics.CallAverageDuration, p.Start, p.End, p.AverageDuration, d)
+	}
+	return out
+}
+
 // The template analytics figures whose meaning decides how they add up
 // (Meta's template analytics reference; see provider/meta).
 const (

@@ -15,6 +15,9 @@ import (
 // wait it asked for during the current refresh. The provider reports to it
 // through an observer per family.
 type tally struct {
+	// wabaID is the account's: usage reports of other objects are not
+	// its own.
+	wabaID   string
 	mu       sync.Mutex
 	requests map[analytics.Outcome]float64
 	errors   map[analytics.Outcome]float64
@@ -29,8 +32,9 @@ type tally struct {
 	served string
 }
 
-func newTally() *tally {
+func newTally(wabaID string) *tally {
 	return &tally{
+		wabaID:   wabaID,
 		requests: map[analytics.Outcome]float64{},
 		errors:   map[analytics.Outcome]float64{},
 		usage:    map[string]provider.Usage{},
@@ -106,6 +110,11 @@ func (o observer) ObserveError(code string) {
 // percent, and the minutes until access returns once it is cut; either one
 // at its limit backs the account off.
 func (o observer) ObserveUsage(u provider.Usage) {
+	if u.Object != "" && u.Object != o.t.wabaID {
+		// Another object's budget (Graph's header may name several):
+		// not this account's to back off for.
+		return
+	}
 	o.t.mu.Lock()
 	defer o.t.mu.Unlock()
 	u.Type = clean(u.Type)
@@ -128,6 +137,12 @@ func (o observer) ObserveUsage(u provider.Usage) {
 
 // ObserveVersion keeps the latest version an answer was served in: all of
 // an account's answers come from one API, so the latest stands for all.
+// Family binds the tally to another family: the further pages of a
+// request for several families count as their own family's.
+func (o observer) Family(f provider.Family) provider.Observer {
+	return observer{t: o.t, family: f}
+}
+
 func (o observer) ObserveVersion(v string) {
 	o.t.mu.Lock()
 	defer o.t.mu.Unlock()

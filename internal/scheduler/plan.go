@@ -1,13 +1,8 @@
 package scheduler
 
 import (
-	"context"
-	"errors"
-	"fmt"
 	"slices"
 	"time"
-
-	"github.com/go-kit/log/level"
 
 	"github.com/whatsapp-exporter/whatsapp_exporter/config"
 	"github.com/whatsapp-exporter/whatsapp_exporter/internal/analytics"
@@ -15,300 +10,256 @@ import (
 	"github.com/whatsapp-exporter/whatsapp_exporter/provider/bucket"
 )
 
-// pending is a family's month so far after the first step of a refresh:
-// the buckets the refresh still has to fetch for its month-to-date sums.
-type pending struct {
-	f          provider.Family
-	l          *ledger
-	query      querier
-	spec       bucket.Spec
-	span       bucket.Span
-	recentFrom time.Time
-	gaps       []gap
+// What a refresh fetches of a family, and in which requests. A family is
+// fetched in segments: first its recent one, the buckets the newest-bucket
+// gauges need and those that can still change; then, where its
+// month-to-date sums still lack some of the month (after a start, after an
+// outage), its backlog. Planning them for every family first lets the
+// families share requests: on an API that takes several fields in one
+// request (Capabilities.CombinedFields), the families' recent segments go
+// in one request, and their backlog segments in as few more.
+//
+// The backlog is asked for in the largest buckets that give the same sums:
+// whole days for the days of the month that have settled, half hours only
+// where a day would cross the start of the UTC month (the WABA's local day
+// that straddles it) and for the day under way, up to the recent segment. A
+// family whose answers are never paged (messaging and calls, which answer
+// totals per bucket) takes the whole month in half hours in its recent
+// request instead: one answer either way, and no straddling day to ask for
+// apart.
+
+// segment is one range of one family's buckets, asked for at one
+// granularity.
+type segment struct {
+	from, to time.Time
+	spec     bucket.Spec
 }
 
-// fetchRecent is the first step of a family's refresh: it asks for the
-// buckets the newest-bucket gauges need and, where the family keeps
-// month-to-date sums, those that can still change, and returns the newest
-// complete bucket. What the month-to-date sums need besides comes in a
-// second step (catchUp), after every family's first: the gauges of all
-// families do not wait for a month's worth of one.
-func (p *poller) fetchRecent(ctx context.Context, f provider.Family) (newest, *pending, error) {
-	ctx = provider.WithObserver(ctx, observer{t: p.tally, family: f})
+// familyPlan is one family's share of a refresh.
+type familyPlan struct {
+	f    provider.Family
+	spec bucket.Spec
+	span bucket.Span
+	// l keeps the family's month-to-date sums; nil where its buckets do
+	// not fit in UTC months.
+	l *ledger
+	// recentFrom is where the buckets that can still change begin: the
+	// ledger settles what is older once the backlog is in.
+	recentFrom time.Time
+	// recent is the first request's range: the gauges' span and the
+	// changing buckets, and whatever of the backlog fits in the same
+	// answer.
+	recent segment
+	// backlog is what of the month is still missing besides, in the
+	// order it is fetched.
+	backlog []bucket.Chunk
+	// backlogSpec is the spec of each backlog chunk (days or half hours).
+	backlogSpec []bucket.Spec
+	// cells are the requests a split family makes for each range: one
+	// per phone number, country or direction it is split by; a single
+	// cell where it is not.
+	cells []cell
+
+	// What the refresh got: the recent segment's samples (the gauges
+	// are picked from them), and why the family failed, if it did.
+	samples []sample
+	err     error
+	// started is when the family's refresh began.
+	started time.Time
+}
+
+// cell is one request of a split family: the phone number, country and
+// direction it is filtered to ("" where it is not split by it).
+type cell struct{ phone, country, direction string }
+
+// maxBacklogRows bounds the rows one backlog request is expected to answer
+// (days times the family's breakdowns seen in its recent answer), so that a
+// month of a WABA with many breakdowns does not run into the page cap:
+// 10,000 rows are 100 pages of 100, half the cap. Real data only: a WABA
+// with few breakdowns asks for its whole month in one request.
+const maxBacklogRows = 10000
+
+// planFamily plans family f's segments: the recent one, widened over the
+// backlog where the same answer can carry it, and the rest of the backlog.
+func (p *poller) planFamily(f provider.Family) *familyPlan {
 	spec := p.spec(f)
 	span := p.windows.Span(spec)
-	query, err := p.querier(ctx, f)
-	if err != nil {
-		return newest{}, nil, err
+	fp := &familyPlan{f: f, spec: spec, span: span, l: p.ledgers[f]}
+	fp.recent = segment{from: span.From, to: span.Cutoff, spec: spec}
+	if fp.l == nil {
+		return fp
 	}
-	l := p.ledgers[f]
-	if l == nil {
-		samples, err := p.fetchRange(query, f, spec, span.From, span.Cutoff)
-		return newestBucket(samples, span), nil, err
-	}
+	l := fp.l
 	l.startMonth(span.Cutoff)
 	// The buckets that may still change are fetched again each time: the
 	// lookback's, and a week's for templates, whose figures grow for that
 	// long.
 	mutable := max(span.Cutoff.Sub(span.From), p.caps.Family(f).Matures+bucket.Longest(spec.Granularity, spec.Zoned))
-	recentFrom := earlier(span.From, later(bucket.Start(span.Cutoff.Add(-mutable), spec.Granularity, time.UTC), l.month))
-	gaps := l.plan(recentFrom)
-	samples, err := p.fetchRange(query, f, spec, recentFrom, span.Cutoff)
-	if err != nil {
-		return newest{}, nil, err
+	fp.recentFrom = earlier(span.From, later(bucket.Start(span.Cutoff.Add(-mutable), spec.Granularity, time.UTC), l.month))
+	fp.recent.from = fp.recentFrom
+	gaps := l.plan(fp.recentFrom)
+	if len(gaps) == 0 {
+		return fp
 	}
-	l.absorb(samples, recentFrom, span.Cutoff)
-	l.fetched = span.Cutoff
-	return newestBucket(samples, span), &pending{f: f, l: l, query: query, spec: spec, span: span, recentFrom: recentFrom, gaps: gaps}, nil
+	if p.caps.Family(f).OneAnswer || spec.Granularity != provider.HalfHour {
+		// One answer whatever its length (messaging, calls), or buckets
+		// of a day already: the recent request reaches back over the
+		// whole backlog; already-fetched buckets in between come again
+		// and change nothing.
+		fp.recent.from = earlier(fp.recent.from, gaps[0].from)
+	}
+	return fp
 }
 
-// catchUp is the second step: it fetches what of the month was never
-// fetched, oldest first, each range kept as soon as it is in, so that a
-// failure midway loses nothing and the next refresh goes on from there. It
-// fetches nothing while the API says to slow down (hold), and returns the
-// month-to-date sums (nil while incomplete) and why it stopped short.
-func (p *poller) catchUp(ctx context.Context, pd *pending, hold bool) (*analytics.MonthToDate, error) {
-	var failed error
-	l := pd.l
-backlog:
-	for _, g := range pd.gaps {
-		for _, c := range bucket.Chunks(g.from, g.to, pd.spec, chunkLength(pd.f, pd.spec)) {
-			if hold || p.tally.throttledFor() > 0 || ctx.Err() != nil {
-				break backlog
+// planBacklog plans what of the month family fp's counters still lack once
+// its recent segment is in: whole days where the family takes them, half
+// hours for the rest, in requests sized by the breakdowns its recent answer
+// showed.
+func (p *poller) planBacklog(fp *familyPlan) {
+	days, ok := p.dayBuckets(fp.f, fp.spec)
+	for _, g := range fp.l.gaps {
+		if !ok {
+			fp.addBacklog(g.from, g.to, fp.spec, chunkLength(fp.spec))
+			continue
+		}
+		// The half hours before the first midnight and after the last,
+		// a day of them a request at most; the whole days between.
+		head, whole, tail := splitDays(g.from, g.to, days.Location)
+		for _, s := range []segment{head, tail} {
+			if s.to.After(s.from) {
+				fp.addBacklog(s.from, s.to, fp.spec, chunkLength(fp.spec))
 			}
-			samples, err := p.fetchChunk(pd.query, pd.spec, c)
-			if err != nil {
-				failed = fmt.Errorf("fetch the buckets from %s: %w", c.From.Format(time.RFC3339), err)
-				break backlog
-			}
-			l.absorb(samples, c.From, pd.span.Cutoff)
-			l.filled(c.To)
+		}
+		if whole.to.After(whole.from) {
+			fp.addBacklog(whole.from, whole.to, days, p.backlogLength(fp))
 		}
 	}
-	l.settle(pd.recentFrom)
-	if len(l.gaps) == 0 {
-		l.complete = true
-	}
-	return l.monthToDate(), failed
 }
 
-// fetchRange fetches the buckets from from until to, in chunks.
-func (p *poller) fetchRange(query querier, f provider.Family, spec bucket.Spec, from, to time.Time) ([]sample, error) {
-	var out []sample
-	for _, c := range bucket.Chunks(from, to, spec, chunkLength(f, spec)) {
-		samples, err := p.fetchChunk(query, spec, c)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, samples...)
-	}
-	return out, nil
-}
-
-// chunkLength is the longest range one request asks for: a day of half
-// hours where a family's answers are large (one row per breakdown and
-// bucket), so that a month's worth does not need more pages than a client
-// follows; no limit elsewhere.
-func chunkLength(f provider.Family, spec bucket.Spec) time.Duration {
-	if spec.Granularity == provider.HalfHour && (f == provider.Conversations || f == provider.Pricing) {
+// chunkLength is the longest range of half hours one backlog request asks
+// for: a day, so that a paged family's answer stays within the page cap;
+// no limit for longer buckets.
+func chunkLength(spec bucket.Spec) time.Duration {
+	if spec.Granularity == provider.HalfHour {
 		return 24 * time.Hour
 	}
 	return 0
 }
 
-// fetchChunk fetches one chunk and keeps the buckets it owns. A chunk whose
-// answer still runs past the page cap is split in two, down to one bucket.
-func (p *poller) fetchChunk(query querier, spec bucket.Spec, c bucket.Chunk) ([]sample, error) {
-	samples, err := query(c.Query)
-	var apiErr *provider.APIError
-	if errors.As(err, &apiErr) && apiErr.Code == provider.CodeTooManyPages {
-		if a, b, ok := bucket.Halve(c, spec); ok {
-			first, err := p.fetchChunk(query, spec, a)
-			if err != nil {
-				return nil, err
-			}
-			second, err := p.fetchChunk(query, spec, b)
-			return append(first, second...), err
-		}
+func (fp *familyPlan) addBacklog(from, to time.Time, spec bucket.Spec, longest time.Duration) {
+	for _, c := range bucket.Chunks(from, to, spec, longest) {
+		fp.backlog = append(fp.backlog, c)
+		fp.backlogSpec = append(fp.backlogSpec, spec)
 	}
-	if err != nil {
-		return nil, err
-	}
-	owned := samples[:0]
-	for _, s := range samples {
-		if c.Owns(s.end) {
-			owned = append(owned, s)
-		}
-	}
-	return owned, nil
 }
 
-// querier fetches one window of a family's buckets, as samples.
-type querier func(w provider.Window) ([]sample, error)
+// dayBuckets returns the spec of family f's day buckets, and whether its
+// backlog is better asked for in days than in its own buckets: where its
+// own are half hours, its answers are paged (a row per breakdown and
+// bucket), and the API's days line up with half hours (they begin at a
+// known midnight on a half hour: Asia/Kathmandu's does not).
+func (p *poller) dayBuckets(f provider.Family, spec bucket.Spec) (bucket.Spec, bool) {
+	fc := p.caps.Family(f)
+	if spec.Granularity != provider.HalfHour || fc.OneAnswer || !slices.Contains(fc.Granularities, provider.Day) || p.halfHoursOnly {
+		return bucket.Spec{}, false
+	}
+	loc := time.UTC
+	if fc.LocalDays {
+		if p.location == nil {
+			return bucket.Spec{}, false // where the WABA's days begin is not known yet
+		}
+		loc = p.location
+	}
+	days := bucket.Spec{Granularity: provider.Day, WholeDays: spec.WholeDays, Location: loc, Zoned: fc.LocalDays}
+	return days, true
+}
 
-// querier returns the family's query, with what it discovers (the phone
-// numbers to split by, the templates) looked up once per refresh.
-func (p *poller) querier(ctx context.Context, f provider.Family) (querier, error) {
+// splitDays splits from..to into the half hours before the first midnight
+// in loc (head), the whole days (whole) and the half hours after the last
+// midnight (tail). Where a midnight is not on a half hour, or no whole day
+// fits, head is the whole range.
+func splitDays(from, to time.Time, loc *time.Location) (head, whole, tail segment) {
+	first := bucket.Start(from, provider.Day, loc)
+	if first.Before(from) {
+		first = bucket.Next(first, provider.Day, loc)
+	}
+	last := bucket.Start(to, provider.Day, loc)
+	if !first.Before(last) || !onHalfHour(first) || !onHalfHour(last) {
+		return segment{from: from, to: to}, segment{}, segment{}
+	}
+	return segment{from: from, to: first.UTC()}, segment{from: first.UTC(), to: last.UTC()}, segment{from: last.UTC(), to: to}
+}
+
+func onHalfHour(t time.Time) bool { return t.Truncate(30 * time.Minute).Equal(t) }
+
+// backlogLength is how many days one backlog request of fp asks for: the
+// whole backlog, unless the breakdowns its recent answer showed, times the
+// days, would run past maxBacklogRows; shorter again where such a request
+// ran into the page cap before.
+func (p *poller) backlogLength(fp *familyPlan) time.Duration {
+	rows := max(p.breakdowns[fp.f], 1)
+	days := max(maxBacklogRows/rows, 1)
+	if d := p.backlogDays[fp.f]; d > 0 {
+		days = min(days, d)
+	}
+	return time.Duration(days) * 24 * time.Hour
+}
+
+// cells lists the requests of one range of family f: messaging and calls
+// answer totals only, so a per-phone, per-country or per-direction figure
+// takes one request filtered to it.
+func (p *poller) cells(f provider.Family) ([]cell, error) {
+	one := []cell{{}}
 	switch f {
 	case provider.Messaging:
-		phones, err := p.splitPhones(ctx)
+		m := p.account.Messaging
+		phones, err := p.splitPhones(m.SplitBy, m.PhoneNumbers)
 		if err != nil {
 			return nil, err
 		}
-		return func(w provider.Window) ([]sample, error) { return p.fetchMessaging(ctx, w, phones) }, nil
-	case provider.Conversations:
-		return func(w provider.Window) ([]sample, error) { return p.fetchConversations(ctx, w) }, nil
-	case provider.Pricing:
-		return func(w provider.Window) ([]sample, error) { return p.fetchPricing(ctx, w) }, nil
-	case provider.Templates:
-		ids := p.account.Templates.TemplateIDs
-		if len(ids) == 0 {
-			var err error
-			if ids, err = p.source.TemplateIDs(ctx, p.account.WABAID); err != nil {
-				return nil, fmt.Errorf("list message templates: %w", err)
-			}
-		}
-		return func(w provider.Window) ([]sample, error) { return p.fetchTemplates(ctx, w, ids) }, nil
+		return crossCells(phones, splitValues(m.SplitBy, "COUNTRY", m.CountryCodes), []string{""}), nil
 	case provider.Calls:
-		return p.callsQuerier(ctx)
-	}
-	return nil, fmt.Errorf("unknown family %q", f)
-}
-
-// splitPhones is the phone numbers messaging is split by: those the config
-// lists, or all the WABA's, or one query for all ("") without a split.
-func (p *poller) splitPhones(ctx context.Context) ([]string, error) {
-	m := p.account.Messaging
-	if !slices.Contains(m.SplitBy, "PHONE") {
-		return []string{""}, nil
-	}
-	if len(m.PhoneNumbers) > 0 {
-		return m.PhoneNumbers, nil
-	}
-	phones, err := p.source.PhoneNumbers(ctx, p.account.WABAID)
-	if err != nil {
-		return nil, fmt.Errorf("list phone numbers: %w", err)
-	}
-	return phones, nil
-}
-
-// fetchMessaging splits the query per phone number and country when asked
-// to: the messaging APIs report totals only, so a per-phone figure takes a
-// query filtered to that phone.
-func (p *poller) fetchMessaging(ctx context.Context, w provider.Window, phones []string) ([]sample, error) {
-	m := p.account.Messaging
-	countries := []string{""}
-	if slices.Contains(m.SplitBy, "COUNTRY") {
-		countries = m.CountryCodes
-	}
-	var out []sample
-	for _, phone := range phones {
-		for _, country := range countries {
-			q := provider.MessagingQuery{
-				WABAID: p.account.WABAID, Window: w,
-				PhoneNumbers: m.PhoneNumbers, CountryCodes: m.CountryCodes, ProductTypes: m.ProductTypes,
-			}
-			if phone != "" {
-				q.PhoneNumbers = []string{phone}
-			}
-			if country != "" {
-				q.CountryCodes = []string{country}
-			}
-			points, err := p.source.Messaging(ctx, q)
-			if err != nil {
-				return nil, err
-			}
-			out = messagingSamples(out, points, phone, country)
-		}
-	}
-	return out, nil
-}
-
-func (p *poller) fetchConversations(ctx context.Context, w provider.Window) ([]sample, error) {
-	c := p.account.Conversations
-	points, err := withCostFallback(p, provider.Conversations, config.WantCost(c.Cost), func(cost bool) ([]provider.ConversationPoint, error) {
-		return p.source.Conversations(ctx, provider.ConversationQuery{
-			WABAID: p.account.WABAID, Window: w,
-			PhoneNumbers: c.PhoneNumbers, CountryCodes: c.CountryCodes,
-			Categories: c.ConversationCategories, Types: c.ConversationTypes, Directions: c.ConversationDirections,
-			Dimensions: c.Dimensions, Cost: cost,
-		})
-	})
-	return conversationSamples(points, c.Dimensions), err
-}
-
-func (p *poller) fetchPricing(ctx context.Context, w provider.Window) ([]sample, error) {
-	pr := p.account.Pricing
-	points, err := withCostFallback(p, provider.Pricing, config.WantCost(pr.Cost), func(cost bool) ([]provider.PricingPoint, error) {
-		return p.source.Pricing(ctx, provider.PricingQuery{
-			WABAID: p.account.WABAID, Window: w,
-			PhoneNumbers: pr.PhoneNumbers, CountryCodes: pr.CountryCodes,
-			Categories: pr.PricingCategories, Types: pr.PricingTypes,
-			Dimensions: pr.Dimensions, Cost: cost,
-		})
-	})
-	return pricingSamples(points, pr.Dimensions), err
-}
-
-// fetchTemplates asks for the sends of each API the provider tells apart
-// (the Cloud API's, the Marketing Messages API's), one query each, and
-// labels them with it. The first product's failure is the family's; a later
-// one that the API refuses is left out for a day (refuseProduct).
-func (p *poller) fetchTemplates(ctx context.Context, w provider.Window, ids []string) ([]sample, error) {
-	if len(ids) == 0 {
-		return nil, nil
-	}
-	t := p.account.Templates
-	products := p.caps.TemplateProducts
-	if len(products) == 0 {
-		products = []provider.TemplateProduct{provider.CloudAPI} // the API's default
-	}
-	var out []sample
-	for i, product := range products {
-		if i > 0 && p.productRefused(product) {
-			continue
-		}
-		points, err := withCostFallback(p, provider.Templates, config.WantCost(t.Cost), func(cost bool) ([]provider.TemplatePoint, error) {
-			return p.source.Templates(ctx, provider.TemplateQuery{WABAID: p.account.WABAID, Window: w, TemplateIDs: ids, Cost: cost, Product: product})
-		})
+		c := p.account.Calls
+		phones, err := p.splitPhones(c.SplitBy, c.PhoneNumbers)
 		if err != nil {
-			if i > 0 && p.refuseProduct(product, err) {
-				continue
-			}
 			return nil, err
 		}
-		out = append(out, templateSamples(points, product)...)
-	}
-	return out, nil
-}
-
-// withCostFallback asks for cost until the API says it has none for this
-// account (a WABA billed through a partner: Meta's "Cost not available"),
-// then says so once and asks for the counts alone, asking for cost again
-// once a day: billing can change, and missing cost must not cost the user
-// the counts meanwhile. Cost is asked for only where the provider can report
-// it at all; the config turned it off elsewhere.
-func withCostFallback[P any](p *poller, f provider.Family, wantCost bool, query func(cost bool) ([]P, error)) ([]P, error) {
-	refused, known := p.noCost[f]
-	cost := wantCost && p.caps.Cost && (!known || p.now().Sub(refused) >= costReprobe)
-	points, err := query(cost)
-	if cost && errors.Is(err, provider.ErrCostUnavailable) {
-		p.noCost[f] = p.now()
-		logger := level.Info(p.logger)
-		if known {
-			logger = level.Debug(p.logger) // asked again, a day on: still none
+		directions := c.Directions
+		if len(directions) == 0 {
+			directions = config.CallDirections
 		}
-		logger.Log("msg", "The API reports no cost for this account; exporting counts without cost, asking again in a day",
-			"family", f, "reason", err)
-		return query(false)
+		return crossCells(phones, splitValues(c.SplitBy, "COUNTRY", c.CountryCodes), splitValues(c.SplitBy, "DIRECTION", directions)), nil
 	}
-	if cost && err == nil && known {
-		delete(p.noCost, f)
-		level.Info(p.logger).Log("msg", "The API reports cost for this account again", "family", f)
-	}
-	return points, err
+	return one, nil
 }
 
-// costReprobe is how long the exporter goes without asking for cost after
-// the API refused it.
-const costReprobe = 24 * time.Hour
+// splitValues is the values a split by dimension asks for: each of values,
+// or one unsplit request ("").
+func splitValues(splitBy []string, dimension string, values []string) []string {
+	if slices.Contains(splitBy, dimension) {
+		return values
+	}
+	return []string{""}
+}
+
+func crossCells(phones, countries, directions []string) []cell {
+	var out []cell
+	for _, ph := range phones {
+		for _, c := range countries {
+			for _, d := range directions {
+				out = append(out, cell{ph, c, d})
+			}
+		}
+	}
+	return out
+}
+
+// countBreakdowns notes how many breakdowns (rows per bucket) family f's
+// recent answer had, for sizing its backlog requests.
+func (p *poller) countBreakdowns(f provider.Family, samples []sample) {
+	seen := map[analytics.Dimensions]bool{}
+	for _, s := range samples {
+		seen[s.Dimensions] = true
+	}
+	p.breakdowns[f] = len(seen)
+}

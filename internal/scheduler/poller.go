@@ -3,7 +3,9 @@ package scheduler
 import (
 	"context"
 	"errors"
+	"fmt"
 	"maps"
+	"slices"
 	"sync"
 	"time"
 
@@ -82,25 +84,44 @@ type poller struct {
 	versionState string
 	// unavailable is what the API said it does not serve for the account.
 	unavailable unavailability
+	// inventory is the WABA's phone numbers and templates (inventory.go),
+	// and templateSends which of them send through which product
+	// (templates.go).
+	inventory     inventory
+	templateSends templateSends
+	// solo holds the families kept out of shared requests, until when.
+	solo map[provider.Family]time.Time
+	// breakdowns is how many breakdowns each family's last recent answer
+	// had, and backlogDays the days a backlog request of it asks for at
+	// most after one ran into the page cap; both size the month so far's
+	// requests.
+	breakdowns  map[provider.Family]int
+	backlogDays map[provider.Family]int
+	// halfHoursOnly asks for the month so far in the families' own
+	// buckets, never in days: the tests compare the two.
+	halfHoursOnly bool
 }
 
 func newPoller(t Target, pub Publisher, logger log.Logger, now func() time.Time) *poller {
 	p := &poller{
-		account:    t.Account,
-		caps:       t.Account.Capabilities(),
-		source:     t.Source,
-		connection: t.connection,
-		wake:       make(chan struct{}, 1),
-		done:       make(chan struct{}),
-		pub:        pub,
-		logger:     log.With(logger, "waba_id", t.Account.WABAID),
-		now:        now,
-		windows:    bucket.Calculator{Now: now},
-		tally:      newTally(),
-		families:   map[provider.Family]*analytics.Refresh{},
-		ledgers:    map[provider.Family]*ledger{},
-		noCost:     map[provider.Family]time.Time{},
-		lastErr:    map[string]string{},
+		account:     t.Account,
+		caps:        t.Account.Capabilities(),
+		source:      t.Source,
+		connection:  t.connection,
+		wake:        make(chan struct{}, 1),
+		done:        make(chan struct{}),
+		pub:         pub,
+		logger:      log.With(logger, "waba_id", t.Account.WABAID),
+		now:         now,
+		windows:     bucket.Calculator{Now: now},
+		tally:       newTally(t.Account.WABAID),
+		families:    map[provider.Family]*analytics.Refresh{},
+		ledgers:     map[provider.Family]*ledger{},
+		noCost:      map[provider.Family]time.Time{},
+		lastErr:     map[string]string{},
+		solo:        map[provider.Family]time.Time{},
+		breakdowns:  map[provider.Family]int{},
+		backlogDays: map[provider.Family]int{},
 	}
 	for _, f := range provider.Families {
 		// A month-to-date sum needs buckets that start and end within
@@ -115,97 +136,276 @@ func newPoller(t Target, pub Publisher, logger log.Logger, now func() time.Time)
 	return p
 }
 
-// refresh fetches every enabled family of the account, publishing after each
-// one, and returns how long to wait before the next refresh. A failed family
-// keeps serving its last good values.
+// refresh fetches every enabled family of the account, publishing as each
+// is in, and returns how long to wait before the next refresh. A failed
+// family keeps serving its last good values.
+//
+// A refresh first reads what the analytics requests depend on, when it is
+// due: the WABA's own fields (daily), its health and with it its phone
+// numbers and templates (every 15 minutes), or those lists alone (hourly).
+// Then every family's recent buckets, in as few requests as the API takes
+// (one for all the families where it takes several fields at once), which
+// give the gauges; then what the month-to-date counters still lack.
 func (p *poller) refresh(ctx context.Context) time.Duration {
 	p.adopt()
-	var rateLimited *provider.APIError
-	transient := map[provider.Family]bool{}
+	r := newRound()
 	p.tally.startRefresh()
 	p.readWABA(ctx)
 	// A transient failure of one family is retried alone, sooner than the
 	// interval; the others wait for the next full refresh.
 	full := len(p.retry) == 0 || !p.now().Before(p.fullDue)
+	p.readHealth(ctx, r)
+	p.listInventory(ctx, r)
+	if ctx.Err() != nil {
+		return 0 // shutting down: keep the last snapshot as it is
+	}
+	plans := p.plan(r, full)
+	p.fetchRecent(ctx, r, plans)
+	if ctx.Err() != nil {
+		return 0
+	}
+	// The month so far comes second: its failure costs neither the newest
+	// buckets nor what of the month was fetched, but it slows the account
+	// down as any failure does.
+	p.fetchBacklogs(ctx, r, plans)
+	if ctx.Err() != nil {
+		return 0
+	}
+	p.tally.endRefresh(full)
+	p.checkVersion()
+	p.publish()
+	return p.nextDelay(r, full)
+}
 
-	pendings := map[provider.Family]*pending{}
+// plan lists the families this refresh fetches, and marks those it holds
+// back: while the API says to slow down, asking for more would only dig
+// the hole deeper; a family the API said it does not serve waits a day.
+func (p *poller) plan(r *round, full bool) []*familyPlan {
+	var plans []*familyPlan
 	for _, f := range provider.Families {
 		if !p.account.Family(f).IsEnabled() || !full && !p.retry[f] {
 			continue
 		}
-		next := &analytics.Refresh{}
-		if prev := p.families[f]; prev != nil {
-			*next = *prev
-		}
-		if rateLimited != nil || p.tally.throttledFor() > 0 {
-			// The API told us to slow down, by an error or by its usage
-			// headers; asking for the other families now would only dig
-			// the hole deeper.
+		next := p.nextRefresh(f)
+		if err := p.hold(r); err != nil {
+			// Not asked, for the reason the refresh met: retried as
+			// soon as that would be.
 			next.Success = false
 			p.families[f] = next
+			r.note(f, err)
 			continue
 		}
 		if p.skipUnavailable(f, next) {
 			p.families[f] = next
 			continue
 		}
-		started := time.Now()
-		newest, pd, err := p.fetchRecent(ctx, f)
-		next.Duration = time.Since(started)
-		if ctx.Err() != nil {
-			return 0 // shutting down: keep the last snapshot as it is
-		}
-		if err != nil {
-			next.Success = false
-			if !p.markUnavailable(f, next, err) {
-				p.logFailure(string(f), "Refresh failed; serving the last good values", f, err)
-				rateLimited, transient[f] = classify(err, rateLimited, false)
-			}
-		} else {
-			next.Success = true
-			// Read the clock again: in a large fleet's first round the
-			// fetch may have queued for the throttle a long while, and a
-			// stale time would make fresh data look old to the alerts.
-			next.LastSuccess = p.now()
-			next.BucketStart, next.BucketEnd, next.Values = newest.start, newest.end, newest.values
-			p.logRecovery(string(f), f)
-			if pd != nil {
-				pendings[f] = pd
-			}
-		}
 		p.families[f] = next
-		p.publish()
-	}
-	p.readHealth(ctx, rateLimited != nil)
-	// The month so far comes second: its failure costs neither the newest
-	// buckets nor what of the month was fetched, but it slows the account
-	// down as any failure does.
-	for _, f := range provider.Families {
-		pd := pendings[f]
-		if pd == nil {
+		cells, err := p.cells(f)
+		fp := p.planFamily(f)
+		fp.cells, fp.started = cells, time.Now()
+		if err != nil {
+			p.finishRecent(r, fp, err)
 			continue
 		}
-		started := time.Now()
-		monthToDate, err := p.catchUp(provider.WithObserver(ctx, observer{t: p.tally, family: f}), pd, rateLimited != nil)
-		if ctx.Err() != nil {
-			return 0
+		plans = append(plans, fp)
+	}
+	return plans
+}
+
+// nextRefresh is family f's refresh to fill in: a copy of the last one,
+// whose data a failure keeps.
+func (p *poller) nextRefresh(f provider.Family) *analytics.Refresh {
+	next := &analytics.Refresh{}
+	if prev := p.families[f]; prev != nil {
+		*next = *prev
+	}
+	return next
+}
+
+// fetchRecent fetches every planned family's recent segment: the families
+// that can share a request in one, then the other cells of split families
+// and the families that cannot, one by one, publishing each family as it
+// is in.
+func (p *poller) fetchRecent(ctx context.Context, r *round, plans []*familyPlan) {
+	parts := make([]*part, len(plans))
+	for i, fp := range plans {
+		parts[i] = &part{fp: fp, c: bucket.Chunks(fp.recent.from, fp.recent.to, fp.recent.spec, 0)[0]}
+	}
+	p.shareParts(ctx, r, parts)
+	defer p.settleSolo(parts)
+	for _, pt := range parts {
+		fp := pt.fp
+		cells := fp.cells
+		if pt.done {
+			cells = cells[1:]
 		}
-		next := *p.families[f]
-		next.Duration += time.Since(started)
-		next.MonthToDate = monthToDate
-		p.families[f] = &next
-		if key := string(f) + " month so far"; err != nil {
-			p.logFailure(key, "Fetching the month so far failed; its counters wait for it", f, err)
-			rateLimited, transient[f] = classify(err, rateLimited, transient[f])
+		if pt.err == nil && len(cells) > 0 {
+			var samples []sample
+			if pt.err = p.hold(r); pt.err == nil {
+				samples, pt.err = p.fetch(ctx, fp, pt.c, cells)
+				r.note(fp.f, pt.err)
+			}
+			pt.samples = append(pt.samples, samples...)
+		}
+		if shorterMayDo(pt.err) && fp.recent.from.Before(fp.recentFrom) && p.hold(r) == nil {
+			// The request reached back over the month so far too, and
+			// failed: the gauges need not wait for that part, which the
+			// backlog asks for in shorter ranges.
+			fp.recent.from = fp.recentFrom
+			pt.c = bucket.Chunks(fp.recent.from, fp.recent.to, fp.recent.spec, 0)[0]
+			pt.samples, pt.err = p.fetch(ctx, fp, pt.c, fp.cells)
+			if pt.err == nil {
+				delete(r.transient, fp.f) // the first try's failure passed
+			}
+			r.note(fp.f, pt.err)
+		}
+		if ctx.Err() != nil {
+			return
+		}
+		fp.samples = pt.samples
+		p.finishRecent(r, fp, pt.err)
+	}
+}
+
+// finishRecent records family fp's recent fetch: its newest bucket, and the
+// buckets its month-to-date sums keep; or its failure.
+func (p *poller) finishRecent(r *round, fp *familyPlan, err error) {
+	f := fp.f
+	next := p.nextRefresh(f)
+	next.Duration = time.Since(fp.started)
+	fp.err = err
+	if err != nil {
+		next.Success = false
+		if !p.markUnavailable(f, next, err) {
+			if !errors.Is(err, errNotAsked) {
+				p.logFailure(string(f), "Refresh failed; serving the last good values", f, err)
+			}
+			r.note(f, err)
+			var apiErr *provider.APIError
+			if errors.As(err, &apiErr) {
+				r.transient[f] = r.transient[f] || apiErr.Transient
+			}
+		}
+	} else {
+		next.Success = true
+		// Read the clock again: in a large fleet's first round the
+		// fetch may have queued for the throttle a long while, and a
+		// stale time would make fresh data look old to the alerts.
+		next.LastSuccess = p.now()
+		newest := newestBucket(fp.samples, fp.span)
+		next.BucketStart, next.BucketEnd, next.Values = newest.start, newest.end, newest.values
+		p.logRecovery(string(f), f)
+		p.countBreakdowns(f, fp.samples)
+		if l := fp.l; l != nil {
+			l.absorb(fp.samples, fp.recent.from, fp.span.Cutoff, fp.recent.spec)
+			l.fetched = fp.span.Cutoff
+			l.fill(fp.recent.from, fp.span.Cutoff)
+		}
+	}
+	fp.samples = nil
+	p.families[f] = next
+	p.publish()
+}
+
+// fetchBacklogs fetches what of the month the families' counters still
+// lack, oldest first within a family and the families side by side, each
+// range kept as soon as it is in, so that a failure midway loses nothing and
+// the next refresh goes on from there. Nothing is asked for while the API
+// says to slow down. Each family's month-to-date sums are then published,
+// once complete.
+func (p *poller) fetchBacklogs(ctx context.Context, r *round, plans []*familyPlan) {
+	var pending []*familyPlan
+	for _, fp := range plans {
+		if fp.l != nil && fp.err == nil {
+			p.planBacklog(fp)
+			pending = append(pending, fp)
+		}
+	}
+	backlogErr := map[provider.Family]error{}
+	stopped := map[provider.Family]bool{}
+	for k := 0; ; k++ {
+		var parts []*part
+		for _, fp := range pending {
+			if k < len(fp.backlog) && !stopped[fp.f] {
+				parts = append(parts, &part{fp: fp, c: fp.backlog[k], spec: fp.backlogSpec[k]})
+			}
+		}
+		if len(parts) == 0 {
+			break
+		}
+		if err := p.hold(r); err != nil {
+			break // the counters wait: no failure of their own
+		}
+		started := time.Now()
+		p.shareParts(ctx, r, parts)
+		defer p.settleSolo(parts)
+		for _, pt := range parts {
+			if !pt.done && pt.err == nil {
+				if pt.err = p.hold(r); pt.err == nil {
+					pt.samples, pt.err = p.fetch(ctx, pt.fp, pt.c, pt.fp.cells)
+					r.note(pt.fp.f, pt.err)
+				}
+			}
+			if ctx.Err() != nil {
+				return
+			}
+			fp := pt.fp
+			p.addDuration(fp.f, time.Since(started))
+			if errors.Is(pt.err, errNotAsked) {
+				// The counters wait for a refresh the API lets through;
+				// nothing failed of their own.
+				backlogErr[fp.f] = nil
+				stopped[fp.f] = true
+				continue
+			}
+			if pt.err != nil {
+				backlogErr[fp.f] = fmt.Errorf("fetch the buckets from %s: %w", pt.c.From.Format(time.RFC3339), pt.err)
+				stopped[fp.f] = true
+				p.shortenBacklog(fp, pt)
+				continue
+			}
+			fp.l.absorb(pt.samples, pt.c.From, fp.span.Cutoff, pt.spec)
+			fp.l.fill(pt.c.From, pt.c.To)
+		}
+	}
+	for _, fp := range pending {
+		l := fp.l
+		l.settle(fp.recentFrom)
+		if len(l.gaps) == 0 {
+			l.complete = true
+		}
+		next := p.nextRefresh(fp.f)
+		next.MonthToDate = l.monthToDate()
+		p.families[fp.f] = next
+		key := string(fp.f) + " month so far"
+		if err := backlogErr[fp.f]; err != nil {
+			p.logFailure(key, "Fetching the month so far failed; its counters wait for it", fp.f, err)
+			r.note(fp.f, err)
 		} else {
-			p.logRecovery(key, f)
+			p.logRecovery(key, fp.f)
 		}
 		p.publish()
 	}
-	p.tally.endRefresh(full)
-	p.checkVersion()
-	p.publish()
-	return p.nextDelay(rateLimited, p.tally.throttledFor(), transient, full)
+}
+
+// shortenBacklog halves the days of fp's backlog requests after one ran
+// into the page cap: the family has more breakdowns than its recent answer
+// showed. The next refresh asks for shorter ranges; nothing is asked again
+// in this one.
+func (p *poller) shortenBacklog(fp *familyPlan, pt *part) {
+	var apiErr *provider.APIError
+	if !errors.As(pt.err, &apiErr) || apiErr.Code != provider.CodeTooManyPages || pt.spec.Granularity != provider.Day {
+		return
+	}
+	days := int(pt.c.To.Sub(pt.c.From).Hours() / 24)
+	p.backlogDays[fp.f] = max(days/2, 1)
+}
+
+// addDuration adds to the duration of family f's latest refresh.
+func (p *poller) addDuration(f provider.Family, d time.Duration) {
+	next := p.nextRefresh(f)
+	next.Duration += d
+	p.families[f] = next
 }
 
 // use hands the poller the client a reload built for it, and wakes it when
@@ -297,7 +497,8 @@ func (p *poller) spec(f provider.Family) bucket.Spec {
 // transient failure of some families is retried sooner than the interval,
 // for those families only, while the next full refresh stays due at its
 // time.
-func (p *poller) nextDelay(rateLimited *provider.APIError, throttledFor time.Duration, transient map[provider.Family]bool, full bool) time.Duration {
+func (p *poller) nextDelay(r *round, full bool) time.Duration {
+	rateLimited, throttledFor, transient := r.rateLimited, p.tally.throttledFor(), r.transient
 	interval := p.account.Interval
 	now := p.now()
 	if full {
@@ -305,7 +506,9 @@ func (p *poller) nextDelay(rateLimited *provider.APIError, throttledFor time.Dur
 	}
 	failed := map[provider.Family]bool{}
 	for f, t := range transient {
-		if t {
+		// Only analytics families are retried alone; the requests of
+		// the rest (health, the lists) come with the next full refresh.
+		if t && slices.Contains(provider.Families, f) {
 			failed[f] = true
 		}
 	}
@@ -341,19 +544,6 @@ func backoff(base time.Duration, failures int, limit time.Duration) time.Duratio
 		d *= 2
 	}
 	return min(d, limit)
-}
-
-// classify adds err to what the refresh met so far: the rate limit that
-// holds the account back, and whether a failure may pass by itself.
-func classify(err error, rateLimited *provider.APIError, transient bool) (*provider.APIError, bool) {
-	var apiErr *provider.APIError
-	if errors.As(err, &apiErr) {
-		if apiErr.RateLimited {
-			rateLimited = apiErr
-		}
-		transient = transient || apiErr.Transient
-	}
-	return rateLimited, transient
 }
 
 // logFailure logs a failure when it starts or changes, and only at debug

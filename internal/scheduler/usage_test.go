@@ -33,7 +33,7 @@ func TestUsageHeaderBackoff(t *testing.T) {
 		minDelay     time.Duration
 		maxDelay     time.Duration
 	}{
-		{"usage well below the limit", usage(42, 0), 3, interval * 9 / 10, interval * 11 / 10},
+		{"usage well below the limit", usage(42, 0), 2, interval * 9 / 10, interval * 11 / 10},
 		{"call count at the limit", usage(100, 0), 1, 2 * interval, 2 * interval},
 		{"time to regain access given", usage(97, 120), 1, 120 * time.Minute, 120 * time.Minute},
 	}
@@ -42,14 +42,21 @@ func TestUsageHeaderBackoff(t *testing.T) {
 			requests := 0
 			var header http.Header
 			srvURL := startStub(t, func(op string, q url.Values) (int, http.Header, string) {
-				requests++
 				body := `{"` + op + `":{"data":[]},"id":"1001"}`
 				if op == "analytics" {
+					// Every request asks for messaging: one in two shares
+					// it with the other families.
+					requests++
 					body = `{"analytics":{"data_points":[` + point(unixAt(11, 0), unixAt(11, 30), `"sent":1,"delivered":1`) + `]},"id":"1001"}`
 				}
 				return http.StatusOK, header, body
 			})
-			c := newExporter([]Target{metaTarget(t, testAccount(t, wabaA, srvURL, "token", onlyFamilies("messaging", "conversations", "pricing")))},
+			// Messaging split by country: a request for every family
+			// (and US), then one for BR.
+			c := newExporter([]Target{metaTarget(t, testAccount(t, wabaA, srvURL, "token", chain(onlyFamilies("messaging", "conversations", "pricing"),
+				func(a *config.Account) {
+					a.Messaging.SplitBy, a.Messaging.CountryCodes = []string{"COUNTRY"}, []string{"US", "BR"}
+				})))},
 				Options{Now: func() time.Time { return testNow }})
 			// A first refresh fetches the month so far; the one measured
 			// asks for the recent buckets only.
@@ -74,7 +81,8 @@ func TestUsageGaugesForgotten(t *testing.T) {
 	srvURL := startStub(t, func(op string, q url.Values) (int, http.Header, string) {
 		var h http.Header
 		if refresh == 1 {
-			// Two objects report the same budget type: the worst one counts.
+			// Two objects report the same budget type: the WABA's own
+			// counts; the other's is not its budget.
 			h = http.Header{"X-Business-Use-Case-Usage": {`{"1001":[{"type":"whatsapp_business_management","call_count":95,"total_cputime":1,"total_time":1}],` +
 				`"2002":[{"type":"whatsapp_business_management","call_count":20,"total_cputime":3,"total_time":1}]}`}}
 		}
@@ -89,7 +97,7 @@ func TestUsageGaugesForgotten(t *testing.T) {
 # HELP whatsapp_exporter_api_rate_limit_usage_ratio Share of the API rate limit used, as last reported by the API's usage headers (1 = the limit).
 # TYPE whatsapp_exporter_api_rate_limit_usage_ratio gauge
 whatsapp_exporter_api_rate_limit_usage_ratio{resource="call_count",usage_type="whatsapp_business_management",waba_id="1001"} 0.95
-whatsapp_exporter_api_rate_limit_usage_ratio{resource="total_cputime",usage_type="whatsapp_business_management",waba_id="1001"} 0.03
+whatsapp_exporter_api_rate_limit_usage_ratio{resource="total_cputime",usage_type="whatsapp_business_management",waba_id="1001"} 0.01
 whatsapp_exporter_api_rate_limit_usage_ratio{resource="total_time",usage_type="whatsapp_business_management",waba_id="1001"} 0.01
 `
 	if err := testutil.CollectAndCompare(c, strings.NewReader(want), "whatsapp_exporter_api_rate_limit_usage_ratio"); err != nil {

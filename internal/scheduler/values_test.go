@@ -360,7 +360,9 @@ func TestSelfMetrics(t *testing.T) {
 	refreshAll(c)
 	// At the same time: the next refresh retries only what failed
 	// transiently (pricing's 503), not conversations (a 400 is no
-	// passing fault) nor messaging.
+	// passing fault) nor messaging. The first refresh asked for the three
+	// families in one request, which the API refused (conversations' 400
+	// for all), then for each alone.
 	refreshAll(c)
 
 	want := fmt.Sprintf(`
@@ -369,6 +371,7 @@ func TestSelfMetrics(t *testing.T) {
 whatsapp_exporter_account_info{currency="USD",name="Test 1001",provider="meta",waba_id="1001"} 1
 # HELP whatsapp_exporter_api_errors_total Failed API requests, by the API's error code (Graph's 4, 190, 80007, ...) or the exporter's own (timeout, connection, malformed_response, ...).
 # TYPE whatsapp_exporter_api_errors_total counter
+whatsapp_exporter_api_errors_total{error_code="100",family="combined",waba_id="1001"} 1
 whatsapp_exporter_api_errors_total{error_code="100",family="conversations",waba_id="1001"} 1
 whatsapp_exporter_api_errors_total{error_code="http_503",family="pricing",waba_id="1001"} 2
 # HELP whatsapp_exporter_api_rate_limit_regain_access_seconds Time until the API allows requests again, as last reported by its usage headers; 0 when not throttled.
@@ -386,7 +389,8 @@ whatsapp_exporter_api_rate_limit_usage_ratio{resource="total_time",usage_type="w
 # HELP whatsapp_exporter_api_requests_total API requests, by HTTP status code ("none" when no response arrived).
 # TYPE whatsapp_exporter_api_requests_total counter
 whatsapp_exporter_api_requests_total{code="200",family="account",waba_id="1001"} 1
-whatsapp_exporter_api_requests_total{code="200",family="messaging",waba_id="1001"} 2
+whatsapp_exporter_api_requests_total{code="400",family="combined",waba_id="1001"} 1
+whatsapp_exporter_api_requests_total{code="200",family="messaging",waba_id="1001"} 1
 whatsapp_exporter_api_requests_total{code="400",family="conversations",waba_id="1001"} 1
 whatsapp_exporter_api_requests_total{code="503",family="pricing",waba_id="1001"} 2
 # HELP whatsapp_exporter_refresh_last_success_timestamp_seconds When the family last refreshed successfully, as a Unix timestamp.

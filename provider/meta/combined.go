@@ -92,13 +92,16 @@ func (c *Client) Fields(ctx context.Context, q provider.FieldsQuery, deliver fun
 }
 
 // fieldPages reads one field of a combined answer, and then its further
-// pages, on their own; a field the answer left out has no data. It returns
+// pages, on their own. It returns
 // the points of every page, or none and why it failed, and how many answers
 // it took, the combined one included.
 func fieldPages[P any](ctx context.Context, c *Client, op string, raw json.RawMessage) ([]P, int, error) {
 	pages := 1
-	if len(raw) == 0 || string(raw) == "null" {
-		return nil, pages, nil
+	if len(raw) == 0 {
+		// Graph answers every field asked for; one left out is a BSP
+		// that dropped it, not a field without data.
+		return nil, pages, c.wire.Fail(ctx, &provider.APIError{Op: op, Code: provider.CodeMalformedResponse,
+			Message: "malformed response: the answer has no " + op})
 	}
 	var first page[P]
 	if err := c.wire.Decode(ctx, op, raw, &first); err != nil {
