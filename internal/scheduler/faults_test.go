@@ -387,8 +387,8 @@ func TestRateLimitBackoff(t *testing.T) {
 	}
 }
 
-// Run waits what refresh asks, per WABA: the rate-limited one's goroutine
-// sleeps longer, the healthy one's does not.
+// Run waits what refresh asks, per WABA: the rate-limited one's next
+// refresh is further off, the healthy one's is not.
 func TestRunSleepsPerAccount(t *testing.T) {
 	clk := newClock(testNow)
 	accounts := []fakeapi.WABA{testFakeAccount(healthyWABA, "t1"), testFakeAccount(faultyWABA, "t2")}
@@ -400,18 +400,17 @@ func TestRunSleepsPerAccount(t *testing.T) {
 	c := newExporter([]Target{
 		metaTarget(t, testAccount(t, healthyWABA, url, "t1", nil)),
 		metaTarget(t, testAccount(t, faultyWABA, url, "t2", nil)),
-	}, Options{Now: clk.Now, sleep: func(ctx context.Context, _ <-chan struct{}, d time.Duration) bool {
+	}, Options{Now: clk.Now, refreshed: func(_ string, d time.Duration) {
 		mu.Lock()
 		defer mu.Unlock()
 		slept = append(slept, d)
 		if len(slept) == 2 {
 			cancel() // one round is enough
 		}
-		return false
 	}})
 	c.Run(ctx)
 	if len(slept) != 2 {
-		t.Fatalf("Run slept %d times, want once per account: %v", len(slept), slept)
+		t.Fatalf("Run scheduled %d refreshes, want one per account: %v", len(slept), slept)
 	}
 	var short, long int
 	for _, d := range slept {
@@ -423,7 +422,7 @@ func TestRunSleepsPerAccount(t *testing.T) {
 		}
 	}
 	if short != 1 || long != 1 {
-		t.Errorf("Run slept %v; want one interval (healthy) and one of at least 2h (rate limited)", slept)
+		t.Errorf("Run scheduled %v; want one interval (healthy) and one of at least 2h (rate limited)", slept)
 	}
 	if graph.Stats(healthyWABA).Requests == 0 {
 		t.Error("the healthy WABA was not refreshed")

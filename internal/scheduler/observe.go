@@ -30,6 +30,10 @@ type tally struct {
 	// served is the API version the latest answer that named one was
 	// served in.
 	served string
+	// unanswered says the latest request got no answer at all.
+	unanswered bool
+	// sent counts the requests sent since the start.
+	sent float64
 }
 
 func newTally(wabaID string) *tally {
@@ -67,6 +71,27 @@ func (t *tally) endRefresh(full bool) {
 	t.current = map[string]provider.Usage{}
 }
 
+// pressure is the highest share of its own budget, in percent, that the
+// usage reports of the last refresh and of the one under way say the
+// account has used; 0 when none said.
+func (t *tally) pressure() float64 {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	most := 0.0
+	for _, u := range t.usage {
+		if u.Type != "app" {
+			most = max(most, u.CallCount, u.TotalCPUTime, u.TotalTime)
+		}
+	}
+	for _, u := range t.current {
+		if u.Type == "app" {
+			continue // the app's budget is the host's concern (the throttle's)
+		}
+		most = max(most, u.CallCount, u.TotalCPUTime, u.TotalTime)
+	}
+	return most
+}
+
 func (t *tally) throttledFor() time.Duration {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -96,6 +121,22 @@ func (o observer) ObserveResponse(code string) {
 	o.t.mu.Lock()
 	defer o.t.mu.Unlock()
 	o.t.requests[analytics.Outcome{Family: o.family, Code: code}]++
+	o.t.unanswered = code == provider.NoResponse
+	o.t.sent++
+}
+
+// noAnswer reports whether the account's latest request got no answer.
+func (t *tally) noAnswer() bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.unanswered
+}
+
+// requestsSent is how many requests the account has sent since the start.
+func (t *tally) requestsSent() float64 {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.sent
 }
 
 func (o observer) ObserveError(code string) {

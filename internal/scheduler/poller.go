@@ -39,12 +39,22 @@ type poller struct {
 	connection [32]byte
 	mu         sync.Mutex
 	next       *Target
-	// wake makes the loop refresh now; stop ends it, and done is closed
-	// once it has ended. The scheduler owns them.
-	wake    chan struct{}
-	stop    func()
-	done    chan struct{}
-	pub     Publisher
+	// The scheduler's bookkeeping, guarded by its mutex: seq is the
+	// account's place among those due at once, at when its next refresh
+	// is due, index its place in the queue (-1 when not queued); known
+	// says a refresh of it has ended, hanging that the last one's last
+	// request got no answer; refreshing is closed when the refresh under
+	// way ends, and cancel cancels it; woken asks for a refresh right
+	// after it; removed says the account is gone.
+	seq            uint64
+	at             time.Time
+	index          int
+	known, hanging bool
+	refreshing chan struct{}
+	cancel     func()
+	woken      bool
+	removed    bool
+	pub        Publisher
 	logger  log.Logger
 	now     func() time.Time
 	windows bucket.Calculator
@@ -97,6 +107,9 @@ type poller struct {
 	// requests.
 	breakdowns  map[provider.Family]int
 	backlogDays map[provider.Family]int
+	// slowed says the account's own budget slows its refreshes down, as
+	// last logged.
+	slowed bool
 	// halfHoursOnly asks for the month so far in the families' own
 	// buckets, never in days: the tests compare the two.
 	halfHoursOnly bool
@@ -108,8 +121,7 @@ func newPoller(t Target, pub Publisher, logger log.Logger, now func() time.Time)
 		caps:        t.Account.Capabilities(),
 		source:      t.Source,
 		connection:  t.connection,
-		wake:        make(chan struct{}, 1),
-		done:        make(chan struct{}),
+		index:       -1,
 		pub:         pub,
 		logger:      log.With(logger, "waba_id", t.Account.WABAID),
 		now:         now,
@@ -333,7 +345,7 @@ func (p *poller) fetchBacklogs(ctx context.Context, r *round, plans []*familyPla
 		if len(parts) == 0 {
 			break
 		}
-		if err := p.hold(r); err != nil {
+		if err := p.hold(r); err != nil || p.tally.pressure() >= catchUpUnder {
 			break // the counters wait: no failure of their own
 		}
 		started := time.Now()
@@ -408,19 +420,18 @@ func (p *poller) addDuration(f provider.Family, d time.Duration) {
 	p.families[f] = next
 }
 
-// use hands the poller the client a reload built for it, and wakes it when
-// what the client was built from changed: a rotated token takes effect now.
-func (p *poller) use(t Target) {
+// trusted says the account's last refresh got answers.
+func (p *poller) trusted() bool { return p.known && !p.hanging }
+
+// use hands the poller the client a reload built for it, and reports
+// whether what the client was built from changed: a rotated token should
+// take effect now.
+func (p *poller) use(t Target) bool {
 	p.mu.Lock()
+	defer p.mu.Unlock()
 	changed := t.connection != p.connection
 	p.next = &t
-	p.mu.Unlock()
-	if changed {
-		select {
-		case p.wake <- struct{}{}:
-		default:
-		}
-	}
+	return changed
 }
 
 // adopt switches to the client a reload handed over, between refreshes.
@@ -533,8 +544,45 @@ func (p *poller) nextDelay(r *round, full bool) time.Duration {
 		return backoff(min(retryBase, interval), p.failureStreak, interval)
 	default:
 		p.rateLimitedStreak, p.failureStreak, p.retry = 0, 0, nil
+		if stretch := slowDown(p.tally.pressure()); stretch > 1 {
+			d := min(time.Duration(float64(interval)*stretch), max(maxRateLimitBackoff, 2*interval))
+			p.fullDue = now.Add(d)
+			p.logPressure(true, d)
+			return d
+		}
+		p.logPressure(false, 0)
 		return max(p.fullDue.Sub(now), 0)
 	}
+}
+
+// The account's own budget (Graph's X-Business-Use-Case-Usage, keyed by the
+// WABA: Meta counts every call against a budget per app and WABA,
+// https://developers.facebook.com/docs/graph-api/overview/rate-limiting/)
+// slows its refreshes down before it runs out: past half of it used, the
+// interval stretches by used/left (3 times at 75%, 9 at 90%), so that the
+// rest of the budget lasts while the oldest calls leave the hour; the pause
+// until Graph's estimated_time_to_regain_access takes over at the limit.
+// Above catchUpUnder percent the month so far waits: the gauges come first.
+const catchUpUnder = 90.0
+
+// slowDown is how many intervals to wait at pressure percent of the budget.
+func slowDown(pressure float64) float64 {
+	used := min(pressure, 99)
+	return max(1, used/(100-used))
+}
+
+// logPressure logs when the account starts and stops being slowed down
+// by its budget.
+func (p *poller) logPressure(slowed bool, d time.Duration) {
+	if slowed == p.slowed {
+		return
+	}
+	p.slowed = slowed
+	if slowed {
+		level.Warn(p.logger).Log("msg", "The API says this WABA nears its own rate limit; refreshing it less often until it recovers", "usage_percent", p.tally.pressure(), "next_refresh_in", d.Round(time.Second))
+		return
+	}
+	level.Info(p.logger).Log("msg", "The WABA's rate-limit usage is down again; back to its interval")
 }
 
 // backoff doubles base for every failure after the first, up to limit.

@@ -141,26 +141,57 @@ func fingerprint(a config.Account) [sha256.Size]byte {
 type Options struct {
 	Logger log.Logger
 	// Now is the clock that decides which buckets are complete; time.Now
-	// when nil.
+	// when nil. The schedule itself runs on the time package's clock.
 	Now func() time.Time
-	// sleep waits between refreshes; tests replace it to observe backoff.
-	sleep func(ctx context.Context, wake <-chan struct{}, d time.Duration) bool
+	// MaxConcurrentRefreshes is how many accounts refresh at once; 20
+	// when 0. Requests of the refreshes under way still wait for the
+	// throttle: this only bounds how many accounts hold a place in it.
+	MaxConcurrentRefreshes int
+	// RequestsPerSecond is the configured rate, for the cycle estimate
+	// in the fleet's figures; 0 when unknown.
+	RequestsPerSecond float64
+	// refreshed, when set, sees each refresh end and the delay until the
+	// account's next one: the tests watch the schedule with it.
+	refreshed func(wabaID string, next time.Duration)
 }
 
+// DefaultMaxConcurrentRefreshes is Options.MaxConcurrentRefreshes' default.
+const DefaultMaxConcurrentRefreshes = 20
+
 // Scheduler refreshes a set of accounts, which Apply may change while it
-// runs.
+// runs. It admits one account's refresh at a time as a whole, in the order
+// they fall due, and among accounts due at once in their order in the
+// targets: so that after a start the first accounts have data within
+// seconds, and each later one as soon as those before it are done, rather
+// than every account of a large fleet starting together and finishing
+// together, late. At most MaxConcurrentRefreshes refresh at once, and
+// accounts whose last request got no answer (a hung API) take at most half
+// of those places, so that they cannot keep the others waiting.
 type Scheduler struct {
-	pub   Publisher
-	opts  Options
-	sleep func(ctx context.Context, wake <-chan struct{}, d time.Duration) bool
+	pub  Publisher
+	opts Options
 
 	mu sync.Mutex
-	// pollers are the accounts, in the order of the configuration.
+	// pollers are the accounts, in the order of the targets.
 	pollers []*poller
-	// run is the context of Run while it runs: Apply starts the loops of
-	// new accounts in it. wg counts the loops.
+	// due holds the accounts waiting for their next refresh, soonest
+	// first; running counts the refreshes under way, and untrusted those
+	// of accounts not known to answer; trusted counts the accounts whose
+	// last refresh got answers.
+	due                         dueQueue
+	running, untrusted, trusted int
+	// seq numbers the accounts in the order they were added, which
+	// breaks ties between accounts due at once.
+	seq uint64
+	// changed wakes the dispatcher when the queue changes.
+	changed chan struct{}
+	// run is the context of Run while it runs. wg counts the refreshes
+	// under way.
 	run context.Context
 	wg  sync.WaitGroup
+	// cycle measures how long the fleet takes to refresh every account
+	// once (cycle.go).
+	cycle cycle
 }
 
 // New returns a scheduler for targets that publishes to pub. Every account
@@ -173,14 +204,21 @@ func New(targets []Target, pub Publisher, opts Options) *Scheduler {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	s := &Scheduler{pub: pub, opts: opts, sleep: opts.sleep}
-	if s.sleep == nil {
-		s.sleep = sleepContext
+	if opts.MaxConcurrentRefreshes <= 0 {
+		opts.MaxConcurrentRefreshes = DefaultMaxConcurrentRefreshes
 	}
+	s := &Scheduler{pub: pub, opts: opts, changed: make(chan struct{}, 1)}
 	for _, t := range targets {
-		s.pollers = append(s.pollers, newPoller(t, pub, opts.Logger, opts.Now))
+		s.pollers = append(s.pollers, s.newPoller(t))
 	}
 	return s
+}
+
+func (s *Scheduler) newPoller(t Target) *poller {
+	p := newPoller(t, s.pub, s.opts.Logger, s.opts.Now)
+	s.seq++
+	p.seq = s.seq
+	return p
 }
 
 // Run refreshes every account on its own schedule until ctx ends, and
@@ -188,30 +226,139 @@ func New(targets []Target, pub Publisher, opts Options) *Scheduler {
 func (s *Scheduler) Run(ctx context.Context) {
 	s.mu.Lock()
 	s.run = ctx
+	now := time.Now()
 	for _, p := range s.pollers {
-		s.start(p)
+		s.schedule(p, now)
 	}
+	s.cycle.start(now, s.pollers)
 	s.mu.Unlock()
-	<-ctx.Done()
+	s.dispatch(ctx)
 	s.wg.Wait()
 }
 
-// start runs a poller's loop in the context of Run. The first refresh
-// starts at once, so that a new exporter has data within seconds; the
-// shared throttle spreads a large fleet's first round, and the jitter its
-// later ones. Called with s.mu held.
-func (s *Scheduler) start(p *poller) {
-	ctx, cancel := context.WithCancel(s.run)
-	p.stop = cancel
-	s.wg.Go(func() {
-		defer close(p.done)
-		for {
-			delay := p.refresh(ctx)
-			if ctx.Err() != nil || !s.sleep(ctx, p.wake, delay) {
-				return
-			}
+// dispatch admits the refreshes that are due, in order, as places free up,
+// until ctx ends.
+func (s *Scheduler) dispatch(ctx context.Context) {
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for {
+		s.mu.Lock()
+		wait := s.admit(ctx)
+		s.mu.Unlock()
+		timer.Reset(wait)
+		select {
+		case <-ctx.Done():
+			return
+		case <-s.changed:
+		case <-timer.C:
 		}
+	}
+}
+
+// admit starts every refresh that is due and has a place, and returns how
+// long until the next one falls due (an hour when none is queued). Called
+// with s.mu held.
+func (s *Scheduler) admit(ctx context.Context) time.Duration {
+	now := time.Now()
+	for s.due.Len() > 0 {
+		p := s.due.peek()
+		if p.at.After(now) {
+			return p.at.Sub(now)
+		}
+		if s.running >= s.opts.MaxConcurrentRefreshes {
+			return time.Hour // a refresh that ends signals changed
+		}
+		if !p.trusted() && s.untrusted >= s.untrustedPlaces() {
+			// Accounts not known to answer wait for one another, not
+			// for everyone: the next account that answers goes first.
+			q := s.due.firstAnswering()
+			switch {
+			case q == nil:
+				return time.Hour // a refresh that ends signals changed
+			case q.at.After(now):
+				return q.at.Sub(now)
+			}
+			s.start(ctx, q)
+			continue
+		}
+		s.start(ctx, s.due.pop())
+	}
+	return time.Hour
+}
+
+// untrustedPlaces is how many refreshes of accounts not known to answer
+// (new ones, and those whose last request got no answer) may run at once:
+// all places while no account is known to answer, and one place fewer for
+// each that is, up to half, as the throttle's pool keeps slots (see
+// provider's pool). So however many accounts hang, those that answer keep
+// their turn.
+func (s *Scheduler) untrustedPlaces() int {
+	k := s.opts.MaxConcurrentRefreshes
+	return max(k-min(s.trusted, k/2), 1)
+}
+
+// start runs one refresh of p. Called with s.mu held.
+func (s *Scheduler) start(ctx context.Context, p *poller) {
+	s.due.remove(p)
+	s.running++
+	untrusted := !p.trusted()
+	if untrusted {
+		s.untrusted++
+	}
+	p.refreshing = make(chan struct{})
+	refreshCtx, cancel := context.WithCancel(ctx)
+	p.cancel = cancel
+	s.wg.Go(func() {
+		defer close(p.refreshing)
+		defer cancel()
+		delay := p.refresh(refreshCtx)
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		s.running--
+		if untrusted {
+			s.untrusted--
+		}
+		if p.removed || ctx.Err() != nil {
+			return
+		}
+		s.setTrust(p, refreshCtx.Err() == nil && !p.tally.noAnswer())
+		now := time.Now()
+		if p.woken {
+			p.woken, delay = false, 0
+		}
+		s.schedule(p, now.Add(delay))
+		s.cycle.refreshed(p, now, delay, s.pollers, s.opts)
+		if s.opts.refreshed != nil {
+			s.opts.refreshed(p.account.WABAID, delay)
+		}
+		s.signal()
 	})
+}
+
+// setTrust records whether p's last refresh got answers. Called with s.mu
+// held.
+func (s *Scheduler) setTrust(p *poller, answered bool) {
+	if p.trusted() {
+		s.trusted--
+	}
+	p.known, p.hanging = true, !answered
+	if p.trusted() {
+		s.trusted++
+	}
+}
+
+// schedule queues p's next refresh at at. Called with s.mu held.
+func (s *Scheduler) schedule(p *poller, at time.Time) {
+	p.at = at
+	s.due.push(p)
+	s.signal()
+}
+
+func (s *Scheduler) signal() {
+	select {
+	case s.changed <- struct{}{}:
+	default:
+	}
 }
 
 // Apply makes targets the set of accounts. An account whose configuration
@@ -219,46 +366,93 @@ func (s *Scheduler) start(p *poller) {
 // counters; it takes the new client (a reload may have rotated its
 // credentials, or changed the process' limits), and refreshes at once if
 // what the client was built from changed. A changed account starts afresh;
-// a new one starts; a removed one stops, and its series go.
+// a new one starts; a removed one stops, and its series go. The order of
+// targets is the order in which accounts due at once refresh.
 func (s *Scheduler) Apply(targets []Target) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	old := map[string]*poller{}
 	for _, p := range s.pollers {
 		old[p.account.WABAID] = p
 	}
+	var halted []<-chan struct{}
 	next := make([]*poller, 0, len(targets))
+	now := time.Now()
 	for _, t := range targets {
 		p := old[t.Account.WABAID]
 		delete(old, t.Account.WABAID)
 		if p != nil && p.account.Equivalent(t.Account) {
-			p.use(t)
+			if p.use(t) {
+				s.wake(p, now)
+			}
 			next = append(next, p)
 			continue
 		}
 		if p != nil {
-			s.halt(p)
+			halted = append(halted, s.halt(p))
 		}
-		p = newPoller(t, s.pub, s.opts.Logger, s.opts.Now)
+		p = s.newPoller(t)
 		if s.run != nil {
-			s.start(p)
+			s.schedule(p, now)
+			s.cycle.add(p)
 		}
 		next = append(next, p)
 	}
+	var forget []string
 	for id, p := range old {
-		s.halt(p)
-		s.pub.Forget(id)
+		halted = append(halted, s.halt(p))
+		forget = append(forget, id)
 	}
 	s.pollers = next
+	s.mu.Unlock()
+	// Wait for the refreshes under way of the stopped accounts to end,
+	// outside the lock they need to end: nothing of theirs is published
+	// after this.
+	for _, done := range halted {
+		if done != nil {
+			<-done
+		}
+	}
+	for _, id := range forget {
+		s.pub.Forget(id)
+	}
 }
 
-// halt stops a poller and waits until its loop has ended: it publishes
-// nothing after that.
-func (s *Scheduler) halt(p *poller) {
-	if p.stop != nil {
-		p.stop()
-		<-p.done
+// wake makes p refresh now: at once if it is waiting, right after the
+// refresh under way otherwise. Called with s.mu held.
+func (s *Scheduler) wake(p *poller, now time.Time) {
+	if s.run == nil {
+		return
 	}
+	if s.due.contains(p) {
+		s.due.remove(p)
+		s.schedule(p, now)
+		return
+	}
+	p.woken = true
+}
+
+// halt stops p: out of the queue, its refresh under way cancelled. It
+// returns what closes once that refresh has ended (nil when none runs).
+// Called with s.mu held.
+func (s *Scheduler) halt(p *poller) <-chan struct{} {
+	if p.trusted() {
+		s.trusted--
+	}
+	p.removed, p.known = true, false
+	s.due.remove(p)
+	s.cycle.remove(p)
+	if p.cancel != nil {
+		p.cancel()
+	}
+	if p.refreshing != nil {
+		select {
+		case <-p.refreshing:
+			return nil
+		default:
+			return p.refreshing
+		}
+	}
+	return nil
 }
 
 // RefreshAll refreshes every account once, now, and returns when all are
@@ -273,21 +467,6 @@ func (s *Scheduler) RefreshAll(ctx context.Context) {
 		wg.Go(func() { p.refresh(ctx) })
 	}
 	wg.Wait()
-}
-
-// sleepContext waits d, or less if wake fires (a reload changed the
-// account's credentials); it reports false when ctx ends first.
-func sleepContext(ctx context.Context, wake <-chan struct{}, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-wake:
-		return true
-	case <-t.C:
-		return true
-	}
 }
 
 // jitter spreads refreshes by ±10% so that accounts started together drift

@@ -2,16 +2,19 @@ package scheduler
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/whatsapp-exporter/whatsapp_exporter/config"
+	"github.com/whatsapp-exporter/whatsapp_exporter/internal/fakeapi"
 	"github.com/whatsapp-exporter/whatsapp_exporter/provider"
 )
 
@@ -34,6 +37,10 @@ func TestUsageHeaderBackoff(t *testing.T) {
 		maxDelay     time.Duration
 	}{
 		{"usage well below the limit", usage(42, 0), 2, interval * 9 / 10, interval * 11 / 10},
+		// Past half its own budget, the WABA's interval stretches by
+		// used/left: 4 times at 80%, up to the hour's backoff cap at 95%.
+		{"usage nearing the limit", usage(80, 0), 2, interval * 4, interval * 4},
+		{"usage close to the limit", usage(95, 0), 2, time.Hour, time.Hour},
 		{"call count at the limit", usage(100, 0), 1, 2 * interval, 2 * interval},
 		{"time to regain access given", usage(97, 120), 1, 120 * time.Minute, 120 * time.Minute},
 	}
@@ -158,4 +165,37 @@ whatsapp_conversations_newest{conversation_category="",conversation_direction=""
 	if err := testutil.CollectAndCompare(c, strings.NewReader(want), "whatsapp_conversations_newest"); err != nil {
 		t.Error(err)
 	}
+}
+
+// TestUsageKeepsWithinBudget: WABAs whose own hourly budget is smaller than
+// what their schedule would spend (a refresh a minute, against Graph's 60
+// calls an hour here) slow down as their usage headers near the limit, and
+// stay within it: over three virtual hours no sliding hour holds more than
+// the budget, and Graph never has to refuse them (80007).
+func TestUsageKeepsWithinBudget(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		const budget = 60
+		cfg := &config.Config{}
+		var wabas []fakeapi.WABA
+		for i := range 2 {
+			id := fmt.Sprint(5000 + i)
+			wabas = append(wabas, testFakeAccount(id, "token-"+id))
+			cfg.Accounts = append(cfg.Accounts, graphAccount(id, time.Minute, func(a *config.Account) {
+				onlyFamilies("messaging", "pricing")(a)
+			}))
+		}
+		fake := fakeapi.NewGraph(wabas, fakeapi.Options{Now: time.Now, HourlyBudget: budget})
+		transport, ok := fleet(t, cfg, fake, 3*time.Hour)
+		for i := range 2 {
+			id := fmt.Sprint(5000 + i)
+			at := transport.of(id)
+			if most := mostInAnHour(at); most > budget {
+				t.Errorf("WABA %s: %d requests within an hour, over its budget of %d", id, most, budget)
+			}
+			if n := len(ok.at[id]); n < 3*budget/2/2 {
+				t.Errorf("WABA %s refreshed %d times in 3 hours; it should use most of its budget", id, n)
+			}
+			t.Logf("WABA %s: %d requests in 3 hours, at most %d in an hour (budget %d), %d successful refreshes", id, len(at), mostInAnHour(at), budget, len(ok.at[id]))
+		}
+	})
 }
