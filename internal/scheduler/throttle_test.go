@@ -225,3 +225,48 @@ func mostPerWABA(p *inProcess, n int) int {
 	}
 	return most
 }
+
+// TestOrderedAdmission: after a start, accounts get their first data in
+// their order, each as soon as those before it are done: the time until an
+// account has data grows with its position in the fleet, not with the size
+// of the fleet. Two fleets of 20 and 200 accounts, at 10 requests a second:
+// the 15th account of each has its data as soon, and in the larger fleet
+// the last accounts come last.
+func TestOrderedAdmission(t *testing.T) {
+	firstData := map[int][]time.Duration{}
+	for _, n := range []int{20, 200} {
+		synctest.Test(t, func(t *testing.T) {
+			cfg := &config.Config{Global: config.Global{RequestsPerSecond: 10, Burst: 1}}
+			var wabas []fakeapi.WABA
+			for i := range n {
+				id := fmt.Sprint(6000 + i)
+				wabas = append(wabas, testFakeAccount(id, "token-"+id))
+				cfg.Accounts = append(cfg.Accounts, graphAccount(id, 15*time.Minute, nil))
+			}
+			fake := fakeapi.NewGraph(wabas, fakeapi.Options{Now: time.Now})
+			transport, ok := fleet(t, cfg, fake, 3*time.Minute)
+			for i := range n {
+				at := ok.at[fmt.Sprint(6000+i)]
+				if len(at) == 0 {
+					t.Fatalf("fleet of %d: account %d has no data after 3 minutes", n, i)
+				}
+				firstData[n] = append(firstData[n], at[0].Sub(transport.start))
+			}
+		})
+	}
+	small, large := firstData[20], firstData[200]
+	t.Logf("first data of the 15th account: %s of 20, %s of 200; of the last of 200: %s", small[14], large[14], large[199])
+	if large[14] > small[14]+2*time.Second {
+		t.Errorf("the 15th account got its first data after %s in a fleet of 200, %s in one of 20: it waits for the fleet's size", large[14], small[14])
+	}
+	// In order: no account gets its data much before one ahead of it
+	// (places run side by side, so by a few refreshes at most).
+	for i := 40; i < 200; i++ {
+		if large[i] < large[i-40] {
+			t.Errorf("account %d got its first data (%s) before account %d (%s)", i, large[i], i-40, large[i-40])
+		}
+	}
+	if large[199] < 10*large[14] {
+		t.Errorf("the last of 200 accounts got its data after %s, the 15th after %s: want the last well after", large[199], large[14])
+	}
+}
