@@ -23,6 +23,10 @@ type Config struct {
 	// set them itself.
 	Defaults Account   `yaml:"defaults"`
 	Accounts []Account `yaml:"accounts"`
+	// Businesses are listed for their WABAs, each exported as an account;
+	// an account listed under accounts wins over a discovered one with
+	// the same WABA ID.
+	Businesses []Business `yaml:"businesses"`
 }
 
 // Global holds the process-wide limits. They protect the API budget that all

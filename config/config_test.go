@@ -478,7 +478,7 @@ func TestParseErrors(t *testing.T) {
 		{
 			name: "no accounts",
 			src:  "global:\n  burst: 1\naccounts: []\n",
-			want: []string{`bad.yml:3: accounts: no accounts configured; list at least one WABA`},
+			want: []string{`bad.yml:3: accounts: no accounts configured; list at least one WABA, or a business whose WABAs to list`},
 		},
 		{
 			name: "empty file",

@@ -99,6 +99,9 @@ func (c *Config) applyDefaults() {
 	for i := range c.Accounts {
 		c.Accounts[i].applyDefaults()
 	}
+	for i := range c.Businesses {
+		c.Businesses[i].applyDefaults()
+	}
 }
 
 func (a *Account) applyDefaults() {

@@ -64,6 +64,14 @@ func Parse(data []byte, filename string) (*Config, error) {
 		}
 	}
 
+	if businessesNode := child(doc, "businesses"); businessesNode != nil && businessesNode.Kind == yaml.SequenceNode {
+		for i, n := range businessesNode.Content {
+			if err := cfg.Businesses[i].buildTemplate(defaultsNode, n); err != nil {
+				return nil, yamlError(filename, doc, err)
+			}
+		}
+	}
+
 	v := validator{file: filename, doc: doc, dir: filepath.Dir(filename)}
 	v.zeros(&cfg)
 	cfg.applyDefaults()
@@ -299,6 +307,9 @@ func formatPath(path []any) string {
 // Finish applies to a configuration built in code (the demo's, a test's) the
 // defaults and validation that Parse applies to a file.
 func Finish(c *Config) error {
+	for i := range c.Businesses {
+		c.Businesses[i].finish()
+	}
 	c.applyDefaults()
 	v := validator{file: "(built-in config)", dir: "."}
 	v.validate(c)

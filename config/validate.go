@@ -66,9 +66,15 @@ func (v *validator) err() error {
 func (v *validator) fail(path []any, format string, args ...any) {
 	at := path
 	n := lookup(v.doc, path)
-	if n == nil && len(path) > 2 && path[0] == "accounts" {
-		if d := lookup(v.doc, append([]any{"defaults"}, path[2:]...)); d != nil {
-			at, n = append([]any{"defaults"}, path[2:]...), d
+	if n == nil && len(path) > 2 && (path[0] == "accounts" || path[0] == "businesses") {
+		// A key an account (or a business's WABAs) inherits from
+		// defaults is reported where defaults set it.
+		rest := path[2:]
+		if path[0] == "businesses" && rest[0] == "defaults" {
+			rest = rest[1:]
+		}
+		if d := lookup(v.doc, append([]any{"defaults"}, rest...)); d != nil && len(rest) > 0 {
+			at, n = append([]any{"defaults"}, rest...), d
 		}
 	}
 	for cut := len(path); n == nil && cut > 0; cut-- {
@@ -99,9 +105,10 @@ func (v *validator) validate(c *Config) {
 	if g.MaxResponseBytesInFlight < provider.MaxResponseBytes {
 		v.fail([]any{"global", "max_response_bytes_in_flight"}, "must be at least %s, the largest response the exporter reads", Bytes(provider.MaxResponseBytes))
 	}
-	if len(c.Accounts) == 0 {
-		v.fail([]any{"accounts"}, "no accounts configured; list at least one WABA")
+	if len(c.Accounts) == 0 && len(c.Businesses) == 0 {
+		v.fail([]any{"accounts"}, "no accounts configured; list at least one WABA, or a business whose WABAs to list")
 	}
+	v.validateBusinesses(c)
 	seen := map[string]int{}
 	for i := range c.Accounts {
 		a := &c.Accounts[i]
@@ -267,6 +274,11 @@ func (v *validator) zeros(c *Config) {
 	v.accountZeros(&c.Defaults, []any{"defaults"})
 	for i := range c.Accounts {
 		v.accountZeros(&c.Accounts[i], []any{"accounts", i})
+	}
+	for i := range c.Businesses {
+		b := &c.Businesses[i]
+		v.accountZeros(&b.Defaults, []any{"businesses", i, "defaults"})
+		v.zero(b.ListInterval == 0, []any{"businesses", i, "list_interval"}, "the default, "+DefaultListInterval.String())
 	}
 }
 
