@@ -1,6 +1,7 @@
 package scheduler
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -50,21 +51,25 @@ type poller struct {
 	at             time.Time
 	index          int
 	known, hanging bool
-	refreshing chan struct{}
-	cancel     func()
-	woken      bool
-	removed    bool
-	pub        Publisher
-	logger  log.Logger
-	now     func() time.Time
-	windows bucket.Calculator
-	tally   *tally
+	refreshing     chan struct{}
+	cancel         func()
+	woken          bool
+	removed        bool
+	pub            Publisher
+	logger         log.Logger
+	now            func() time.Time
+	windows        bucket.Calculator
+	tally          *tally
 
 	// families holds the latest refresh of each family tried.
 	families map[provider.Family]*analytics.Refresh
 	// ledgers keeps the month-to-date sums of each family whose buckets
 	// fit in UTC months.
 	ledgers map[provider.Family]*ledger
+	// name is the WABA's name where a business's listing gave it, and
+	// listed says the listing gives the currency and time zone too.
+	name   string
+	listed bool
 	// currency is what the WABA is billed in, and location its time zone
 	// (nil: unknown, UTC), read again when the last read is a day old.
 	currency string
@@ -135,6 +140,7 @@ func newPoller(t Target, pub Publisher, logger log.Logger, now func() time.Time)
 		breakdowns:  map[provider.Family]int{},
 		backlogDays: map[provider.Family]int{},
 	}
+	p.learn(t.Discovered)
 	for _, f := range provider.Families {
 		// A month-to-date sum needs buckets that start and end within
 		// UTC months: half hours always, days and months where they are
@@ -440,8 +446,25 @@ func (p *poller) adopt() {
 	defer p.mu.Unlock()
 	if p.next != nil {
 		p.source, p.connection = p.next.Source, p.next.connection
+		p.learn(p.next.Discovered)
 		p.next = nil
 	}
+}
+
+// learn takes what a business's listing says of the WABA: its name, and
+// its currency and time zone, which it then need not read itself.
+func (p *poller) learn(d *provider.DiscoveredWABA) {
+	if d == nil {
+		return
+	}
+	p.name = clean(d.Name)
+	if p.caps.Cost {
+		p.currency = clean(d.Currency)
+	}
+	if d.Location != nil {
+		p.location = d.Location
+	}
+	p.listed = true
 }
 
 // publish hands the collector a new snapshot of the account.
@@ -451,7 +474,7 @@ func (p *poller) publish() {
 	p.logDropped(dropped, p.account.MaxSeries)
 	p.pub.Publish(&analytics.Snapshot{
 		WABAID:        p.account.WABAID,
-		Name:          p.account.Name,
+		Name:          cmp.Or(p.account.Name, p.name),
 		Provider:      p.account.Provider,
 		Families:      maps.Clone(families),
 		Usage:         usage,
@@ -470,7 +493,7 @@ func (p *poller) publish() {
 // failure fails no family: the currency stays unknown (empty), the days UTC's,
 // until the next day's read (a BSP may not forward the fields at all).
 func (p *poller) readWABA(ctx context.Context) {
-	if !p.caps.WABAFields || (!p.wabaRead.IsZero() && p.now().Sub(p.wabaRead) < 24*time.Hour) {
+	if !p.caps.WABAFields || p.listed || (!p.wabaRead.IsZero() && p.now().Sub(p.wabaRead) < 24*time.Hour) {
 		return
 	}
 	waba, err := p.source.WABA(provider.WithObserver(ctx, observer{t: p.tally, family: analytics.AccountFamily}), p.account.WABAID)

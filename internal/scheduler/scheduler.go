@@ -14,6 +14,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"net/http"
 	"slices"
@@ -41,9 +42,19 @@ type Publisher interface {
 type Target struct {
 	Account config.Account
 	Source  provider.Source
+	// Discovered is what a business's listing said of the WABA (its
+	// name, currency and time zone); nil for an account the file lists.
+	Discovered *provider.DiscoveredWABA
 	// connection fingerprints what the client was built from (URL,
 	// version, credentials, timeout), to tell a reload that changed it.
 	connection [sha256.Size]byte
+}
+
+// Account is an account to build a client for: one the file lists, or one
+// a business's listing found (Discovered).
+type Account struct {
+	Config     config.Account
+	Discovered *provider.DiscoveredWABA
 }
 
 // Targets builds the client of every configured account, for a one-off
@@ -67,63 +78,111 @@ type Connector struct {
 	global   *config.Global
 	client   *http.Client
 	throttle *provider.Throttle
-	accounts map[string]*provider.AccountThrottle
+	// accounts are the accounts' and businesses' ways through the
+	// throttle, kept across reloads; listers the businesses' alone.
+	accounts, listers map[string]*provider.AccountThrottle
 }
 
 // Targets builds the clients of cfg's accounts.
 func (c *Connector) Targets(cfg *config.Config) ([]Target, error) {
+	accounts := make([]Account, len(cfg.Accounts))
+	for i, a := range cfg.Accounts {
+		accounts[i] = Account{Config: a}
+	}
+	return c.Build(cfg.Global, accounts)
+}
+
+// Build builds the clients of accounts, under g's process-wide limits.
+func (c *Connector) Build(g config.Global, accounts []Account) ([]Target, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	g := cfg.Global
-	if c.global == nil || *c.global != g {
-		c.global, c.accounts = &g, map[string]*provider.AccountThrottle{}
-		c.client = c.HTTP
-		if c.client == nil {
-			c.client = &http.Client{
-				Transport: &http.Transport{
-					Proxy:               http.ProxyFromEnvironment,
-					MaxIdleConnsPerHost: g.MaxConcurrentRequests,
-					IdleConnTimeout:     90 * time.Second,
-					TLSHandshakeTimeout: 10 * time.Second,
-				},
-				// A redirect could carry the request, and with it the
-				// credential, somewhere else: treat it as the error it is
-				// for these APIs.
-				CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-			}
-		}
-		c.throttle = provider.NewThrottle(provider.ThrottleOptions{
-			RequestsPerSecond: g.RequestsPerSecond, Burst: g.Burst,
-			MaxConcurrent: g.MaxConcurrentRequests, MaxPerHour: g.MaxRequestsPerHour,
-			MaxBytesInFlight: int64(g.MaxResponseBytesInFlight),
-		})
-	}
-	targets := make([]Target, 0, len(cfg.Accounts))
-	accounts := make(map[string]*provider.AccountThrottle, len(cfg.Accounts))
-	for _, a := range cfg.Accounts {
-		p, ok := registry.Lookup(a.Provider)
-		if !ok {
-			return nil, fmt.Errorf("account %s (config line %d): unknown provider %q", a.WABAID, a.Line(), a.Provider)
-		}
-		key := fmt.Sprintf("%s/%d", a.WABAID, a.MaxRequestsPerHour)
-		throttle := c.accounts[key]
-		if throttle == nil {
-			throttle = c.throttle.Account(a.WABAID, a.MaxRequestsPerHour)
-		}
-		accounts[key] = throttle
-		source, err := p.New(registry.Connection{
-			BaseURL: a.APIURL, APIVersion: a.APIVersion,
-			Token: string(a.AccessToken), AppSecret: string(a.AppSecret),
-			APIKey: a.APIKey, APISecret: string(a.APISecret),
-			HTTP: c.client, Throttle: throttle, Timeout: a.Timeout,
-		})
+	c.limits(g)
+	targets := make([]Target, 0, len(accounts))
+	throttles := make(map[string]*provider.AccountThrottle, len(accounts)+len(c.listers))
+	for _, acct := range accounts {
+		a := acct.Config
+		source, err := c.newClient(a, a.WABAID, throttles)
 		if err != nil {
 			return nil, fmt.Errorf("account %s (config line %d): %w", a.WABAID, a.Line(), err)
 		}
-		targets = append(targets, Target{Account: a.WithoutCredentials(), Source: source, connection: fingerprint(a)})
+		targets = append(targets, Target{Account: a.WithoutCredentials(), Source: source, Discovered: acct.Discovered, connection: fingerprint(a)})
 	}
-	c.accounts = accounts
+	maps.Copy(throttles, c.listers)
+	c.accounts = throttles
 	return targets, nil
+}
+
+// Lister builds the client that lists business b's WABAs: its requests go
+// through the same throttle as the accounts', with a way of its own.
+func (c *Connector) Lister(g config.Global, b *config.Business) (provider.Lister, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.limits(g)
+	throttles := map[string]*provider.AccountThrottle{}
+	source, err := c.newClient(b.Connection(), "business "+b.Label(), throttles)
+	if err != nil {
+		return nil, fmt.Errorf("business %s (config line %d): %w", b.Label(), b.Line(), err)
+	}
+	maps.Copy(c.listers, throttles)
+	maps.Copy(c.accounts, throttles)
+	lister, ok := source.(provider.Lister)
+	if !ok {
+		return nil, fmt.Errorf("business %s (config line %d): provider %s cannot list WABAs", b.Label(), b.Line(), b.Connection().Provider)
+	}
+	return lister, nil
+}
+
+// limits sets up the shared transport and throttle for g, keeping them
+// across reloads that leave the global limits as they are. Called with c.mu
+// held.
+func (c *Connector) limits(g config.Global) {
+	if c.global != nil && *c.global == g {
+		return
+	}
+	c.global = &g
+	c.accounts, c.listers = map[string]*provider.AccountThrottle{}, map[string]*provider.AccountThrottle{}
+	c.client = c.HTTP
+	if c.client == nil {
+		c.client = &http.Client{
+			Transport: &http.Transport{
+				Proxy:               http.ProxyFromEnvironment,
+				MaxIdleConnsPerHost: g.MaxConcurrentRequests,
+				IdleConnTimeout:     90 * time.Second,
+				TLSHandshakeTimeout: 10 * time.Second,
+			},
+			// A redirect could carry the request, and with it the
+			// credential, somewhere else: treat it as the error it is
+			// for these APIs.
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		}
+	}
+	c.throttle = provider.NewThrottle(provider.ThrottleOptions{
+		RequestsPerSecond: g.RequestsPerSecond, Burst: g.Burst,
+		MaxConcurrent: g.MaxConcurrentRequests, MaxPerHour: g.MaxRequestsPerHour,
+		MaxBytesInFlight: int64(g.MaxResponseBytesInFlight),
+	})
+}
+
+// newClient builds a's client, whose requests take their turns as key (a
+// WABA ID, or a business's) through the shared throttle: each keeps its way
+// through it across reloads, recorded in throttles. Called with c.mu held.
+func (c *Connector) newClient(a config.Account, key string, throttles map[string]*provider.AccountThrottle) (provider.Source, error) {
+	p, ok := registry.Lookup(a.Provider)
+	if !ok {
+		return nil, fmt.Errorf("unknown provider %q", a.Provider)
+	}
+	id := fmt.Sprintf("%s/%d", key, a.MaxRequestsPerHour)
+	throttle := c.accounts[id]
+	if throttle == nil {
+		throttle = c.throttle.Account(key, a.MaxRequestsPerHour)
+	}
+	throttles[id] = throttle
+	return p.New(registry.Connection{
+		BaseURL: a.APIURL, APIVersion: a.APIVersion,
+		Token: string(a.AccessToken), AppSecret: string(a.AppSecret),
+		APIKey: a.APIKey, APISecret: string(a.APISecret),
+		HTTP: c.client, Throttle: throttle, Timeout: a.Timeout,
+	})
 }
 
 // fingerprint hashes what an account's client is built from. It is only
