@@ -17,7 +17,6 @@ import (
 	// database, such as the Dockerfile's distroless one.
 	_ "time/tzdata"
 
-	"github.com/alecthomas/kingpin/v2"
 	"github.com/go-kit/log"
 	"github.com/go-kit/log/level"
 	"github.com/prometheus/client_golang/prometheus"
@@ -26,73 +25,54 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/prometheus/common/version"
 	"github.com/prometheus/exporter-toolkit/web"
-	"github.com/prometheus/exporter-toolkit/web/kingpinflag"
 
 	"github.com/whatsapp-exporter/whatsapp_exporter/collector"
 	"github.com/whatsapp-exporter/whatsapp_exporter/config"
 	"github.com/whatsapp-exporter/whatsapp_exporter/internal/check"
-	"github.com/whatsapp-exporter/whatsapp_exporter/internal/demo"
+	"github.com/whatsapp-exporter/whatsapp_exporter/internal/cli"
 	"github.com/whatsapp-exporter/whatsapp_exporter/internal/lifecycle"
 	"github.com/whatsapp-exporter/whatsapp_exporter/internal/logging"
 	"github.com/whatsapp-exporter/whatsapp_exporter/internal/scheduler"
 )
 
-const name = "whatsapp_exporter"
-
-// flags are the command line's, for the serve command.
-type flags struct {
-	configFile, metricsPath string
-	lifecycle               bool
-	demo                    *demo.Flags
-	toolkit                 *web.FlagConfig
-}
+const name = cli.Name
 
 func main() {
-	var f flags
-	kingpin.Flag("config.file", "Path to the YAML configuration file.").StringVar(&f.configFile)
-	logLevel := kingpin.Flag("log.level", "Only log messages with the given severity or above.").Default("info").Enum("debug", "info", "warn", "error")
-	logFormat := kingpin.Flag("log.format", "Output format of log messages.").Default("logfmt").Enum("logfmt", "json")
-	serve := kingpin.Command("serve", "Export the configured accounts (the default).").Default()
-	f.demo = demo.AddFlags(serve)
-	serve.Flag("web.telemetry-path", "Path under which to expose metrics.").Default("/metrics").StringVar(&f.metricsPath)
-	serve.Flag("web.enable-lifecycle", "Reload the configuration on POST /-/reload, as on SIGHUP.").BoolVar(&f.lifecycle)
-	f.toolkit = kingpinflag.AddFlags(serve, ":9919")
-	checkCmd := kingpin.Command("check", "Validate the configuration file and exit; with --online, also probe each WABA once.")
-	online := checkCmd.Flag("online", "Probe each WABA: credentials, permissions, which families answer, the API version served.").Bool()
-	kingpin.Version(version.Print(name))
-	kingpin.HelpFlag.Short('h')
-	command := kingpin.Parse()
-	logger, toolkitLogger := logging.New(*logFormat, *logLevel)
-
-	if command == checkCmd.FullCommand() {
-		os.Exit(check.Run(context.Background(), os.Stdout, f.configFile, *online))
+	args, err := cli.Parse(os.Args[1:])
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "%s: error: %v, try --help\n", name, err)
+		os.Exit(1)
 	}
-	if err := run(logger, toolkitLogger, f); err != nil {
+	logger, toolkitLogger := logging.New(args.LogFormat, args.LogLevel)
+	if args.Command == cli.Check {
+		os.Exit(check.Run(context.Background(), os.Stdout, args.ConfigFile, args.Online))
+	}
+	if err := run(logger, toolkitLogger, args); err != nil {
 		level.Error(logger).Log("msg", "Exiting", "err", err)
 		os.Exit(1)
 	}
 }
 
-func run(logger log.Logger, toolkitLogger *slog.Logger, f flags) error {
+func run(logger log.Logger, toolkitLogger *slog.Logger, args *cli.Args) error {
 	level.Info(logger).Log("msg", "Starting "+name, "version", version.Info(), "build_context", version.BuildContext())
 	var cfg *config.Config
 	var now func() time.Time // the scheduler's clock: the wall clock but in a sped-up demo
 	switch {
-	case f.demo.Enabled && f.configFile != "":
+	case args.Demo.Enabled && args.ConfigFile != "":
 		return errors.New("--demo and --config.file exclude each other: the demo brings its own configuration")
-	case f.demo.Enabled:
-		d, err := f.demo.Start()
+	case args.Demo.Enabled:
+		d, err := args.Demo.Start()
 		if err != nil {
 			return err
 		}
 		defer d.Close()
-		level.Info(logger).Log("msg", "Demo mode: exporting fake WhatsApp analytics", "fake_api", d.URL, "scenario", f.demo.Scenario)
+		level.Info(logger).Log("msg", "Demo mode: exporting fake WhatsApp analytics", "fake_api", d.URL, "scenario", args.Demo.Scenario)
 		cfg, now = d.Config, d.Now
-	case f.configFile == "":
+	case args.ConfigFile == "":
 		return errors.New("no --config.file given; run with --demo to try the exporter on built-in fake data")
 	default:
 		var err error
-		if cfg, err = config.Load(f.configFile); err != nil {
+		if cfg, err = config.Load(args.ConfigFile); err != nil {
 			return err
 		}
 	}
@@ -110,9 +90,9 @@ func run(logger log.Logger, toolkitLogger *slog.Logger, f flags) error {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	mux := routes(registry, f.metricsPath, logger)
-	if f.configFile != "" {
-		reloader := lifecycle.New(f.configFile, func(cfg *config.Config) error {
+	mux := routes(registry, args.MetricsPath, logger)
+	if args.ConfigFile != "" {
+		reloader := lifecycle.New(args.ConfigFile, func(cfg *config.Config) error {
 			targets, err := connector.Targets(cfg)
 			if err == nil {
 				refresher.Apply(targets)
@@ -121,7 +101,7 @@ func run(logger log.Logger, toolkitLogger *slog.Logger, f flags) error {
 		}, logger)
 		registry.MustRegister(reloader)
 		go reloader.WatchSignals(ctx)
-		if f.lifecycle {
+		if args.Lifecycle {
 			mux.Handle("/-/reload", reloader.Handler())
 		}
 	}
@@ -135,7 +115,7 @@ func run(logger log.Logger, toolkitLogger *slog.Logger, f flags) error {
 		<-ctx.Done()
 		server.Shutdown(context.Background())
 	}()
-	err = web.ListenAndServe(server, f.toolkit, toolkitLogger)
+	err = web.ListenAndServe(server, args.Web, toolkitLogger)
 	stop()
 	<-refreshed
 	if errors.Is(err, http.ErrServerClosed) {

@@ -19,7 +19,7 @@ const (
 	DefaultMaxConcurrentRequests = 10
 	// Two bodies at the cap of one response, or very many ordinary ones.
 	// Decoding a body takes about as much again, so the heap under the
-	// worst answers stays near 250 MiB (README, "Performance").
+	// worst answers stays near 250 MiB (docs/operations.md, "Performance").
 	DefaultMaxResponseBytesInFlight = 2 * provider.MaxResponseBytes
 
 	// DefaultMaxSeries bounds one account's analytics series: about ten
@@ -59,7 +59,7 @@ var (
 // phone number, which multiplies a WABA's series by its numbers (a
 // breakdown by phone and by country is the product of both). Measured on a
 // WABA with 5 numbers in 30 countries, every breakdown gives about five
-// times the series of these (see the README, "Cardinality").
+// times the series of these (docs/metrics.md, "Series per WABA").
 var (
 	DefaultConversationDimensions = []string{"CONVERSATION_CATEGORY", "CONVERSATION_TYPE", "CONVERSATION_DIRECTION", "COUNTRY"}
 	DefaultPricingDimensions      = []string{"PRICING_CATEGORY", "PRICING_TYPE", "COUNTRY", "TIER"}

@@ -305,6 +305,17 @@ var (
 	costMetric = regexp.MustCompile(`^whatsapp_(conversation_cost|pricing_cost|template_amount_spent|template_unit_cost)_`)
 )
 
+// refreshHealth are the metrics of a family's refreshes, which a family the
+// API says is unavailable keeps at failed and ageing; leaveOutUnavailable is
+// how the alerts leave such a family out.
+var refreshHealth = map[string]bool{
+	"whatsapp_exporter_refresh_success":                        true,
+	"whatsapp_exporter_refresh_last_success_timestamp_seconds": true,
+	"whatsapp_exporter_data_age_seconds":                       true,
+}
+
+const leaveOutUnavailable = "unless on (job, instance, waba_id, family) whatsapp_exporter_family_available"
+
 // analytics reports whether a metric is one of the exporter's analytics
 // (not its own health).
 func analytics(metric string) bool {
@@ -377,6 +388,12 @@ func exprProblems(p panel, expr string) []string {
 	readsAnalytics, readsCost := false, false
 	for _, m := range selector.FindAllStringSubmatch(expr, -1) {
 		metric, matchers := m[1], m[2]
+		// A family the API does not serve for a WABA reads refresh_success
+		// 0 and ages for good, by design: the refresh alerts leave it out,
+		// and a panel beside them that counts it would disagree with them.
+		if refreshHealth[metric] && !strings.Contains(expr, leaveOutUnavailable) {
+			errorf("panel %q reads %s but counts unavailable families: add %s ... == 0, as the alerts do", p.Title, metric, leaveOutUnavailable)
+		}
 		readsAnalytics = readsAnalytics || analytics(metric)
 		readsCost = readsCost || costMetric.MatchString(metric)
 		// A counter's value is the month so far: only a panel that says
@@ -761,6 +778,14 @@ func TestPanelRules(t *testing.T) {
 		"a count per step without its unit": {title: "Messages sent per WABA", interval: "1h", exprs: []string{
 			`max by (waba_id) (sum by (job, instance, waba_id) (increase(whatsapp_messages_sent_total` + sel + `[$__rate_interval])))`},
 			want: `counts over a step are "... per interval"`},
+		"refresh age without unavailable families": {title: "Oldest successful refresh", exprs: []string{
+			`max(time() - whatsapp_exporter_refresh_last_success_timestamp_seconds` + sel + ` unless on (job, instance, waba_id, family) whatsapp_exporter_family_available` + sel + ` == 0)`}},
+		"refresh age of unavailable families too": {title: "Oldest successful refresh", exprs: []string{
+			`max(time() - whatsapp_exporter_refresh_last_success_timestamp_seconds` + sel + `)`},
+			want: "counts unavailable families"},
+		"data age of unavailable families too": {title: "Data age", exprs: []string{
+			`max by (waba_id, family) (whatsapp_exporter_data_age_seconds` + sel + `)`},
+			want: "counts unavailable families"},
 		"a selector without job": {title: "Messages sent", exprs: []string{
 			`sum(max by (waba_id) (sum by (job, instance, waba_id) (increase(whatsapp_messages_sent_total{instance=~"$instance"}[$__range]))))`},
 			want: `lacks job=~"$job"`},

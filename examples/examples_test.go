@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -257,6 +258,10 @@ func TestKubernetesManifests(t *testing.T) {
 							ReadOnlyRootFilesystem   bool `yaml:"readOnlyRootFilesystem"`
 							AllowPrivilegeEscalation bool `yaml:"allowPrivilegeEscalation"`
 						} `yaml:"securityContext"`
+						Env []struct {
+							Name  string `yaml:"name"`
+							Value string `yaml:"value"`
+						} `yaml:"env"`
 						Resources struct {
 							Requests map[string]string `yaml:"requests"`
 							Limits   map[string]string `yaml:"limits"`
@@ -328,6 +333,7 @@ func TestKubernetesManifests(t *testing.T) {
 	if secretDir == "" || !strings.Contains(cm.Data["config.yml"], "access_token_file: "+secretDir+"/access_token") {
 		t.Errorf("the config's access_token_file is not the Secret's access_token key mounted at %q", secretDir)
 	}
+	checkMemory(t, c.Resources.Limits["memory"], c.Resources.Requests["memory"], c.Env, cm.Data["config.yml"], secretDir)
 	var secret struct {
 		StringData map[string]string `yaml:"stringData"`
 	}
@@ -377,6 +383,67 @@ func TestKubernetesManifests(t *testing.T) {
 			t.Errorf("the ServiceMonitor selects %s=%s, which the Service's labels lack", k, v)
 		}
 	}
+}
+
+// checkMemory: the worst answers the ConfigMap's configuration lets in take
+// about 3.5 times its max_response_bytes_in_flight of heap
+// (docs/operations.md#sizing-memory), beside the Go runtime's ~30 MiB. The
+// garbage collector's soft limit (GOMEMLIMIT) must hold that, and the
+// container's limit be above the soft limit, or the container is killed
+// on the worst answers however few WABAs it exports.
+func checkMemory(t *testing.T, limit, request string, env []struct {
+	Name  string `yaml:"name"`
+	Value string `yaml:"value"`
+}, configYAML, secretDir string) {
+	t.Helper()
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "access_token"), "example-token")
+	writeFile(t, filepath.Join(dir, "config.yml"), strings.ReplaceAll(configYAML, secretDir+"/", dir+"/"))
+	cfg, err := config.Load(filepath.Join(dir, "config.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const runtime = 30 << 20
+	worst := int64(3.5*float64(cfg.Global.MaxResponseBytesInFlight)) + runtime
+
+	var soft int64
+	for _, e := range env {
+		if e.Name == "GOMEMLIMIT" {
+			soft = byteSize(t, e.Value, "iB")
+		}
+	}
+	hard, requested := byteSize(t, limit, "i"), byteSize(t, request, "i")
+	switch {
+	case soft == 0:
+		t.Error("no GOMEMLIMIT: the garbage collector lets garbage grow to the limit and past it")
+	case soft < worst:
+		t.Errorf("GOMEMLIMIT %d MiB is below the worst answers and the runtime, %d MiB", soft>>20, worst>>20)
+	case hard <= soft:
+		t.Errorf("the memory limit %s is not above GOMEMLIMIT", limit)
+	}
+	if requested > hard {
+		t.Errorf("the memory request %s is above the limit %s", request, limit)
+	}
+}
+
+// byteSize reads a size in bytes with an optional binary suffix: Ki, Mi, Gi
+// with suffix "i" (Kubernetes), KiB, MiB, GiB with "iB" (Go's GOMEMLIMIT).
+func byteSize(t *testing.T, s, suffix string) int64 {
+	t.Helper()
+	for i, unit := range []string{"K", "M", "G"} {
+		if n, ok := strings.CutSuffix(s, unit+suffix); ok {
+			v, err := strconv.ParseInt(n, 10, 64)
+			if err != nil {
+				t.Fatalf("size %q: %v", s, err)
+			}
+			return v << (10 * (i + 1))
+		}
+	}
+	v, err := strconv.ParseInt(strings.TrimSuffix(s, "B"), 10, 64)
+	if err != nil {
+		t.Fatalf("size %q: want a number of bytes or a binary unit (%s)", s, "M"+suffix)
+	}
+	return v
 }
 
 // TestComposeStack checks that docker-compose.yml mounts what exists and

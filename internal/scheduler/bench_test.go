@@ -63,7 +63,7 @@ func BenchmarkRefresh(b *testing.B) {
 	waba.Token = "bench"
 	graph, url := fakeGraph(b, []fakeapi.WABA{waba}, fakeapi.Options{Now: func() time.Time { return testNow }})
 	cfg := testAccount(b, waba.WABAID, url, "bench", func(a *config.Account) {
-		withConversations(a) // every family, as the README's figures
+		withConversations(a) // every family, as the figures of docs/operations.md
 		a.Messaging.SplitBy = []string{"PHONE", "COUNTRY"}
 		for _, c := range waba.Countries {
 			a.Messaging.CountryCodes = append(a.Messaging.CountryCodes, c.Code)
@@ -110,7 +110,7 @@ func BenchmarkMonthStart(b *testing.B) {
 		b.Run(tc.name, func(b *testing.B) {
 			graph, url := fakeGraph(b, []fakeapi.WABA{waba}, fakeapi.Options{Now: func() time.Time { return endOfMonth }})
 			cfg := testAccount(b, waba.WABAID, url, "bench", chain(func(a *config.Account) {
-				withConversations(a) // every family, as the README's figures
+				withConversations(a) // every family, as the figures of docs/operations.md
 				a.Messaging.SplitBy = []string{"PHONE", "COUNTRY"}
 				for _, c := range waba.Countries {
 					a.Messaging.CountryCodes = append(a.Messaging.CountryCodes, c.Code)

@@ -23,7 +23,7 @@ type newest struct {
 }
 
 // newestBucket picks the bucket to report from the samples of one refresh,
-// following the value semantics the README documents:
+// following the value semantics docs/metrics.md documents:
 //
 //   - only buckets within the span count: ended at or before its cutoff
 //     (newer ones are still being filled in by the API), and after its start

@@ -9,7 +9,8 @@
 // query parameters instead of field expansions, YYYY-MM-DD dates, HAL bodies
 // (_embedded, _links), timestamps as strings, a template's clicks as one
 // number, and no cost. The package never calls enable_insights: it changes
-// the account for good, and is the user's decision (see the README).
+// the account for good, and is the user's decision (docs/providers.md,
+// "Enabling template analytics on Vonage").
 package vonage
 
 import (

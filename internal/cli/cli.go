@@ -1,0 +1,73 @@
+// Package cli is the exporter's command line. What serving takes (the
+// configuration or the demo, the web server, logging) is a flag of the
+// application itself, as on every Prometheus exporter, so that plain --help
+// lists it; serve is the default command, and the other commands (check)
+// add their own flags.
+package cli
+
+import (
+	"github.com/alecthomas/kingpin/v2"
+	"github.com/prometheus/common/version"
+	"github.com/prometheus/exporter-toolkit/web"
+	"github.com/prometheus/exporter-toolkit/web/kingpinflag"
+
+	"github.com/whatsapp-exporter/whatsapp_exporter/internal/demo"
+)
+
+// Name is the program's name, in --help and --version.
+const Name = "whatsapp_exporter"
+
+// The commands.
+const (
+	Serve = "serve"
+	Check = "check"
+)
+
+// Args is a parsed command line.
+type Args struct {
+	// Command is Serve unless another command was named.
+	Command string
+
+	ConfigFile          string
+	LogLevel, LogFormat string
+
+	// Serving.
+	MetricsPath string
+	Lifecycle   bool
+	Demo        *demo.Flags
+	Web         *web.FlagConfig
+
+	// check.
+	Online bool
+}
+
+// New returns the application with every flag and command; parsing a
+// command line with it fills in the Args.
+func New() (*kingpin.Application, *Args) {
+	a := &Args{}
+	app := kingpin.New(Name, "Exports WhatsApp Business Account analytics to Prometheus: it refreshes each configured account in the background and serves the latest values from memory. Run with --demo to try it on built-in fake data.")
+	app.Version(version.Print(Name))
+	app.HelpFlag.Short('h')
+
+	app.Flag("config.file", "Path to the YAML configuration file.").StringVar(&a.ConfigFile)
+	a.Demo = demo.AddFlags(app)
+	a.Web = kingpinflag.AddFlags(app, ":9919")
+	app.Flag("web.telemetry-path", "Path under which to expose metrics.").Default("/metrics").StringVar(&a.MetricsPath)
+	app.Flag("web.enable-lifecycle", "Reload the configuration on POST /-/reload, as on SIGHUP.").BoolVar(&a.Lifecycle)
+	app.Flag("log.level", "Only log messages with the given severity or above.").Default("info").EnumVar(&a.LogLevel, "debug", "info", "warn", "error")
+	app.Flag("log.format", "Output format of log messages.").Default("logfmt").EnumVar(&a.LogFormat, "logfmt", "json")
+
+	app.Command(Serve, "Export the configured accounts (the default).").Default()
+	check := app.Command(Check, "Validate the configuration file and exit; with --online, also probe each WABA once.")
+	check.Flag("online", "Probe each WABA: credentials, permissions, which families answer, the API version served.").BoolVar(&a.Online)
+	return app, a
+}
+
+// Parse parses a command line (without the program's name). --help and
+// --version print and exit, as kingpin does.
+func Parse(args []string) (*Args, error) {
+	app, a := New()
+	command, err := app.Parse(args)
+	a.Command = command
+	return a, err
+}
