@@ -30,6 +30,7 @@ import (
 	"github.com/whatsapp-exporter/whatsapp_exporter/config"
 	"github.com/whatsapp-exporter/whatsapp_exporter/internal/check"
 	"github.com/whatsapp-exporter/whatsapp_exporter/internal/cli"
+	"github.com/whatsapp-exporter/whatsapp_exporter/internal/fleet"
 	"github.com/whatsapp-exporter/whatsapp_exporter/internal/lifecycle"
 	"github.com/whatsapp-exporter/whatsapp_exporter/internal/logging"
 	"github.com/whatsapp-exporter/whatsapp_exporter/internal/scheduler"
@@ -76,29 +77,28 @@ func run(logger log.Logger, toolkitLogger *slog.Logger, args *cli.Args) error {
 			return err
 		}
 	}
-	connector := &scheduler.Connector{}
-	targets, err := connector.Targets(cfg)
+	shard, err := args.ShardOf()
 	if err != nil {
 		return err
 	}
 	exporter := collector.New(collector.Options{Now: now})
-	refresher := scheduler.New(targets, exporter, scheduler.Options{Logger: logger, Now: now})
+	refresher := scheduler.New(nil, exporter, scheduler.Options{Logger: logger, Now: now, RequestsPerSecond: cfg.Global.RequestsPerSecond})
+	accounts := fleet.New(cfg, &scheduler.Connector{}, refresher.Apply, fleet.Options{Logger: logger, Shard: shard, Now: now})
+	targets, err := accounts.Targets()
+	if err != nil {
+		return err
+	}
+	refresher.Apply(targets)
 	registry := prometheus.NewRegistry()
-	registry.MustRegister(exporter, versioncollector.NewCollector(name), collectors.NewGoCollector(),
-		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	level.Info(logger).Log("msg", "Loaded configuration", "accounts", len(cfg.Accounts))
+	registry.MustRegister(exporter, collector.NewFleet(accounts.State, refresher.Fleet), versioncollector.NewCollector(name),
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	level.Info(logger).Log("msg", "Loaded configuration", "accounts", len(cfg.Accounts), "businesses", len(cfg.Businesses), "shard", shard.Index, "total_shards", max(shard.Count, 1))
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	mux := routes(registry, args.MetricsPath, logger)
 	if args.ConfigFile != "" {
-		reloader := lifecycle.New(args.ConfigFile, func(cfg *config.Config) error {
-			targets, err := connector.Targets(cfg)
-			if err == nil {
-				refresher.Apply(targets)
-			}
-			return err
-		}, logger)
+		reloader := lifecycle.New(args.ConfigFile, accounts.Reload, logger)
 		registry.MustRegister(reloader)
 		go reloader.WatchSignals(ctx)
 		if args.Lifecycle {
@@ -110,6 +110,7 @@ func run(logger log.Logger, toolkitLogger *slog.Logger, args *cli.Args) error {
 		defer close(refreshed)
 		refresher.Run(ctx)
 	}()
+	go accounts.Run(ctx)
 	server := &http.Server{Handler: mux}
 	go func() {
 		<-ctx.Done()

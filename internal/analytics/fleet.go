@@ -11,12 +11,16 @@ type Fleet struct {
 	// Waiting is how many accounts are due and wait for a place to
 	// refresh in; Refreshing how many refresh now.
 	Waiting, Refreshing int
-	// Cycles counts the cycles completed since the start; the others
-	// describe the last one, and are zero before the first ends.
+	// Cycles counts the cycles completed since the start; CycleDuration
+	// and CycleRequests describe the last one, and are zero before the
+	// first ends.
 	Cycles int
 	// CycleDuration is how long the last cycle took; CycleInterval the
 	// longest interval of its accounts, which it must fit; CycleRequests
 	// the API requests of the fleet during it.
 	CycleDuration, CycleInterval time.Duration
 	CycleRequests                float64
+	// CycleElapsed is how long the cycle under way has run: a first cycle
+	// that does not fit shows here before it ends.
+	CycleElapsed time.Duration
 }

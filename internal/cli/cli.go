@@ -6,12 +6,15 @@
 package cli
 
 import (
+	"fmt"
+
 	"github.com/alecthomas/kingpin/v2"
 	"github.com/prometheus/common/version"
 	"github.com/prometheus/exporter-toolkit/web"
 	"github.com/prometheus/exporter-toolkit/web/kingpinflag"
 
 	"github.com/whatsapp-exporter/whatsapp_exporter/internal/demo"
+	"github.com/whatsapp-exporter/whatsapp_exporter/internal/fleet"
 )
 
 // Name is the program's name, in --help and --version.
@@ -36,6 +39,11 @@ type Args struct {
 	Lifecycle   bool
 	Demo        *demo.Flags
 	Web         *web.FlagConfig
+	// Shard is this replica's share of a fleet: of TotalShards replicas,
+	// the one numbered Shard, or the one whose StatefulSet pod is named
+	// ShardPod (its ordinal).
+	Shard, TotalShards int
+	ShardPod           string
 
 	// check.
 	Online bool
@@ -54,6 +62,9 @@ func New() (*kingpin.Application, *Args) {
 	a.Web = kingpinflag.AddFlags(app, ":9919")
 	app.Flag("web.telemetry-path", "Path under which to expose metrics.").Default("/metrics").StringVar(&a.MetricsPath)
 	app.Flag("web.enable-lifecycle", "Reload the configuration on POST /-/reload, as on SIGHUP.").BoolVar(&a.Lifecycle)
+	app.Flag("shard", "This replica's shard, from 0, when --total-shards replicas share the WABAs: each keeps those whose ID hashes to it.").Default("0").IntVar(&a.Shard)
+	app.Flag("total-shards", "How many replicas share the WABAs (1: this one exports them all).").Default("1").IntVar(&a.TotalShards)
+	app.Flag("shard.from-pod-name", "Take --shard from this StatefulSet pod name's ordinal (name-N), e.g. --shard.from-pod-name=$(POD_NAME).").PlaceHolder("NAME").StringVar(&a.ShardPod)
 	app.Flag("log.level", "Only log messages with the given severity or above.").Default("info").EnumVar(&a.LogLevel, "debug", "info", "warn", "error")
 	app.Flag("log.format", "Output format of log messages.").Default("logfmt").EnumVar(&a.LogFormat, "logfmt", "json")
 
@@ -70,4 +81,18 @@ func Parse(args []string) (*Args, error) {
 	command, err := app.Parse(args)
 	a.Command = command
 	return a, err
+}
+
+// ShardOf is the replica's shard the flags give: --shard, or the ordinal of
+// the pod --shard.from-pod-name names, of --total-shards.
+func (a *Args) ShardOf() (fleet.Shard, error) {
+	s := fleet.Shard{Index: a.Shard, Count: a.TotalShards}
+	if a.ShardPod != "" {
+		n, err := fleet.OrdinalOf(a.ShardPod)
+		if err != nil {
+			return fleet.Shard{}, fmt.Errorf("--shard.from-pod-name: %w", err)
+		}
+		s.Index = n
+	}
+	return s, s.Validate()
 }

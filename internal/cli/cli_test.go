@@ -36,7 +36,7 @@ func TestHelpListsWhatServingTakes(t *testing.T) {
 		for _, flag := range []string{
 			"config.file", "demo", "demo.scenario",
 			"web.listen-address", "web.config.file", "web.telemetry-path", "web.enable-lifecycle",
-			"log.level", "log.format", "version",
+			"log.level", "log.format", "version", "shard", "total-shards", "shard.from-pod-name",
 		} {
 			if !listed[flag] {
 				t.Errorf("%q does not list --%s:\n%s", args, flag, out)
@@ -66,19 +66,19 @@ func TestParse(t *testing.T) {
 		listen []string
 		demo   bool
 	}{
-		{args: nil, want: Args{Command: Serve, MetricsPath: "/metrics", LogLevel: "info", LogFormat: "logfmt"}, listen: []string{":9919"}},
+		{args: nil, want: Args{Command: Serve, MetricsPath: "/metrics", LogLevel: "info", LogFormat: "logfmt", TotalShards: 1}, listen: []string{":9919"}},
 		{
 			args:   []string{"--config.file=x.yml", "--web.listen-address=127.0.0.1:1", "--web.listen-address=127.0.0.1:2", "--web.telemetry-path=/m", "--web.enable-lifecycle", "--log.level=debug", "--log.format=json"},
-			want:   Args{Command: Serve, ConfigFile: "x.yml", MetricsPath: "/m", Lifecycle: true, LogLevel: "debug", LogFormat: "json"},
+			want:   Args{Command: Serve, ConfigFile: "x.yml", MetricsPath: "/m", Lifecycle: true, LogLevel: "debug", LogFormat: "json", TotalShards: 1},
 			listen: []string{"127.0.0.1:1", "127.0.0.1:2"},
 		},
-		{args: []string{"serve", "--config.file=x.yml"}, want: Args{Command: Serve, ConfigFile: "x.yml", MetricsPath: "/metrics", LogLevel: "info", LogFormat: "logfmt"}, listen: []string{":9919"}},
-		{args: []string{"check", "--config.file=x.yml"}, want: Args{Command: Check, ConfigFile: "x.yml", MetricsPath: "/metrics", LogLevel: "info", LogFormat: "logfmt"}, listen: []string{":9919"}},
-		{args: []string{"--config.file=x.yml", "check", "--online"}, want: Args{Command: Check, ConfigFile: "x.yml", Online: true, MetricsPath: "/metrics", LogLevel: "info", LogFormat: "logfmt"}, listen: []string{":9919"}},
+		{args: []string{"serve", "--config.file=x.yml"}, want: Args{Command: Serve, ConfigFile: "x.yml", MetricsPath: "/metrics", LogLevel: "info", LogFormat: "logfmt", TotalShards: 1}, listen: []string{":9919"}},
+		{args: []string{"check", "--config.file=x.yml"}, want: Args{Command: Check, ConfigFile: "x.yml", MetricsPath: "/metrics", LogLevel: "info", LogFormat: "logfmt", TotalShards: 1}, listen: []string{":9919"}},
+		{args: []string{"--config.file=x.yml", "check", "--online"}, want: Args{Command: Check, ConfigFile: "x.yml", Online: true, MetricsPath: "/metrics", LogLevel: "info", LogFormat: "logfmt", TotalShards: 1}, listen: []string{":9919"}},
 		{
 			// The end-to-end tests' sped-up demo.
 			args: []string{"--demo", "--demo.scenario=delivery-drop", "--demo.clock.start=2026-12-01T00:00:00Z", "--demo.clock.since=2026-12-07T00:00:00Z", "--demo.clock.speed=600"},
-			want: Args{Command: Serve, MetricsPath: "/metrics", LogLevel: "info", LogFormat: "logfmt"}, listen: []string{":9919"}, demo: true,
+			want: Args{Command: Serve, MetricsPath: "/metrics", LogLevel: "info", LogFormat: "logfmt", TotalShards: 1}, listen: []string{":9919"}, demo: true,
 		},
 	}
 	for _, tt := range tests {
@@ -114,6 +114,41 @@ func TestParseErrors(t *testing.T) {
 	} {
 		if _, err := Parse(args); err == nil {
 			t.Errorf("%q: no error", args)
+		}
+	}
+}
+
+// The replica's shard: from --shard, or from a StatefulSet pod's name, of
+// --total-shards; a shard outside them is an error.
+func TestShardOf(t *testing.T) {
+	tests := []struct {
+		args      []string
+		index     int
+		count     int
+		wantError bool
+	}{
+		{args: nil, index: 0, count: 1},
+		{args: []string{"--shard=2", "--total-shards=3"}, index: 2, count: 3},
+		{args: []string{"--shard.from-pod-name=whatsapp-exporter-1", "--total-shards=3"}, index: 1, count: 3},
+		{args: []string{"--shard=3", "--total-shards=3"}, wantError: true},
+		{args: []string{"--shard=1"}, wantError: true},
+		{args: []string{"--shard.from-pod-name=whatsapp-exporter", "--total-shards=3"}, wantError: true},
+		{args: []string{"--shard.from-pod-name=whatsapp-exporter-5", "--total-shards=3"}, wantError: true},
+	}
+	for _, tt := range tests {
+		a, err := Parse(tt.args)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := a.ShardOf()
+		if tt.wantError {
+			if err == nil {
+				t.Errorf("%q: shard %+v, want an error", tt.args, s)
+			}
+			continue
+		}
+		if err != nil || s.Index != tt.index || max(s.Count, 1) != tt.count {
+			t.Errorf("%q: shard %+v, %v; want %d of %d", tt.args, s, err, tt.index, tt.count)
 		}
 	}
 }

@@ -104,13 +104,20 @@ func (c *cycle) report(accounts int, opts Options) {
 func (s *Scheduler) Fleet() analytics.Fleet {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return analytics.Fleet{
+	now := time.Now()
+	f := analytics.Fleet{
 		Accounts:      len(s.pollers),
-		Waiting:       s.due.waiting(time.Now()),
+		Waiting:       s.due.waiting(now),
 		Refreshing:    s.running,
 		Cycles:        s.cycle.count,
 		CycleDuration: s.cycle.last,
-		CycleInterval: s.cycle.interval,
 		CycleRequests: s.cycle.sent,
 	}
+	for _, p := range s.pollers {
+		f.CycleInterval = max(f.CycleInterval, p.account.Interval)
+	}
+	if !s.cycle.started.IsZero() {
+		f.CycleElapsed = now.Sub(s.cycle.started)
+	}
+	return f
 }
