@@ -21,6 +21,9 @@ func TestAlertConventions(t *testing.T) {
 		exact bool
 		// check adds what the file's alerts must do besides.
 		check func(t *testing.T, alert, expr, annotations string)
+		// about is what each alert's annotations must name; a WABA
+		// ($labels.waba_id) unless said otherwise.
+		about []string
 	}{
 		{
 			file: "rules/whatsapp-alerts.yml", group: "whatsapp", prefix: "WhatsApp",
@@ -47,6 +50,18 @@ func TestAlertConventions(t *testing.T) {
 			file: "rules/whatsapp-api-alerts.yml", group: "whatsapp-api", prefix: "WhatsAppAPIVersion",
 			want: []string{"WhatsAppAPIVersionExpiring", "WhatsAppAPIVersionMismatch"}, exact: true,
 		},
+		{
+			// About a replica's budget, and about a business: one alert per
+			// business however many replicas list it.
+			file: "rules/whatsapp-fleet-alerts.yml", group: "whatsapp-fleet", prefix: "WhatsAppExporter",
+			want: []string{"WhatsAppExporterFleetOutgrewItsInterval", "WhatsAppExporterDiscoveryFailing"}, exact: true,
+			about: []string{"$labels.instance", "$labels.business"},
+			check: func(t *testing.T, alert, expr, annotations string) {
+				if strings.Contains(expr, "discovery") && strings.Contains(expr, "instance") {
+					t.Errorf("alert %s: every replica lists every business; aggregate the replicas away", alert)
+				}
+			},
+		},
 	} {
 		t.Run(filepath.Base(tc.file), func(t *testing.T) {
 			var alerts ruleGroups
@@ -71,9 +86,14 @@ func TestAlertConventions(t *testing.T) {
 				if r.Annotations["summary"] == "" || r.Annotations["description"] == "" {
 					t.Errorf("alert %s: needs summary and description annotations", r.Alert)
 				}
-				// Every alert but the one about the scrape itself is about a WABA.
-				if r.Alert != "WhatsAppExporterDown" && !strings.Contains(annotations, "$labels.waba_id") {
-					t.Errorf("alert %s: the annotations must name the WABA ($labels.waba_id)", r.Alert)
+				// Every alert but the one about the scrape itself is about a
+				// WABA, or what its file says.
+				about := tc.about
+				if about == nil {
+					about = []string{"$labels.waba_id"}
+				}
+				if r.Alert != "WhatsAppExporterDown" && !slices.ContainsFunc(about, func(a string) bool { return strings.Contains(annotations, a) }) {
+					t.Errorf("alert %s: the annotations must name what it is about (%s)", r.Alert, strings.Join(about, " or "))
 				}
 				if tc.check != nil {
 					tc.check(t, r.Alert, r.Expr, annotations)
