@@ -36,18 +36,22 @@ func run(ctx context.Context, out io.Writer, file string, online bool, now func(
 		fmt.Fprintln(out, err)
 		return 1
 	}
-	fmt.Fprintf(out, "%s: %d accounts, configuration OK\n", file, len(cfg.Accounts))
+	fmt.Fprintf(out, "%s: %d accounts, %d businesses, configuration OK\n", file, len(cfg.Accounts), len(cfg.Businesses))
 	if !online {
 		return 0
 	}
-	targets, err := scheduler.Targets(cfg)
+	connector := &scheduler.Connector{}
+	targets, err := connector.Targets(cfg)
 	if err != nil {
 		fmt.Fprintln(out, err)
 		return 1
 	}
+	failed := discover(ctx, out, cfg, connector)
+	if len(targets) == 0 {
+		return exit(failed)
+	}
 	rows := make([][]cell, len(targets))
 	served := make([]string, len(targets))
-	failed := false
 	for i, t := range targets {
 		rows[i], served[i] = probe(ctx, t, now)
 		failed = failed || slices.ContainsFunc(rows[i], func(c cell) bool { return c.err != nil })
@@ -69,10 +73,61 @@ func run(ctx context.Context, out io.Writer, file string, online bool, now func(
 			}
 		}
 	}
+	return exit(failed)
+}
+
+func exit(failed bool) int {
 	if failed {
 		return 1
 	}
 	return 0
+}
+
+// discover lists each business's WABAs as the exporter would, and prints
+// what the listing found and which of them the filters keep; it reports
+// whether a listing failed. The WABAs it keeps are not probed: the
+// exporter's log and metrics say how their refreshes go.
+func discover(ctx context.Context, out io.Writer, cfg *config.Config, connector *scheduler.Connector) (failed bool) {
+	for i := range cfg.Businesses {
+		b := &cfg.Businesses[i]
+		lister, err := connector.Lister(cfg.Global, b)
+		var wabas []provider.DiscoveredWABA
+		if err == nil {
+			wabas, err = lister.ListWABAs(ctx, provider.ListQuery{BusinessID: b.BusinessID, Ownerships: b.Ownerships()})
+		}
+		if err != nil {
+			fmt.Fprintf(out, "\nbusiness %s (%s): listing FAILED: %v\n", b.Label(), b.Connection().Provider, err)
+			failed = true
+			continue
+		}
+		kept := 0
+		w := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(w, "WABA\tNAME\tOWNERSHIP\tCURRENCY\tTIME ZONE\tEXPORTED")
+		for _, waba := range wabas {
+			exported := "no (filtered out)"
+			if b.Wants(waba.ID, waba.Name) {
+				exported, kept = "yes", kept+1
+			}
+			fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", waba.ID, orDash(waba.Name), orDash(waba.Ownership), orDash(waba.Currency), zoneName(waba.Location), exported)
+		}
+		fmt.Fprintf(out, "\nbusiness %s (%s): %d WABAs listed, %d exported\n", b.Label(), b.Connection().Provider, len(wabas), kept)
+		w.Flush()
+	}
+	return failed
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func zoneName(loc *time.Location) string {
+	if loc == nil {
+		return "-"
+	}
+	return loc.String()
 }
 
 var columns = []string{"waba fields", "messaging", "conversations", "pricing", "templates", "calls"}

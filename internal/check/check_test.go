@@ -62,7 +62,7 @@ func TestCheck(t *testing.T) {
 		{
 			name: "a good file, offline: no request",
 			src:  good,
-			want: []string{"2 accounts, configuration OK"},
+			want: []string{"2 accounts, 0 businesses, configuration OK"},
 		},
 		{
 			// The partner-billed WABA answers without cost: that works.
