@@ -31,6 +31,8 @@ var Capabilities = provider.Capabilities{
 	Auth:             provider.KeyAndSecret,
 	WholeDays:        true,
 	TemplateProducts: []provider.TemplateProduct{provider.CloudAPI},
+	// The listing of the WABAs linked to the API key (listing.go).
+	Discovery: true,
 	Families: map[provider.Family]provider.FamilyCapabilities{
 		provider.Messaging: {Offer: provider.Offered, Granularities: provider.AllGranularities, History: history},
 		provider.Pricing:   {Offer: provider.Offered, Granularities: provider.AllGranularities, History: history},
