@@ -61,9 +61,24 @@ func newCore(wabas []WABA, opts Options) *core {
 	}
 	for i := range wabas {
 		a := wabas[i]
+		a.m = nil
 		c.wabas[a.WABAID] = &a
 	}
 	return c
+}
+
+// held returns a copy of a WABA for one request, with its model prepared
+// once for all requests (c.mu held). The copy shares the model and the
+// slices, which nothing changes in place: Update gives the WABA new ones.
+func (c *core) held(wabaID string) (WABA, bool) {
+	a, ok := c.wabas[wabaID]
+	if !ok {
+		return WABA{}, false
+	}
+	if a.m == nil {
+		a.m = newModel(a)
+	}
+	return *a, true
 }
 
 // Stats returns a copy of what the fake saw of a WABA's requests.
@@ -109,6 +124,7 @@ func (c *core) SetDeliveryDrop(wabaID string, from time.Time, rate float64) {
 	defer c.mu.Unlock()
 	if a, ok := c.wabas[wabaID]; ok {
 		a.DropFrom, a.DroppedRate = from, rate
+		a.m = nil
 	}
 }
 

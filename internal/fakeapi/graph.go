@@ -77,11 +77,7 @@ func (g *Graph) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Facebook-API-Version", served)
 
 	g.mu.Lock()
-	acct, ok := g.wabas[wabaID]
-	var waba WABA
-	if ok {
-		waba = *acct
-	}
+	waba, ok := g.held(wabaID)
 	op := edge
 	if op == "" {
 		op = fieldNames(q.Get("fields"))
@@ -136,7 +132,8 @@ func (g *Graph) node(w http.ResponseWriter, r *http.Request, a *WABA, fault *Fau
 		graphError(w, http.StatusBadRequest, 100, 0, "(#100) Invalid fields parameter", "OAuthException", false)
 		return
 	}
-	answer := map[string]any{"id": a.WABAID}
+	answer := newAnswer()
+	defer answer.free()
 	for _, f := range fields {
 		start, errStart := unixParam(f.params["start"])
 		end, errEnd := unixParam(f.params["end"])
@@ -149,11 +146,11 @@ func (g *Graph) node(w http.ResponseWriter, r *http.Request, a *WABA, fault *Fau
 		switch f.name {
 		case "id":
 		case "currency":
-			answer["currency"] = a.currency()
+			answer.set("currency", a.currency())
 		case "timezone_id":
-			answer["timezone_id"] = a.timezoneID()
+			answer.set("timezone_id", a.timezoneID())
 		case "is_enabled_for_insights":
-			answer["is_enabled_for_insights"] = !a.InsightsDisabled
+			answer.set("is_enabled_for_insights", !a.InsightsDisabled)
 		case "analytics":
 			if !oneOf(granularity, "HALF_HOUR", "DAY", "MONTH") {
 				graphError(w, http.StatusBadRequest, 100, 0, "(#100) Param granularity must be one of {HALF_HOUR, DAY, MONTH}", "OAuthException", false)
@@ -163,12 +160,16 @@ func (g *Graph) node(w http.ResponseWriter, r *http.Request, a *WABA, fault *Fau
 				start: start, end: end, now: g.opts.Now(), granularity: granularity,
 				phones: list(f.params["phone_numbers"]), countries: list(f.params["country_codes"]),
 			})
-			answer["analytics"] = map[string]any{
-				"phone_numbers": phoneNumbers(a, list(f.params["phone_numbers"])),
-				"country_codes": countryCodes(a, list(f.params["country_codes"])),
-				"granularity":   granularity,
-				"data_points":   points,
-			}
+			answer.member("analytics")
+			answer.b = append(answer.b, `{"phone_numbers":`...)
+			answer.value(phoneNumbers(a, list(f.params["phone_numbers"])))
+			answer.b = append(answer.b, `,"country_codes":`...)
+			answer.value(countryCodes(a, list(f.params["country_codes"])))
+			answer.b = append(answer.b, `,"granularity":`...)
+			answer.value(granularity)
+			answer.b = append(answer.b, `,"data_points":`...)
+			answer.b = appendPoints(answer.b, messagingFamily, points)
+			answer.b = append(answer.b, '}')
 		case "call_analytics":
 			if !oneOf(granularity, "HALF_HOUR", "DAILY", "MONTHLY") {
 				graphError(w, http.StatusBadRequest, 100, 0, "(#100) Param granularity must be one of {HALF_HOUR, DAILY, MONTHLY}", "OAuthException", false)
@@ -184,11 +185,16 @@ func (g *Graph) node(w http.ResponseWriter, r *http.Request, a *WABA, fault *Fau
 				costNotAvailable(w)
 				return
 			}
-			body := map[string]any{"granularity": granularity, "data_points": a.callPoints(cq)}
+			answer.member("call_analytics")
+			answer.b = append(answer.b, `{"granularity":`...)
+			answer.value(granularity)
+			answer.b = append(answer.b, `,"data_points":`...)
+			answer.b = appendPoints(answer.b, callFamily, a.callPoints(cq))
 			if len(cq.directions) == 1 {
-				body["directions"] = cq.directions[0] // as the page's example echoes its one direction
+				answer.b = append(answer.b, `,"directions":`...)
+				answer.value(cq.directions[0]) // as the page's example echoes its one direction
 			}
-			answer["call_analytics"] = body
+			answer.b = append(answer.b, '}')
 		case "conversation_analytics", "pricing_analytics":
 			if !oneOf(granularity, "HALF_HOUR", "DAILY", "MONTHLY") {
 				graphError(w, http.StatusBadRequest, 100, 0, "(#100) Param granularity must be one of {HALF_HOUR, DAILY, MONTHLY}", "OAuthException", false)
@@ -208,32 +214,45 @@ func (g *Graph) node(w http.ResponseWriter, r *http.Request, a *WABA, fault *Fau
 				bq.cost = false // "If no metric_types are specified, only CONVERSATION is returned"
 			}
 			bq.cost = bq.cost && !g.NoCost
-			var points []dataPoint
+			var points []point
+			fam := conversationFamily
 			if f.name == "conversation_analytics" {
 				bq.categories, bq.types, bq.directions = list(f.params["conversation_categories"]), list(f.params["conversation_types"]), list(f.params["conversation_directions"])
 				points = a.conversationPoints(bq)
 			} else {
 				bq.categories, bq.types = list(f.params["pricing_categories"]), list(f.params["pricing_types"])
 				points = a.pricingPoints(bq)
+				fam = pricingFamily
 			}
 			g.recordDays(a.WABAID, start, end)
 			pagePoints, next := page(points, q.Get("after"), g.opts.PageSize, fault)
-			body := map[string]any{"data": []any{map[string]any{"data_points": pagePoints}}}
-			if paging := g.paging(r, next, fault); paging != nil {
-				body["paging"] = paging
-			}
-			if q.Get("after") != "" {
+			edge := q.Get("after") != ""
+			if edge {
 				// A paging link answers as the edge: no wrapping field, no id.
-				writeJSON(w, http.StatusOK, spellCounts(body, fault))
+				answer.b = answer.b[:1]
+			} else {
+				answer.member(f.name)
+				answer.b = append(answer.b, '{')
+			}
+			answer.b = append(answer.b, `"data":[{"data_points":`...)
+			answer.b = appendPoints(answer.b, fam, pagePoints)
+			answer.b = append(answer.b, "}]"...)
+			if paging := g.paging(r, next, fault); paging != nil {
+				answer.b = append(answer.b, `,"paging":`...)
+				answer.value(paging)
+			}
+			if edge {
+				writeBody(w, http.StatusOK, answer.bytes(), fault)
 				return
 			}
-			answer[f.name] = body
+			answer.b = append(answer.b, '}')
 		default:
 			graphError(w, http.StatusBadRequest, 100, 0, fmt.Sprintf("(#100) Tried accessing nonexisting field (%s) on node type (WhatsAppBusinessAccount)", f.name), "OAuthException", false)
 			return
 		}
 	}
-	writeJSON(w, http.StatusOK, spellCounts(answer, fault))
+	answer.set("id", a.WABAID)
+	writeBody(w, http.StatusOK, answer.bytes(), fault)
 }
 
 func (g *Graph) templateAnalytics(w http.ResponseWriter, r *http.Request, a *WABA, fault *Fault) {
@@ -296,7 +315,7 @@ func (g *Graph) templateAnalytics(w http.ResponseWriter, r *http.Request, a *WAB
 	if paging := g.paging(r, next, fault); paging != nil {
 		body["paging"] = paging
 	}
-	writeJSON(w, http.StatusOK, spellCounts(body, fault))
+	writeValue(w, http.StatusOK, body, fault)
 }
 
 // writeEdge answers a list edge, honouring its limit parameter.
@@ -438,12 +457,6 @@ func setUsage(w http.ResponseWriter, wabaID string, percent float64, regainMinut
 	}}}
 	b, _ := json.Marshal(usage)
 	w.Header().Set("X-Business-Use-Case-Usage", string(b))
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(v)
 }
 
 func fieldNames(fields string) string {

@@ -64,11 +64,7 @@ func (v *Vonage) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	key, secret, hasAuth := r.BasicAuth()
 	v.mu.Lock()
-	acct, ok := v.wabas[wabaID]
-	var waba WABA
-	if ok {
-		waba = *acct
-	}
+	waba, ok := v.held(wabaID)
 	var owner string
 	for id, a := range v.wabas {
 		if hasAuth && a.APIKey != "" && a.APIKey == key && a.Token == secret {
@@ -182,17 +178,17 @@ func (v *Vonage) messagingAnalytics(w http.ResponseWriter, r *http.Request, a *W
 	for _, p := range points {
 		// "start": "1543543200": Unix seconds, as strings.
 		entries = append(entries, map[string]any{
-			"start": strconv.FormatInt(p["start"].(int64), 10), "end": strconv.FormatInt(p["end"].(int64), 10),
-			"sent": p["sent"], "delivered": p["delivered"],
+			"start": strconv.FormatInt(p.start, 10), "end": strconv.FormatInt(p.end, 10),
+			"sent": p.v[0], "delivered": p.v[1],
 		})
 	}
 	pageEntries, next := page(entries, q.Get("after"), v.opts.PageSize, fault)
-	writeJSON(w, http.StatusOK, spellCounts(map[string]any{
+	writeValue(w, http.StatusOK, map[string]any{
 		"id": a.WABAID, "granularity": g,
 		"phone_numbers": phoneNumbers(a, phones), "country_codes": countryCodes(a, countries),
 		"_embedded": map[string]any{"messaging_analytics": pageEntries},
 		"paging":    v.paging(r, next, fault),
-	}, fault))
+	}, fault)
 }
 
 func (v *Vonage) pricingAnalytics(w http.ResponseWriter, r *http.Request, a *WABA, start, end time.Time, fault *Fault) {
@@ -210,24 +206,24 @@ func (v *Vonage) pricingAnalytics(w http.ResponseWriter, r *http.Request, a *WAB
 	tiers := list(q.Get("tier"))
 	entries := make([]any, 0, len(points))
 	for _, p := range points {
-		if tier, _ := p["tier"].(string); len(tiers) > 0 && !contains(tiers, tier) {
+		if tier := pricingFamily.dim(p, "tier"); len(tiers) > 0 && !contains(tiers, tier) {
 			continue
 		}
-		s, e := vonageDates(p, g)
-		entry := map[string]any{"start": s, "end": e, "volume": p["volume"]}
+		s, e := vonageDates(p.start, p.end, g)
+		entry := map[string]any{"start": s, "end": e, "volume": p.v[0]}
 		for _, k := range []string{"phone_number", "country", "tier", "pricing_type", "pricing_category"} {
-			if val, ok := p[k]; ok {
+			if val := pricingFamily.dim(p, k); val != "" {
 				entry[k] = val
 			}
 		}
 		entries = append(entries, entry)
 	}
 	pageEntries, next := page(entries, q.Get("after"), v.opts.PageSize, fault)
-	writeJSON(w, http.StatusOK, spellCounts(map[string]any{
+	writeValue(w, http.StatusOK, map[string]any{
 		"granularity": g, "product_type": "cloud_api",
 		"_embedded": map[string]any{"pricing_analytics": pageEntries},
 		"paging":    v.paging(r, next, fault),
-	}, fault))
+	}, fault)
 }
 
 func (v *Vonage) templateAnalytics(w http.ResponseWriter, r *http.Request, a *WABA, start, end time.Time, fault *Fault) {
@@ -253,7 +249,7 @@ func (v *Vonage) templateAnalytics(w http.ResponseWriter, r *http.Request, a *WA
 	points := a.templatePoints(templateQuery{start: start, end: end, now: v.opts.Now(), ids: ids, metrics: metrics, product: cloudAPI})
 	entries := make([]any, 0, len(points))
 	for _, p := range points {
-		s, e := vonageDates(p, "DAILY")
+		s, e := vonageDates(p["start"].(int64), p["end"].(int64), "DAILY")
 		entry := map[string]any{"template_id": p["template_id"], "start": s, "end": e}
 		for _, k := range []string{"sent", "delivered", "read"} {
 			if val, ok := p[k]; ok {
@@ -275,19 +271,19 @@ func (v *Vonage) templateAnalytics(w http.ResponseWriter, r *http.Request, a *WA
 	if next != "" {
 		links["next"] = map[string]string{"href": v.link(r, "cursor", next, fault)}
 	}
-	writeJSON(w, http.StatusOK, spellCounts(map[string]any{
+	writeValue(w, http.StatusOK, map[string]any{
 		"granularity": "DAILY", "product_type": "cloud_api", "page_size": v.opts.PageSize,
 		"_embedded": map[string]any{"template_analytics": pageEntries},
 		"_links":    links,
-	}, fault))
+	}, fault)
 }
 
 // vonageDates spells a bucket as the document's template and pricing
 // examples do: RFC 3339, and a day or month labelled by its last day
 // ("start" and "end" both 2024-11-11T00:00:00Z for one day).
-func vonageDates(p dataPoint, g string) (string, string) {
-	start := time.Unix(p["start"].(int64), 0).UTC()
-	end := time.Unix(p["end"].(int64), 0).UTC()
+func vonageDates(startUnix, endUnix int64, g string) (string, string) {
+	start := time.Unix(startUnix, 0).UTC()
+	end := time.Unix(endUnix, 0).UTC()
 	if g != "HALF_HOUR" {
 		end = end.AddDate(0, 0, -1)
 	}
