@@ -175,6 +175,13 @@ func unit(s uint64, t int64) float64 {
 	return float64(z>>11) / (1 << 53)
 }
 
+func (a *WABA) name() string {
+	if a.Name == "" {
+		return a.WABAID
+	}
+	return a.Name
+}
+
 func (a *WABA) currency() string {
 	if a.Currency == "" {
 		return "USD"

@@ -16,10 +16,12 @@ import (
 // Graph is a fake of the Graph API's WhatsApp analytics, served under any
 // path prefix (/v21.0/{waba}, or a BSP's /api/v25.0/{waba}). It follows the
 // reference documents: the analytics, conversation_analytics,
-// pricing_analytics and call_analytics fields of a WABA node, the
-// template_analytics, message_templates and phone_numbers edges (with the
-// health fields of health.go), Graph error bodies and the
-// X-Business-Use-Case-Usage header.
+// pricing_analytics and call_analytics fields of a WABA node (several in
+// one request, as field expansion allows, each paged field then paging on
+// its own) and its plain fields (id, name, currency, timezone_id,
+// is_enabled_for_insights), the template_analytics, message_templates and
+// phone_numbers edges (with the health fields of health.go), Graph error
+// bodies and the X-Business-Use-Case-Usage header.
 type Graph struct {
 	*core
 	// NoCost makes the fake behave like a BSP passthrough that never returns
@@ -132,12 +134,19 @@ func (g *Graph) node(w http.ResponseWriter, r *http.Request, a *WABA, fault *Fau
 		graphError(w, http.StatusBadRequest, 100, 0, "(#100) Invalid fields parameter", "OAuthException", false)
 		return
 	}
+	after := q.Get("after")
+	if paged := pagedFields(fields); after != "" && (paged != 1 || len(fields) != 1) {
+		// Each paged field's next link asks for that field alone; a cursor
+		// says nothing about which of several it belongs to.
+		graphError(w, http.StatusBadRequest, 100, 0, "(#100) A paging cursor (after) applies to one paged field: ask for that field alone, as its paging.next does", "OAuthException", false)
+		return
+	}
 	answer := newAnswer()
 	defer answer.free()
 	for _, f := range fields {
 		start, errStart := unixParam(f.params["start"])
 		end, errEnd := unixParam(f.params["end"])
-		if f.name != "id" && f.name != "currency" && f.name != "timezone_id" && f.name != "is_enabled_for_insights" && (errStart != nil || errEnd != nil) {
+		if !nodeFields[f.name] && (errStart != nil || errEnd != nil) {
 			graphError(w, http.StatusBadRequest, 100, 0, fmt.Sprintf("(#100) %s requires start and end as UNIX timestamps", f.name), "OAuthException", false)
 			return
 		}
@@ -145,6 +154,8 @@ func (g *Graph) node(w http.ResponseWriter, r *http.Request, a *WABA, fault *Fau
 		metrics := upper(list(f.params["metric_types"]))
 		switch f.name {
 		case "id":
+		case "name":
+			answer.set("name", a.name())
 		case "currency":
 			answer.set("currency", a.currency())
 		case "timezone_id":
@@ -225,8 +236,8 @@ func (g *Graph) node(w http.ResponseWriter, r *http.Request, a *WABA, fault *Fau
 				fam = pricingFamily
 			}
 			g.recordDays(a.WABAID, start, end)
-			pagePoints, next := page(points, q.Get("after"), g.opts.PageSize, fault)
-			edge := q.Get("after") != ""
+			pagePoints, next := page(points, after, g.opts.PageSize, fault)
+			edge := after != ""
 			if edge {
 				// A paging link answers as the edge: no wrapping field, no id.
 				answer.b = answer.b[:1]
@@ -237,7 +248,7 @@ func (g *Graph) node(w http.ResponseWriter, r *http.Request, a *WABA, fault *Fau
 			answer.b = append(answer.b, `"data":[{"data_points":`...)
 			answer.b = appendPoints(answer.b, fam, pagePoints)
 			answer.b = append(answer.b, "}]"...)
-			if paging := g.paging(r, next, fault); paging != nil {
+			if paging := g.fieldPaging(r, f, next, fault); paging != nil {
 				answer.b = append(answer.b, `,"paging":`...)
 				answer.value(paging)
 			}
@@ -351,6 +362,38 @@ func (g *Graph) paging(r *http.Request, next string, fault *Fault) map[string]an
 	v.Set("after", next)
 	u.RawQuery = v.Encode()
 	return map[string]any{"cursors": map[string]string{"before": "MAZDZD", "after": next}, "next": u.String()}
+}
+
+// fieldPaging is the paging object of one paged field of a node request:
+// its next link asks the same node for that field alone, with its
+// modifiers, and the cursor. So a client can ask for several fields in one
+// call and then page each on its own; a request for one field gets the
+// link it always had.
+func (g *Graph) fieldPaging(r *http.Request, f field, next string, fault *Fault) map[string]any {
+	if next == "" {
+		return nil
+	}
+	u := *r.URL
+	v := u.Query()
+	v.Set("fields", f.raw)
+	u.RawQuery = v.Encode()
+	alone := *r
+	alone.URL = &u
+	return g.paging(&alone, next, fault)
+}
+
+// nodeFields are the WABA node's plain fields, which take no modifiers.
+var nodeFields = map[string]bool{"id": true, "name": true, "currency": true, "timezone_id": true, "is_enabled_for_insights": true}
+
+// pagedFields counts the fields that answer pages of data points.
+func pagedFields(fields []field) int {
+	n := 0
+	for _, f := range fields {
+		if f.name == "conversation_analytics" || f.name == "pricing_analytics" {
+			n++
+		}
+	}
+	return n
 }
 
 func (g *Graph) recordDays(wabaID string, start, end time.Time) {
