@@ -21,26 +21,13 @@ type Options struct {
 	HourlyBudget int
 }
 
-// Stats are what a fake saw of one WABA's requests.
-type Stats struct {
-	Requests int
-	// ByOperation counts requests per analytics field or edge.
-	ByOperation map[string]int
-	// CredentialsInURL counts requests that carried a credential in the
-	// query string, where proxies and access logs would see it.
-	CredentialsInURL int
-	// MaxTemplateIDs is the most template IDs one request asked for.
-	MaxTemplateIDs int
-	// MaxDaysPerRequest is the longest window one request asked for, in days.
-	MaxDaysPerRequest float64
-}
-
 // core is what both fakes share: WABAs, faults, statistics, budget.
 type core struct {
 	mu     sync.Mutex
 	wabas  map[string]*WABA
 	faults map[string][]*Fault
 	stats  map[string]*Stats
+	totals totals
 	calls  map[string][]time.Time
 	opts   Options
 }
@@ -56,6 +43,7 @@ func newCore(wabas []WABA, opts Options) *core {
 		wabas:  map[string]*WABA{},
 		faults: map[string][]*Fault{},
 		stats:  map[string]*Stats{},
+		totals: newTotals(),
 		calls:  map[string][]time.Time{},
 		opts:   opts,
 	}
@@ -79,22 +67,6 @@ func (c *core) held(wabaID string) (WABA, bool) {
 		a.m = newModel(a)
 	}
 	return *a, true
-}
-
-// Stats returns a copy of what the fake saw of a WABA's requests.
-func (c *core) Stats(wabaID string) Stats {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	s, ok := c.stats[wabaID]
-	if !ok {
-		return Stats{ByOperation: map[string]int{}}
-	}
-	copied := *s
-	copied.ByOperation = make(map[string]int, len(s.ByOperation))
-	for k, v := range s.ByOperation {
-		copied.ByOperation[k] = v
-	}
-	return copied
 }
 
 // SetToken changes the credential the fake accepts for a WABA, as a
@@ -133,11 +105,11 @@ func (c *core) SetDeliveryDrop(wabaID string, from time.Time, rate float64) {
 func (c *core) record(wabaID, op string, r *http.Request, credentialInURL bool) (usedPercent float64, exhausted bool) {
 	s, ok := c.stats[wabaID]
 	if !ok {
-		s = &Stats{ByOperation: map[string]int{}}
+		s = newStats()
 		c.stats[wabaID] = s
 	}
-	s.Requests++
-	s.ByOperation[op]++
+	s.count(op, r.Host)
+	c.totals.count(op, r.Host, false)
 	if credentialInURL {
 		s.CredentialsInURL++
 	}
