@@ -16,9 +16,35 @@ type Options struct {
 	// 0 means 500.
 	PageSize int
 	// HourlyBudget is how many requests a WABA may make in an hour before
-	// the fake rate-limits it; 0 means no limit. Usage headers report the
-	// share used either way.
+	// the fake rate-limits it; 0 means no limit. A WABA's own
+	// WABA.HourlyBudget takes precedence. Usage headers report the share
+	// used either way (of a nominal 5,000 an hour where there is no limit).
+	//
+	// Meta limits the calls an app makes to the WhatsApp Business
+	// Management API per WABA and hour: 200 by default, 5,000 for a WABA
+	// with a registered phone number, and answers 80007 (or 80008, on the
+	// edges whose references list it) past that; X-Business-Use-Case-Usage
+	// reports the share used per WABA, with estimated_time_to_regain_access
+	// in minutes
+	// (https://developers.facebook.com/docs/graph-api/overview/rate-limiting/;
+	// the figures as BSPs relay them, see graph-api-facts in the project's
+	// references).
 	HourlyBudget int
+	// AppHourlyBudget, when set, is how many requests the app (all WABAs
+	// and business listings of the Graph fake together) may make in an
+	// hour: answers then carry X-App-Usage, and past the budget the fake
+	// answers code 4, "Application request limit reached", Graph's
+	// platform rate limit
+	// (https://developers.facebook.com/docs/graph-api/overview/rate-limiting/).
+	AppHourlyBudget int
+}
+
+// budget is the share of an hourly budget used after a request.
+type budget struct {
+	percent   float64
+	exhausted bool
+	// regain is the minutes until a request would pass again.
+	regain int
 }
 
 // core is what both fakes share: WABAs, faults, statistics, budget.
@@ -29,6 +55,7 @@ type core struct {
 	stats  map[string]*Stats
 	totals totals
 	calls  map[string][]time.Time
+	app    appWindow
 	opts   Options
 }
 
@@ -100,9 +127,9 @@ func (c *core) SetDeliveryDrop(wabaID string, from time.Time, rate float64) {
 	}
 }
 
-// record counts a request and returns the share of the hourly budget used,
-// in percent, and whether the budget is exhausted.
-func (c *core) record(wabaID, op string, r *http.Request, credentialInURL bool) (usedPercent float64, exhausted bool) {
+// record counts a request and returns the share of the WABA's hourly
+// budget used, with it (c.mu held).
+func (c *core) record(wabaID, op string, r *http.Request, credentialInURL bool) budget {
 	s, ok := c.stats[wabaID]
 	if !ok {
 		s = newStats()
@@ -120,11 +147,56 @@ func (c *core) record(wabaID, op string, r *http.Request, credentialInURL bool) 
 	}
 	calls = append(calls, now)
 	c.calls[wabaID] = calls
-	if c.opts.HourlyBudget <= 0 {
-		return float64(len(calls)) / 50, false // a nominal budget of 5,000 an hour
+	limit := c.opts.HourlyBudget
+	if a, ok := c.wabas[wabaID]; ok && a.HourlyBudget > 0 {
+		limit = a.HourlyBudget
 	}
-	used := 100 * float64(len(calls)) / float64(c.opts.HourlyBudget)
-	return min(used, 100), len(calls) > c.opts.HourlyBudget
+	if limit <= 0 {
+		return budget{percent: float64(len(calls)) / 50} // a nominal budget of 5,000 an hour
+	}
+	b := budget{percent: min(100*float64(len(calls))/float64(limit), 100), exhausted: len(calls) > limit}
+	if b.exhausted {
+		// A request passes again once no more than limit-1 calls are
+		// left in the hour: when the call at len-limit leaves it.
+		b.regain = minutesUntil(now, calls[len(calls)-limit].Add(time.Hour))
+	}
+	return b
+}
+
+// minutesUntil is the whole minutes from now to t, at least one.
+func minutesUntil(now, t time.Time) int {
+	return max(int((t.Sub(now)+time.Minute-1)/time.Minute), 1)
+}
+
+// appWindow counts the app's requests per minute over the last hour: a
+// load test may send millions in an hour, too many to keep one by one.
+type appWindow struct {
+	minutes [60]struct {
+		minute int64
+		calls  int
+	}
+}
+
+// record counts a request at now and returns the share of limit used.
+func (w *appWindow) record(now time.Time, limit int) budget {
+	minute := now.Unix() / 60
+	slot := &w.minutes[minute%60]
+	if slot.minute != minute {
+		slot.minute, slot.calls = minute, 0
+	}
+	slot.calls++
+	calls, oldest := 0, minute
+	for _, m := range w.minutes {
+		if m.minute > minute-60 && m.calls > 0 {
+			calls += m.calls
+			oldest = min(oldest, m.minute)
+		}
+	}
+	b := budget{percent: min(100*float64(calls)/float64(limit), 100), exhausted: calls > limit}
+	if b.exhausted {
+		b.regain = minutesUntil(now, time.Unix((oldest+60)*60, 0))
+	}
+	return b
 }
 
 // page cuts items to the page that the cursor in "after" points at, and

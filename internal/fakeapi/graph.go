@@ -84,7 +84,8 @@ func (g *Graph) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if op == "" {
 		op = fieldNames(q.Get("fields"))
 	}
-	usage, exhausted := g.record(wabaID, op, r, q.Has("access_token"))
+	usage := g.record(wabaID, op, r, q.Has("access_token"))
+	app := g.recordApp()
 	fault := g.takeFault(wabaID, op)
 	g.mu.Unlock()
 
@@ -104,10 +105,19 @@ func (g *Graph) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	setUsage(w, wabaID, usage, 0)
-	if exhausted {
-		setUsage(w, wabaID, 100, 60)
-		graphError(w, http.StatusBadRequest, 80007, 2494055, "Rate limit hit", "OAuthException", true)
+	setUsage(w, wabaID, usage)
+	if g.appLimited(w, app) {
+		return
+	}
+	if usage.exhausted {
+		// The message_templates and phone_numbers references list 80008,
+		// "too many calls to this WhatsApp Business Account"; the analytics
+		// answer 80007, "WABA rate limit reached" (graph-api-facts).
+		code := 80007
+		if edge == "message_templates" || edge == "phone_numbers" {
+			code = 80008
+		}
+		graphError(w, http.StatusBadRequest, code, 2494055, "Rate limit hit", "OAuthException", true)
 		return
 	}
 	if fault != nil && g.misbehave(w, r, wabaID, waba, fault) {
@@ -418,7 +428,7 @@ func (g *Graph) misbehave(w http.ResponseWriter, r *http.Request, wabaID string,
 				status = http.StatusTooManyRequests
 			}
 		}
-		setUsage(w, wabaID, 100, f.RegainMinutes)
+		setUsage(w, wabaID, budget{percent: 100, regain: f.RegainMinutes})
 		graphError(w, status, code, 2446079, "(#"+fmt.Sprint(code)+") Application request limit reached", "OAuthException", true)
 	case ServerError:
 		serverError(w)
@@ -491,15 +501,41 @@ func costNotAvailable(w http.ResponseWriter) {
 	}})
 }
 
-// setUsage reports the share of the budget used the way Graph does.
-func setUsage(w http.ResponseWriter, wabaID string, percent float64, regainMinutes int) {
+// setUsage reports the share of a WABA's budget used the way Graph does:
+// percentages, and the minutes until access is regained.
+func setUsage(w http.ResponseWriter, wabaID string, b budget) {
 	usage := map[string][]map[string]any{wabaID: {{
-		"type": "whatsapp_business_management", "call_count": int(percent),
-		"total_cputime": int(percent / 2), "total_time": int(percent / 2),
-		"estimated_time_to_regain_access": regainMinutes,
+		"type": "whatsapp_business_management", "call_count": int(b.percent),
+		"total_cputime": int(b.percent / 2), "total_time": int(b.percent / 2),
+		"estimated_time_to_regain_access": b.regain,
 	}}}
-	b, _ := json.Marshal(usage)
-	w.Header().Set("X-Business-Use-Case-Usage", string(b))
+	encoded, _ := json.Marshal(usage)
+	w.Header().Set("X-Business-Use-Case-Usage", string(encoded))
+}
+
+// recordApp counts a request against the app's budget, if it has one
+// (g.mu held).
+func (g *Graph) recordApp() *budget {
+	if g.opts.AppHourlyBudget <= 0 {
+		return nil
+	}
+	b := g.app.record(g.opts.Now(), g.opts.AppHourlyBudget)
+	return &b
+}
+
+// appLimited reports the app's usage in X-App-Usage, and answers code 4
+// once its budget is spent.
+func (g *Graph) appLimited(w http.ResponseWriter, app *budget) bool {
+	if app == nil {
+		return false
+	}
+	percent := int(app.percent)
+	w.Header().Set("X-App-Usage", fmt.Sprintf(`{"call_count":%d,"total_cputime":%d,"total_time":%d}`, percent, percent/2, percent/2))
+	if !app.exhausted {
+		return false
+	}
+	graphError(w, http.StatusTooManyRequests, 4, 2446079, "(#4) Application request limit reached", "OAuthException", true)
+	return true
 }
 
 func fieldNames(fields string) string {

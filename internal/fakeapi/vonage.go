@@ -72,7 +72,7 @@ func (v *Vonage) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	// Vonage sends no usage headers: only the 429 tells of the budget.
-	_, exhausted := v.record(wabaID, op, r, q.Has("api_key") || q.Has("api_secret"))
+	exhausted := v.record(wabaID, op, r, q.Has("api_key") || q.Has("api_secret")).exhausted
 	fault := v.takeFault(wabaID, op)
 	v.mu.Unlock()
 
