@@ -37,6 +37,9 @@ type Options struct {
 	// platform rate limit
 	// (https://developers.facebook.com/docs/graph-api/overview/rate-limiting/).
 	AppHourlyBudget int
+	// Businesses are the business portfolios of the Graph fake, which
+	// list WABAs on their business edges (business.go).
+	Businesses []Business
 }
 
 // budget is the share of an hourly budget used after a request.
@@ -57,6 +60,9 @@ type core struct {
 	calls  map[string][]time.Time
 	app    appWindow
 	opts   Options
+	// businesses and their listing requests' statistics.
+	businesses map[string]*Business
+	listings   map[string]*Stats
 }
 
 func newCore(wabas []WABA, opts Options) *core {
@@ -73,6 +79,13 @@ func newCore(wabas []WABA, opts Options) *core {
 		totals: newTotals(),
 		calls:  map[string][]time.Time{},
 		opts:   opts,
+
+		businesses: map[string]*Business{},
+		listings:   map[string]*Stats{},
+	}
+	for _, b := range opts.Businesses {
+		b = b.clone()
+		c.businesses[b.ID] = &b
 	}
 	for i := range wabas {
 		a := wabas[i]
@@ -203,18 +216,29 @@ func (w *appWindow) record(now time.Time, limit int) budget {
 // returns the cursor of the next page ("" on the last). Under an
 // EndlessPages fault there is always a next page.
 func page[T any](items []T, after string, size int, fault *Fault) ([]T, string) {
-	offset := 0
-	if raw, err := base64.RawURLEncoding.DecodeString(after); err == nil {
-		offset, _ = strconv.Atoi(string(raw))
-	}
-	offset = min(max(offset, 0), len(items))
-	end := min(offset+size, len(items))
+	from, to := pageRange(len(items), after, size)
 	next := ""
-	if end < len(items) {
-		next = base64.RawURLEncoding.EncodeToString([]byte(strconv.Itoa(end)))
+	if to < len(items) {
+		next = cursor(to)
 	}
 	if fault != nil && fault.Kind == EndlessPages {
 		next = "endless"
 	}
-	return items[offset:end], next
+	return items[from:to], next
+}
+
+// pageRange is the range of n items that the cursor in "after" starts, of
+// at most size items. A cursor is an offset, so an item added or removed
+// between two pages moves the others by one, as with any offset.
+func pageRange(n int, after string, size int) (from, to int) {
+	if raw, err := base64.RawURLEncoding.DecodeString(after); err == nil {
+		from, _ = strconv.Atoi(string(raw))
+	}
+	from = min(max(from, 0), n)
+	return from, min(from+size, n)
+}
+
+// cursor is the cursor of the page that starts at offset.
+func cursor(offset int) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(strconv.Itoa(offset)))
 }

@@ -20,8 +20,10 @@ import (
 // one request, as field expansion allows, each paged field then paging on
 // its own) and its plain fields (id, name, currency, timezone_id,
 // is_enabled_for_insights), the template_analytics, message_templates and
-// phone_numbers edges (with the health fields of health.go), Graph error
-// bodies and the X-Business-Use-Case-Usage header.
+// phone_numbers edges (with the health fields of health.go), a business's
+// owned_whatsapp_business_accounts and client_whatsapp_business_accounts
+// edges (business.go), Graph error bodies and the X-Business-Use-Case-Usage
+// and X-App-Usage headers.
 type Graph struct {
 	*core
 	// NoCost makes the fake behave like a BSP passthrough that never returns
@@ -63,6 +65,14 @@ var graphEdges = map[string]bool{"template_analytics": true, "message_templates"
 
 func (g *Graph) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	segs := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
+	if n := len(segs); n >= 3 && businessEdges[segs[n-1]] && graphVersion.MatchString(segs[n-3]) {
+		g.mu.Lock()
+		served := cmp.Or(g.served, segs[n-3])
+		g.mu.Unlock()
+		w.Header().Set("Facebook-API-Version", served)
+		g.listing(w, r, segs[n-2], segs[n-3], segs[n-1])
+		return
+	}
 	edge := ""
 	if len(segs) > 0 && graphEdges[segs[len(segs)-1]] {
 		edge, segs = segs[len(segs)-1], segs[:len(segs)-1]
@@ -120,7 +130,7 @@ func (g *Graph) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		graphError(w, http.StatusBadRequest, code, 2494055, "Rate limit hit", "OAuthException", true)
 		return
 	}
-	if fault != nil && g.misbehave(w, r, wabaID, waba, fault) {
+	if fault != nil && g.misbehave(w, r, wabaID, waba.Token, fault) {
 		return
 	}
 
@@ -414,8 +424,9 @@ func (g *Graph) recordDays(wabaID string, start, end time.Time) {
 	}
 }
 
-// misbehave applies a fault and reports whether it answered the request.
-func (g *Graph) misbehave(w http.ResponseWriter, r *http.Request, wabaID string, a WABA, f *Fault) bool {
+// misbehave applies a fault to a request for a WABA or a business (id,
+// whose token is token) and reports whether it answered the request.
+func (g *Graph) misbehave(w http.ResponseWriter, r *http.Request, id, token string, f *Fault) bool {
 	switch f.Kind {
 	case RateLimit:
 		code, status := f.Code, f.Status
@@ -428,7 +439,7 @@ func (g *Graph) misbehave(w http.ResponseWriter, r *http.Request, wabaID string,
 				status = http.StatusTooManyRequests
 			}
 		}
-		setUsage(w, wabaID, budget{percent: 100, regain: f.RegainMinutes})
+		setUsage(w, id, budget{percent: 100, regain: f.RegainMinutes})
 		graphError(w, status, code, 2446079, "(#"+fmt.Sprint(code)+") Application request limit reached", "OAuthException", true)
 	case ServerError:
 		serverError(w)
@@ -444,9 +455,13 @@ func (g *Graph) misbehave(w http.ResponseWriter, r *http.Request, wabaID string,
 	case InvalidToken:
 		graphError(w, http.StatusUnauthorized, 190, 463, "Error validating access token: Session has expired.", "OAuthException", false)
 	case Huge:
-		writeHuge(w, `{"analytics": {"data_points": [], "padding": "`, f.Size, `"}}`)
+		if strings.HasSuffix(r.URL.Path, "_whatsapp_business_accounts") {
+			writeHuge(w, `{"data": [], "padding": "`, f.Size, `"}`)
+		} else {
+			writeHuge(w, `{"analytics": {"data_points": [], "padding": "`, f.Size, `"}}`)
+		}
 	case EchoToken:
-		graphError(w, http.StatusBadRequest, 100, 0, "Malformed access token "+a.Token, "OAuthException", false)
+		graphError(w, http.StatusBadRequest, 100, 0, "Malformed access token "+token, "OAuthException", false)
 	default:
 		return false // EndlessPages, ForeignNext and StringCounts shape the answer instead
 	}
@@ -466,6 +481,8 @@ func wrongTypes(r *http.Request) map[string]any {
 		return map[string]any{"data": []any{map[string]any{"id": map[string]any{"id": 1}}}}
 	case strings.HasSuffix(path, "/phone_numbers"):
 		return map[string]any{"data": []any{map[string]any{"display_phone_number": 16505550111}}}
+	case strings.HasSuffix(path, "_whatsapp_business_accounts"):
+		return map[string]any{"data": []any{map[string]any{"id": map[string]any{"id": 1}, "name": 7}}}
 	}
 	fields := r.URL.Query().Get("fields")
 	for _, f := range []struct{ field, count string }{{"conversation_analytics", "conversation"}, {"pricing_analytics", "volume"}} {
