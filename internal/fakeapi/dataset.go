@@ -192,6 +192,15 @@ func (a *WABA) currency() string {
 // location is where the WABA's days begin: its time zone as the exporter
 // reads the id (one table for both), UTC for an id it does not know.
 func (a *WABA) location() *time.Location {
+	if a.m != nil {
+		return a.m.loc
+	}
+	return a.zone()
+}
+
+// zone loads the WABA's time zone (from the system's zone files, so its
+// model keeps it).
+func (a *WABA) zone() *time.Location {
 	if loc, ok := meta.Location(a.TimezoneID); ok {
 		return loc
 	}

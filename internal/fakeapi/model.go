@@ -31,6 +31,9 @@ type model struct {
 	pricingEra [2][2]int
 	calls      []callCell
 
+	// loc is where the WABA's days begin (WABA.location), loaded once.
+	loc *time.Location
+
 	// mu guards selections, the rows of the queries asked so far.
 	mu         sync.Mutex
 	selections map[*family]map[string]*selection
@@ -94,7 +97,7 @@ var (
 )
 
 func newModel(a *WABA) *model {
-	m := &model{}
+	m := &model{loc: a.zone()}
 	for _, p := range a.Phones {
 		for _, c := range a.Countries {
 			m.pcs = append(m.pcs, pcCell{
@@ -415,6 +418,12 @@ func (a *WABA) bucketsOf(start, end, now time.Time, granularity string) []span {
 	return buckets(start, end, now, granularity, a.location())
 }
 
+// pointsFor is room for the points of a few buckets: most rows of a small
+// WABA's buckets are empty, and a long window's points grow as they come.
+func pointsFor(buckets []span, rows int) []point {
+	return make([]point, 0, min(len(buckets)*rows, 256))
+}
+
 func (a *WABA) messaging(q messagingQuery) []point {
 	m := a.model()
 	in := make([]bool, len(m.pcs))
@@ -463,7 +472,7 @@ func (a *WABA) conversationPoints(q breakdownQuery) []point {
 	var tr bucketTraffic
 	acc := newSums(len(sel.rows))
 	buckets := a.bucketsOf(q.start, q.end, q.now, q.granularity)
-	out := make([]point, 0, len(buckets)*len(sel.rows))
+	out := pointsFor(buckets, len(sel.rows))
 	for _, b := range buckets {
 		tr.fill(a, m, b)
 		for i := range sel.cells {
@@ -504,7 +513,7 @@ func (a *WABA) pricingPoints(q breakdownQuery) []point {
 	var tr bucketTraffic
 	acc := newSums(len(sel.rows))
 	buckets := a.bucketsOf(q.start, q.end, q.now, q.granularity)
-	out := make([]point, 0, len(buckets)*len(sel.rows))
+	out := pointsFor(buckets, len(sel.rows))
 	for _, b := range buckets {
 		tr.fill(a, m, b)
 		// The half hours of each era's categories, and of each price:
