@@ -100,7 +100,8 @@ func (c *core) RemoveWABA(id string) {
 }
 
 // BusinessStats returns a copy of what the fake saw of a business's
-// listing requests; ByOperation counts them per edge.
+// listing requests; ByOperation counts them per edge. The Vonage fake
+// keeps its WABA listings' by API key.
 func (c *core) BusinessStats(id string) Stats {
 	c.mu.Lock()
 	defer c.mu.Unlock()
