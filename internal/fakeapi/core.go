@@ -27,8 +27,8 @@ type Options struct {
 	// reports the share used per WABA, with estimated_time_to_regain_access
 	// in minutes
 	// (https://developers.facebook.com/docs/graph-api/overview/rate-limiting/;
-	// the figures as BSPs relay them, see graph-api-facts in the project's
-	// references).
+	// the 200 and 5,000 as BSPs relay them, e.g.
+	// https://dualhook.com/docs/capacity-quality-limits).
 	HourlyBudget int
 	// AppHourlyBudget, when set, is how many requests the app (all WABAs
 	// and business listings of the Graph fake together) may make in an

@@ -121,8 +121,10 @@ func (g *Graph) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if usage.exhausted {
 		// The message_templates and phone_numbers references list 80008,
-		// "too many calls to this WhatsApp Business Account"; the analytics
-		// answer 80007, "WABA rate limit reached" (graph-api-facts).
+		// "too many calls to this WhatsApp Business Account"
+		// (https://developers.facebook.com/docs/graph-api/reference/whats-app-business-hsm);
+		// the analytics answer 80007, "WABA rate limit reached"
+		// (https://developers.facebook.com/docs/whatsapp/cloud-api/support/error-codes).
 		code := 80007
 		if edge == "message_templates" || edge == "phone_numbers" {
 			code = 80008
