@@ -1,43 +1,17 @@
 package fakeapi
 
 import (
-	"math"
 	"time"
 )
 
-// The families' data, computed from a WABA for a query. Each returns
-// the data points in the Graph API's field names; the Vonage fake renames
-// what it must.
+// The queries of the analytics families (computed in model.go) and the
+// template analytics, whose days are in UTC and computed per template.
 
 type messagingQuery struct {
 	start, end, now time.Time
 	granularity     string
 	phones          []string
 	countries       []string
-}
-
-func (a *WABA) messaging(q messagingQuery) []dataPoint {
-	var out []dataPoint
-	for _, b := range buckets(q.start, q.end, q.now, q.granularity, a.location()) {
-		var sent, delivered float64
-		b.halfHours(func(t time.Time) {
-			for _, p := range a.Phones {
-				if !filter(q.phones, p.Number) {
-					continue
-				}
-				for _, c := range a.Countries {
-					if filter(q.countries, c.Code) {
-						sent += a.sent(p, c, t)
-						delivered += a.delivered(p, c, t)
-					}
-				}
-			}
-		})
-		if sent > 0 {
-			out = append(out, dataPoint{"start": b.start.Unix(), "end": b.end.Unix(), "sent": sent, "delivered": delivered})
-		}
-	}
-	return out
 }
 
 type breakdownQuery struct {
@@ -52,79 +26,13 @@ type breakdownQuery struct {
 	cost            bool
 }
 
-func (a *WABA) conversationPoints(q breakdownQuery) []dataPoint {
-	return a.breakdownPoints(q, "conversation",
-		[]string{"conversation_category", "conversation_type", "conversation_direction"},
-		func(t time.Time, p Phone, c Country, add func(n, cost float64, values ...string)) {
-			for _, cat := range conversationCategories {
-				for _, typ := range conversationTypes {
-					for _, dir := range conversationDirections {
-						if !filter(q.categories, cat.name) || !filter(q.types, typ.name) || !filter(q.directions, dir.name) {
-							continue
-						}
-						n := a.conversations(p, c, cat, typ, dir, t)
-						add(n, n*cat.price*typ.price*c.PriceFactor,
-							mask(q.dimensions, "CONVERSATION_CATEGORY", cat.name), mask(q.dimensions, "CONVERSATION_TYPE", typ.name),
-							mask(q.dimensions, "CONVERSATION_DIRECTION", dir.name))
-					}
-				}
-			}
-		})
-}
-
-func (a *WABA) pricingPoints(q breakdownQuery) []dataPoint {
-	return a.breakdownPoints(q, "volume", []string{"pricing_category", "pricing_type", "tier"},
-		func(t time.Time, p Phone, c Country, add func(n, cost float64, values ...string)) {
-			for _, cat := range pricingCategoriesAt(t) {
-				for _, typ := range pricingTypes {
-					if !filter(q.categories, cat.name) || !filter(q.types, typ.name) {
-						continue
-					}
-					n := a.pricingVolume(p, c, cat, typ, t)
-					add(n, n*price(cat, t)*typ.price*c.PriceFactor,
-						mask(q.dimensions, "PRICING_CATEGORY", cat.name), mask(q.dimensions, "PRICING_TYPE", typ.name),
-						mask(q.dimensions, "TIER", tier(cat, typ)))
-				}
-			}
-		})
-}
-
-// breakdownPoints is the answer of an analytics field broken down by
-// dimensions (conversations, pricing): for each bucket, the rows of every
-// phone number and country that pass the filters, summed over the
-// bucket's half hours per combination of the dimensions asked for (those
-// not asked for are masked out by cells). count names the count field;
-// fields name, in order, the values cells adds after the phone number and
-// the country.
-func (a *WABA) breakdownPoints(q breakdownQuery, count string, fields []string,
-	cells func(t time.Time, p Phone, c Country, add func(n, cost float64, values ...string))) []dataPoint {
-	var out []dataPoint
-	for _, b := range buckets(q.start, q.end, q.now, q.granularity, a.location()) {
-		agg := newAggregate()
-		b.halfHours(func(t time.Time) {
-			for _, p := range a.Phones {
-				for _, c := range a.Countries {
-					if !filter(q.phones, p.Number) || !filter(q.countries, c.Code) {
-						continue
-					}
-					cells(t, p, c, func(n, cost float64, values ...string) {
-						agg.add(append([]string{mask(q.dimensions, "PHONE", p.Number), mask(q.dimensions, "COUNTRY", c.Code)}, values...), n, cost)
-					})
-				}
-			}
-		})
-		agg.each(func(v []string, n, cost float64) {
-			dp := dataPoint{"start": b.start.Unix(), "end": b.end.Unix(), count: n}
-			for i, field := range append([]string{"phone_number", "country"}, fields...) {
-				setIf(dp, field, v[i])
-			}
-			if q.cost {
-				dp["cost"] = cost
-			}
-			out = append(out, dp)
-		})
-	}
-	return out
+type callQuery struct {
+	start, end, now time.Time
+	granularity     string
+	phones          []string
+	countries       []string
+	directions      []string
+	cost            bool
 }
 
 type templateQuery struct {
@@ -148,6 +56,9 @@ func (a *WABA) templatePoints(q templateQuery) []dataPoint {
 	end := day(q.end)
 	if end.Before(q.end) {
 		end = end.AddDate(0, 0, 1)
+	}
+	if q.product == marketingMessages && a.NoMarketingMessages {
+		return nil // the WABA sends no template through the Marketing Messages API
 	}
 	for _, id := range q.ids {
 		tpl, ok := a.template(id)
@@ -205,52 +116,4 @@ func (a *WABA) template(id string) (Template, bool) {
 	return Template{}, false
 }
 
-func setIf(dp dataPoint, key, v string) {
-	if v != "" {
-		dp[key] = v
-	}
-}
-
 func round4(v float64) float64 { return float64(int64(v*10000+0.5)) / 10000 }
-
-type callQuery struct {
-	start, end, now time.Time
-	granularity     string
-	phones          []string
-	countries       []string
-	directions      []string
-	cost            bool
-}
-
-// callPoints follows "Call analytics": one data point per bucket with
-// calls, with their count, mean length and (when asked for) cost.
-func (a *WABA) callPoints(q callQuery) []dataPoint {
-	var out []dataPoint
-	for _, b := range buckets(q.start, q.end, q.now, q.granularity, a.location()) {
-		var count, seconds, cost float64
-		b.halfHours(func(t time.Time) {
-			for _, p := range a.Phones {
-				for _, c := range a.Countries {
-					for _, d := range callDirections {
-						if !filter(q.phones, p.Number) || !filter(q.countries, c.Code) || !filter(q.directions, d.name) {
-							continue
-						}
-						n, s := a.calls(p, c, d, t)
-						count += n
-						seconds += n * s
-						cost += n * s / 60 * d.price * c.PriceFactor
-					}
-				}
-			}
-		})
-		if count == 0 {
-			continue
-		}
-		dp := dataPoint{"start": b.start.Unix(), "end": b.end.Unix(), "count": count, "average_duration": math.Round(seconds / count)}
-		if q.cost {
-			dp["cost"] = math.Round(cost*100000) / 100000
-		}
-		out = append(out, dp)
-	}
-	return out
-}

@@ -16,23 +16,38 @@ type Options struct {
 	// 0 means 500.
 	PageSize int
 	// HourlyBudget is how many requests a WABA may make in an hour before
-	// the fake rate-limits it; 0 means no limit. Usage headers report the
-	// share used either way.
+	// the fake rate-limits it; 0 means no limit. A WABA's own
+	// WABA.HourlyBudget takes precedence. Usage headers report the share
+	// used either way (of a nominal 5,000 an hour where there is no limit).
+	//
+	// Meta limits the calls an app makes to the WhatsApp Business
+	// Management API per WABA and hour: 200 by default, 5,000 for a WABA
+	// with a registered phone number, and answers 80007 (or 80008, on the
+	// edges whose references list it) past that; X-Business-Use-Case-Usage
+	// reports the share used per WABA, with estimated_time_to_regain_access
+	// in minutes
+	// (https://developers.facebook.com/docs/graph-api/overview/rate-limiting/;
+	// the 200 and 5,000 as BSPs relay them, e.g.
+	// https://dualhook.com/docs/capacity-quality-limits).
 	HourlyBudget int
+	// AppHourlyBudget, when set, is how many requests the app (all WABAs
+	// and business listings of the Graph fake together) may make in an
+	// hour: answers then carry X-App-Usage, and past the budget the fake
+	// answers code 4, "Application request limit reached", Graph's
+	// platform rate limit
+	// (https://developers.facebook.com/docs/graph-api/overview/rate-limiting/).
+	AppHourlyBudget int
+	// Businesses are the business portfolios of the Graph fake, which
+	// list WABAs on their business edges (business.go).
+	Businesses []Business
 }
 
-// Stats are what a fake saw of one WABA's requests.
-type Stats struct {
-	Requests int
-	// ByOperation counts requests per analytics field or edge.
-	ByOperation map[string]int
-	// CredentialsInURL counts requests that carried a credential in the
-	// query string, where proxies and access logs would see it.
-	CredentialsInURL int
-	// MaxTemplateIDs is the most template IDs one request asked for.
-	MaxTemplateIDs int
-	// MaxDaysPerRequest is the longest window one request asked for, in days.
-	MaxDaysPerRequest float64
+// budget is the share of an hourly budget used after a request.
+type budget struct {
+	percent   float64
+	exhausted bool
+	// regain is the minutes until a request would pass again.
+	regain int
 }
 
 // core is what both fakes share: WABAs, faults, statistics, budget.
@@ -41,8 +56,13 @@ type core struct {
 	wabas  map[string]*WABA
 	faults map[string][]*Fault
 	stats  map[string]*Stats
+	totals totals
 	calls  map[string][]time.Time
+	app    appWindow
 	opts   Options
+	// businesses and their listing requests' statistics.
+	businesses map[string]*Business
+	listings   map[string]*Stats
 }
 
 func newCore(wabas []WABA, opts Options) *core {
@@ -56,30 +76,37 @@ func newCore(wabas []WABA, opts Options) *core {
 		wabas:  map[string]*WABA{},
 		faults: map[string][]*Fault{},
 		stats:  map[string]*Stats{},
+		totals: newTotals(),
 		calls:  map[string][]time.Time{},
 		opts:   opts,
+
+		businesses: map[string]*Business{},
+		listings:   map[string]*Stats{},
+	}
+	for _, b := range opts.Businesses {
+		b = b.clone()
+		c.businesses[b.ID] = &b
 	}
 	for i := range wabas {
 		a := wabas[i]
+		a.m = nil
 		c.wabas[a.WABAID] = &a
 	}
 	return c
 }
 
-// Stats returns a copy of what the fake saw of a WABA's requests.
-func (c *core) Stats(wabaID string) Stats {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	s, ok := c.stats[wabaID]
+// held returns a copy of a WABA for one request, with its model prepared
+// once for all requests (c.mu held). The copy shares the model and the
+// slices, which nothing changes in place: Update gives the WABA new ones.
+func (c *core) held(wabaID string) (WABA, bool) {
+	a, ok := c.wabas[wabaID]
 	if !ok {
-		return Stats{ByOperation: map[string]int{}}
+		return WABA{}, false
 	}
-	copied := *s
-	copied.ByOperation = make(map[string]int, len(s.ByOperation))
-	for k, v := range s.ByOperation {
-		copied.ByOperation[k] = v
+	if a.m == nil {
+		a.m = newModel(a)
 	}
-	return copied
+	return *a, true
 }
 
 // SetToken changes the credential the fake accepts for a WABA, as a
@@ -109,19 +136,20 @@ func (c *core) SetDeliveryDrop(wabaID string, from time.Time, rate float64) {
 	defer c.mu.Unlock()
 	if a, ok := c.wabas[wabaID]; ok {
 		a.DropFrom, a.DroppedRate = from, rate
+		a.m = nil
 	}
 }
 
-// record counts a request and returns the share of the hourly budget used,
-// in percent, and whether the budget is exhausted.
-func (c *core) record(wabaID, op string, r *http.Request, credentialInURL bool) (usedPercent float64, exhausted bool) {
+// record counts a request and returns the share of the WABA's hourly
+// budget used, with it (c.mu held).
+func (c *core) record(wabaID, op string, r *http.Request, credentialInURL bool) budget {
 	s, ok := c.stats[wabaID]
 	if !ok {
-		s = &Stats{ByOperation: map[string]int{}}
+		s = newStats()
 		c.stats[wabaID] = s
 	}
-	s.Requests++
-	s.ByOperation[op]++
+	s.count(op, r.Host)
+	c.totals.count(op, r.Host, false)
 	if credentialInURL {
 		s.CredentialsInURL++
 	}
@@ -132,29 +160,85 @@ func (c *core) record(wabaID, op string, r *http.Request, credentialInURL bool) 
 	}
 	calls = append(calls, now)
 	c.calls[wabaID] = calls
-	if c.opts.HourlyBudget <= 0 {
-		return float64(len(calls)) / 50, false // a nominal budget of 5,000 an hour
+	limit := c.opts.HourlyBudget
+	if a, ok := c.wabas[wabaID]; ok && a.HourlyBudget > 0 {
+		limit = a.HourlyBudget
 	}
-	used := 100 * float64(len(calls)) / float64(c.opts.HourlyBudget)
-	return min(used, 100), len(calls) > c.opts.HourlyBudget
+	if limit <= 0 {
+		return budget{percent: float64(len(calls)) / 50} // a nominal budget of 5,000 an hour
+	}
+	b := budget{percent: min(100*float64(len(calls))/float64(limit), 100), exhausted: len(calls) > limit}
+	if b.exhausted {
+		// A request passes again once no more than limit-1 calls are
+		// left in the hour: when the call at len-limit leaves it.
+		b.regain = minutesUntil(now, calls[len(calls)-limit].Add(time.Hour))
+	}
+	return b
+}
+
+// minutesUntil is the whole minutes from now to t, at least one.
+func minutesUntil(now, t time.Time) int {
+	return max(int((t.Sub(now)+time.Minute-1)/time.Minute), 1)
+}
+
+// appWindow counts the app's requests per minute over the last hour: a
+// load test may send millions in an hour, too many to keep one by one.
+type appWindow struct {
+	minutes [60]struct {
+		minute int64
+		calls  int
+	}
+}
+
+// record counts a request at now and returns the share of limit used.
+func (w *appWindow) record(now time.Time, limit int) budget {
+	minute := now.Unix() / 60
+	slot := &w.minutes[minute%60]
+	if slot.minute != minute {
+		slot.minute, slot.calls = minute, 0
+	}
+	slot.calls++
+	calls, oldest := 0, minute
+	for _, m := range w.minutes {
+		if m.minute > minute-60 && m.calls > 0 {
+			calls += m.calls
+			oldest = min(oldest, m.minute)
+		}
+	}
+	b := budget{percent: min(100*float64(calls)/float64(limit), 100), exhausted: calls > limit}
+	if b.exhausted {
+		b.regain = minutesUntil(now, time.Unix((oldest+60)*60, 0))
+	}
+	return b
 }
 
 // page cuts items to the page that the cursor in "after" points at, and
 // returns the cursor of the next page ("" on the last). Under an
 // EndlessPages fault there is always a next page.
 func page[T any](items []T, after string, size int, fault *Fault) ([]T, string) {
-	offset := 0
-	if raw, err := base64.RawURLEncoding.DecodeString(after); err == nil {
-		offset, _ = strconv.Atoi(string(raw))
-	}
-	offset = min(max(offset, 0), len(items))
-	end := min(offset+size, len(items))
+	from, to := pageRange(len(items), after, size)
 	next := ""
-	if end < len(items) {
-		next = base64.RawURLEncoding.EncodeToString([]byte(strconv.Itoa(end)))
+	if to < len(items) {
+		next = cursor(to)
 	}
 	if fault != nil && fault.Kind == EndlessPages {
 		next = "endless"
 	}
-	return items[offset:end], next
+	return items[from:to], next
+}
+
+// pageRange is the range of n items that the cursor in "after" starts, of
+// at most size items. A cursor is an offset, so an item added or removed
+// between two pages moves the others by one, as with any offset.
+func pageRange(n int, after string, size int) (from, to int) {
+	if raw, err := base64.RawURLEncoding.DecodeString(after); err == nil {
+		from, _ = strconv.Atoi(string(raw))
+	}
+	from = min(max(from, 0), n)
+	return from, min(from+size, n)
+}
+
+// cursor is the cursor of the page that starts at offset.
+func cursor(offset int) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(strconv.Itoa(offset)))
 }

@@ -24,6 +24,9 @@ import (
 // WABA is one fake WhatsApp Business Account and its traffic.
 type WABA struct {
 	WABAID string
+	// Name is the WABA's name, as its node and the business edges answer
+	// it; the WABA's ID when empty.
+	Name string
 	// Token is the bearer token (or API key) the fake accepts for it; the
 	// Vonage fake takes it as the API secret.
 	Token string
@@ -57,6 +60,19 @@ type WABA struct {
 	// the demo's simulated delivery incident.
 	DropFrom    time.Time
 	DroppedRate float64
+	// HourlyBudget, when set, is the calls an hour this WABA may make
+	// before the Graph fake answers 80007/80008, in place of
+	// Options.HourlyBudget: Meta gives a WABA without a registered phone
+	// number 200 an hour per app, and one with 5,000 (see core.go).
+	HourlyBudget int
+	// NoMarketingMessages WABAs send no template through the Marketing
+	// Messages API: template_analytics answers product_type
+	// MARKETING_MESSAGES_API_FOR_WHATSAPP with no data points.
+	NoMarketingMessages bool
+
+	// m is the WABA's prepared model (model.go), set by the fake that
+	// holds the WABA and dropped whenever the WABA changes.
+	m *model
 }
 
 // Phone is a business phone number of a WABA.
@@ -131,24 +147,6 @@ var (
 	chargedServiceSince = time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)
 )
 
-// pricingCategoriesAt are the pricing categories the fake reports for the
-// half hour starting at t.
-func pricingCategoriesAt(t time.Time) []share {
-	if t.Before(perMessagePricing) {
-		return pricingCategories
-	}
-	return append(pricingCategories[:len(pricingCategories):len(pricingCategories)], perMessageCategories...)
-}
-
-// price is what one message of a category costs at t, before the market's
-// factor: service messages cost the utility rate once they are charged.
-func price(cat share, t time.Time) float64 {
-	if cat.name == "SERVICE" && !t.Before(chargedServiceSince) {
-		return 0.004
-	}
-	return cat.price
-}
-
 type share struct {
 	name   string
 	weight float64
@@ -177,17 +175,11 @@ func unit(s uint64, t int64) float64 {
 	return float64(z>>11) / (1 << 53)
 }
 
-// diurnal makes traffic peak in the afternoon (UTC) and dip at night.
-func diurnal(t time.Time) float64 {
-	hour := float64(t.Hour()) + float64(t.Minute())/60
-	return 1 + 0.6*math.Sin(2*math.Pi*(hour-9)/24)
-}
-
-// sent is the number of messages phone p sent to country c in the half hour
-// starting at t.
-func (a *WABA) sent(p Phone, c Country, t time.Time) float64 {
-	noise := 0.85 + 0.3*unit(seed(a.WABAID, p.Number, c.Code, "sent"), t.Unix())
-	return math.Round(a.Volume * p.Weight * c.Weight * diurnal(t) * noise)
+func (a *WABA) name() string {
+	if a.Name == "" {
+		return a.WABAID
+	}
+	return a.Name
 }
 
 func (a *WABA) currency() string {
@@ -200,6 +192,15 @@ func (a *WABA) currency() string {
 // location is where the WABA's days begin: its time zone as the exporter
 // reads the id (one table for both), UTC for an id it does not know.
 func (a *WABA) location() *time.Location {
+	if a.m != nil {
+		return a.m.loc
+	}
+	return a.zone()
+}
+
+// zone loads the WABA's time zone (from the system's zone files, so its
+// model keeps it).
+func (a *WABA) zone() *time.Location {
 	if loc, ok := meta.Location(a.TimezoneID); ok {
 		return loc
 	}
@@ -218,45 +219,6 @@ func (a *WABA) deliveryRate(t time.Time) float64 {
 		return a.DroppedRate
 	}
 	return a.DeliveryRate
-}
-
-func (a *WABA) delivered(p Phone, c Country, t time.Time) float64 {
-	jitter := 0.01 * (unit(seed(a.WABAID, p.Number, c.Code, "delivered"), t.Unix()) - 0.5)
-	return math.Round(a.sent(p, c, t) * min(1, a.deliveryRate(t)+jitter))
-}
-
-// conversations and the pricing volume are derived from the messages, so
-// that the families agree with each other the way real ones roughly do.
-func (a *WABA) conversations(p Phone, c Country, cat, typ, dir share, t time.Time) float64 {
-	noise := 0.8 + 0.4*unit(seed(a.WABAID, p.Number, c.Code, cat.name, typ.name, dir.name), t.Unix())
-	return math.Round(a.sent(p, c, t) * 0.3 * cat.weight * typ.weight * dir.weight * noise)
-}
-
-func (a *WABA) pricingVolume(p Phone, c Country, cat, typ share, t time.Time) float64 {
-	charged := !t.Before(chargedServiceSince)
-	switch {
-	case cat.name == "SERVICE" && typ.name == "REGULAR" && !charged:
-		return 0 // service messages were free until 2026-10-01
-	case cat.name == "UTILITY" && typ.name == "FREE_CUSTOMER_SERVICE" && charged:
-		return 0 // utility templates in the service window are charged since 2026-10-01
-	}
-	weight := typ.weight
-	switch cat.name {
-	case "REFERRAL_CONVERSION":
-		// Received through a free entry point, and free: all of the
-		// category is of that one type.
-		if typ.name != "FREE_ENTRY_POINT" {
-			return 0
-		}
-		weight = 1
-	case "MARKETING_LITE", "AUTHENTICATION_INTERNATIONAL":
-		if typ.name != "REGULAR" {
-			return 0 // charged, always
-		}
-		weight = 1
-	}
-	noise := 0.8 + 0.4*unit(seed(a.WABAID, p.Number, c.Code, cat.name, typ.name, "volume"), t.Unix())
-	return math.Round(a.delivered(p, c, t) * cat.weight * weight * noise)
 }
 
 // tier is the volume tier of a market and category; free messages have none
@@ -307,14 +269,3 @@ func (a *WABA) templateDay(tpl Template, day time.Time, product string) template
 
 // callDirections are who places calls, and their share of them.
 var callDirections = []share{{"USER_INITIATED", 0.7, 0}, {"BUSINESS_INITIATED", 0.3, 0.01}}
-
-// calls is the number of calls phone p had with country c in direction d in
-// the half hour starting at t, and their mean length in seconds. The fake's
-// own figures: Meta's pages give the shape of call analytics, not typical
-// values. Only business-initiated calls cost, by the minute.
-func (a *WABA) calls(p Phone, c Country, d share, t time.Time) (count, seconds float64) {
-	s := seed(a.WABAID, p.Number, c.Code, d.name, "calls")
-	noise := 0.7 + 0.6*unit(s, t.Unix())
-	count = math.Round(a.Volume * 0.05 * p.Weight * c.Weight * d.weight * diurnal(t) * noise)
-	return count, math.Round(60 + 120*unit(s+1, t.Unix()))
-}

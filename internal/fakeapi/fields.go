@@ -13,6 +13,9 @@ import (
 type field struct {
 	name   string
 	params map[string]string
+	// raw is the field's own text in the parameter, modifiers included:
+	// what a paging link of the field asks for again.
+	raw string
 }
 
 // parseFields splits a fields parameter at its top-level commas (commas inside
@@ -21,7 +24,7 @@ func parseFields(s string) ([]field, error) {
 	var fields []field
 	for _, part := range splitTop(s, ',') {
 		segs := splitTop(part, '.')
-		f := field{name: strings.TrimSpace(segs[0]), params: map[string]string{}}
+		f := field{name: strings.TrimSpace(segs[0]), params: map[string]string{}, raw: strings.TrimSpace(part)}
 		for _, seg := range segs[1:] {
 			open := strings.IndexByte(seg, '(')
 			if open < 0 || !strings.HasSuffix(seg, ")") {

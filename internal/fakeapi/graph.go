@@ -16,10 +16,14 @@ import (
 // Graph is a fake of the Graph API's WhatsApp analytics, served under any
 // path prefix (/v21.0/{waba}, or a BSP's /api/v25.0/{waba}). It follows the
 // reference documents: the analytics, conversation_analytics,
-// pricing_analytics and call_analytics fields of a WABA node, the
-// template_analytics, message_templates and phone_numbers edges (with the
-// health fields of health.go), Graph error bodies and the
-// X-Business-Use-Case-Usage header.
+// pricing_analytics and call_analytics fields of a WABA node (several in
+// one request, as field expansion allows, each paged field then paging on
+// its own) and its plain fields (id, name, currency, timezone_id,
+// is_enabled_for_insights), the template_analytics, message_templates and
+// phone_numbers edges (with the health fields of health.go), a business's
+// owned_whatsapp_business_accounts and client_whatsapp_business_accounts
+// edges (business.go), Graph error bodies and the X-Business-Use-Case-Usage
+// and X-App-Usage headers.
 type Graph struct {
 	*core
 	// NoCost makes the fake behave like a BSP passthrough that never returns
@@ -61,6 +65,14 @@ var graphEdges = map[string]bool{"template_analytics": true, "message_templates"
 
 func (g *Graph) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	segs := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
+	if n := len(segs); n >= 3 && businessEdges[segs[n-1]] && graphVersion.MatchString(segs[n-3]) {
+		g.mu.Lock()
+		served := cmp.Or(g.served, segs[n-3])
+		g.mu.Unlock()
+		w.Header().Set("Facebook-API-Version", served)
+		g.listing(w, r, segs[n-2], segs[n-3], segs[n-1])
+		return
+	}
 	edge := ""
 	if len(segs) > 0 && graphEdges[segs[len(segs)-1]] {
 		edge, segs = segs[len(segs)-1], segs[:len(segs)-1]
@@ -77,16 +89,13 @@ func (g *Graph) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Facebook-API-Version", served)
 
 	g.mu.Lock()
-	acct, ok := g.wabas[wabaID]
-	var waba WABA
-	if ok {
-		waba = *acct
-	}
+	waba, ok := g.held(wabaID)
 	op := edge
 	if op == "" {
 		op = fieldNames(q.Get("fields"))
 	}
-	usage, exhausted := g.record(wabaID, op, r, q.Has("access_token"))
+	usage := g.record(wabaID, op, r, q.Has("access_token"))
+	app := g.recordApp()
 	fault := g.takeFault(wabaID, op)
 	g.mu.Unlock()
 
@@ -106,13 +115,24 @@ func (g *Graph) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	setUsage(w, wabaID, usage, 0)
-	if exhausted {
-		setUsage(w, wabaID, 100, 60)
-		graphError(w, http.StatusBadRequest, 80007, 2494055, "Rate limit hit", "OAuthException", true)
+	setUsage(w, wabaID, usage)
+	if g.appLimited(w, app) {
 		return
 	}
-	if fault != nil && g.misbehave(w, r, wabaID, waba, fault) {
+	if usage.exhausted {
+		// The message_templates and phone_numbers references list 80008,
+		// "too many calls to this WhatsApp Business Account"
+		// (https://developers.facebook.com/docs/graph-api/reference/whats-app-business-hsm);
+		// the analytics answer 80007, "WABA rate limit reached"
+		// (https://developers.facebook.com/docs/whatsapp/cloud-api/support/error-codes).
+		code := 80007
+		if edge == "message_templates" || edge == "phone_numbers" {
+			code = 80008
+		}
+		graphError(w, http.StatusBadRequest, code, 2494055, "Rate limit hit", "OAuthException", true)
+		return
+	}
+	if fault != nil && g.misbehave(w, r, wabaID, waba.Token, fault) {
 		return
 	}
 
@@ -136,11 +156,19 @@ func (g *Graph) node(w http.ResponseWriter, r *http.Request, a *WABA, fault *Fau
 		graphError(w, http.StatusBadRequest, 100, 0, "(#100) Invalid fields parameter", "OAuthException", false)
 		return
 	}
-	answer := map[string]any{"id": a.WABAID}
+	after := q.Get("after")
+	if paged := pagedFields(fields); after != "" && (paged != 1 || len(fields) != 1) {
+		// Each paged field's next link asks for that field alone; a cursor
+		// says nothing about which of several it belongs to.
+		graphError(w, http.StatusBadRequest, 100, 0, "(#100) A paging cursor (after) applies to one paged field: ask for that field alone, as its paging.next does", "OAuthException", false)
+		return
+	}
+	answer := newAnswer()
+	defer answer.free()
 	for _, f := range fields {
 		start, errStart := unixParam(f.params["start"])
 		end, errEnd := unixParam(f.params["end"])
-		if f.name != "id" && f.name != "currency" && f.name != "timezone_id" && f.name != "is_enabled_for_insights" && (errStart != nil || errEnd != nil) {
+		if !nodeFields[f.name] && (errStart != nil || errEnd != nil) {
 			graphError(w, http.StatusBadRequest, 100, 0, fmt.Sprintf("(#100) %s requires start and end as UNIX timestamps", f.name), "OAuthException", false)
 			return
 		}
@@ -148,12 +176,14 @@ func (g *Graph) node(w http.ResponseWriter, r *http.Request, a *WABA, fault *Fau
 		metrics := upper(list(f.params["metric_types"]))
 		switch f.name {
 		case "id":
+		case "name":
+			answer.set("name", a.name())
 		case "currency":
-			answer["currency"] = a.currency()
+			answer.set("currency", a.currency())
 		case "timezone_id":
-			answer["timezone_id"] = a.timezoneID()
+			answer.set("timezone_id", a.timezoneID())
 		case "is_enabled_for_insights":
-			answer["is_enabled_for_insights"] = !a.InsightsDisabled
+			answer.set("is_enabled_for_insights", !a.InsightsDisabled)
 		case "analytics":
 			if !oneOf(granularity, "HALF_HOUR", "DAY", "MONTH") {
 				graphError(w, http.StatusBadRequest, 100, 0, "(#100) Param granularity must be one of {HALF_HOUR, DAY, MONTH}", "OAuthException", false)
@@ -163,12 +193,16 @@ func (g *Graph) node(w http.ResponseWriter, r *http.Request, a *WABA, fault *Fau
 				start: start, end: end, now: g.opts.Now(), granularity: granularity,
 				phones: list(f.params["phone_numbers"]), countries: list(f.params["country_codes"]),
 			})
-			answer["analytics"] = map[string]any{
-				"phone_numbers": phoneNumbers(a, list(f.params["phone_numbers"])),
-				"country_codes": countryCodes(a, list(f.params["country_codes"])),
-				"granularity":   granularity,
-				"data_points":   points,
-			}
+			answer.member("analytics")
+			answer.b = append(answer.b, `{"phone_numbers":`...)
+			answer.value(phoneNumbers(a, list(f.params["phone_numbers"])))
+			answer.b = append(answer.b, `,"country_codes":`...)
+			answer.value(countryCodes(a, list(f.params["country_codes"])))
+			answer.b = append(answer.b, `,"granularity":`...)
+			answer.value(granularity)
+			answer.b = append(answer.b, `,"data_points":`...)
+			answer.b = appendPoints(answer.b, messagingFamily, points)
+			answer.b = append(answer.b, '}')
 		case "call_analytics":
 			if !oneOf(granularity, "HALF_HOUR", "DAILY", "MONTHLY") {
 				graphError(w, http.StatusBadRequest, 100, 0, "(#100) Param granularity must be one of {HALF_HOUR, DAILY, MONTHLY}", "OAuthException", false)
@@ -184,11 +218,16 @@ func (g *Graph) node(w http.ResponseWriter, r *http.Request, a *WABA, fault *Fau
 				costNotAvailable(w)
 				return
 			}
-			body := map[string]any{"granularity": granularity, "data_points": a.callPoints(cq)}
+			answer.member("call_analytics")
+			answer.b = append(answer.b, `{"granularity":`...)
+			answer.value(granularity)
+			answer.b = append(answer.b, `,"data_points":`...)
+			answer.b = appendPoints(answer.b, callFamily, a.callPoints(cq))
 			if len(cq.directions) == 1 {
-				body["directions"] = cq.directions[0] // as the page's example echoes its one direction
+				answer.b = append(answer.b, `,"directions":`...)
+				answer.value(cq.directions[0]) // as the page's example echoes its one direction
 			}
-			answer["call_analytics"] = body
+			answer.b = append(answer.b, '}')
 		case "conversation_analytics", "pricing_analytics":
 			if !oneOf(granularity, "HALF_HOUR", "DAILY", "MONTHLY") {
 				graphError(w, http.StatusBadRequest, 100, 0, "(#100) Param granularity must be one of {HALF_HOUR, DAILY, MONTHLY}", "OAuthException", false)
@@ -208,32 +247,45 @@ func (g *Graph) node(w http.ResponseWriter, r *http.Request, a *WABA, fault *Fau
 				bq.cost = false // "If no metric_types are specified, only CONVERSATION is returned"
 			}
 			bq.cost = bq.cost && !g.NoCost
-			var points []dataPoint
+			var points []point
+			fam := conversationFamily
 			if f.name == "conversation_analytics" {
 				bq.categories, bq.types, bq.directions = list(f.params["conversation_categories"]), list(f.params["conversation_types"]), list(f.params["conversation_directions"])
 				points = a.conversationPoints(bq)
 			} else {
 				bq.categories, bq.types = list(f.params["pricing_categories"]), list(f.params["pricing_types"])
 				points = a.pricingPoints(bq)
+				fam = pricingFamily
 			}
 			g.recordDays(a.WABAID, start, end)
-			pagePoints, next := page(points, q.Get("after"), g.opts.PageSize, fault)
-			body := map[string]any{"data": []any{map[string]any{"data_points": pagePoints}}}
-			if paging := g.paging(r, next, fault); paging != nil {
-				body["paging"] = paging
-			}
-			if q.Get("after") != "" {
+			pagePoints, next := page(points, after, g.opts.PageSize, fault)
+			edge := after != ""
+			if edge {
 				// A paging link answers as the edge: no wrapping field, no id.
-				writeJSON(w, http.StatusOK, spellCounts(body, fault))
+				answer.b = answer.b[:1]
+			} else {
+				answer.member(f.name)
+				answer.b = append(answer.b, '{')
+			}
+			answer.b = append(answer.b, `"data":[{"data_points":`...)
+			answer.b = appendPoints(answer.b, fam, pagePoints)
+			answer.b = append(answer.b, "}]"...)
+			if paging := g.fieldPaging(r, f, next, fault); paging != nil {
+				answer.b = append(answer.b, `,"paging":`...)
+				answer.value(paging)
+			}
+			if edge {
+				writeBody(w, http.StatusOK, answer.bytes(), fault)
 				return
 			}
-			answer[f.name] = body
+			answer.b = append(answer.b, '}')
 		default:
 			graphError(w, http.StatusBadRequest, 100, 0, fmt.Sprintf("(#100) Tried accessing nonexisting field (%s) on node type (WhatsAppBusinessAccount)", f.name), "OAuthException", false)
 			return
 		}
 	}
-	writeJSON(w, http.StatusOK, spellCounts(answer, fault))
+	answer.set("id", a.WABAID)
+	writeBody(w, http.StatusOK, answer.bytes(), fault)
 }
 
 func (g *Graph) templateAnalytics(w http.ResponseWriter, r *http.Request, a *WABA, fault *Fault) {
@@ -296,7 +348,7 @@ func (g *Graph) templateAnalytics(w http.ResponseWriter, r *http.Request, a *WAB
 	if paging := g.paging(r, next, fault); paging != nil {
 		body["paging"] = paging
 	}
-	writeJSON(w, http.StatusOK, spellCounts(body, fault))
+	writeValue(w, http.StatusOK, body, fault)
 }
 
 // writeEdge answers a list edge, honouring its limit parameter.
@@ -334,6 +386,38 @@ func (g *Graph) paging(r *http.Request, next string, fault *Fault) map[string]an
 	return map[string]any{"cursors": map[string]string{"before": "MAZDZD", "after": next}, "next": u.String()}
 }
 
+// fieldPaging is the paging object of one paged field of a node request:
+// its next link asks the same node for that field alone, with its
+// modifiers, and the cursor. So a client can ask for several fields in one
+// call and then page each on its own; a request for one field gets the
+// link it always had.
+func (g *Graph) fieldPaging(r *http.Request, f field, next string, fault *Fault) map[string]any {
+	if next == "" {
+		return nil
+	}
+	u := *r.URL
+	v := u.Query()
+	v.Set("fields", f.raw)
+	u.RawQuery = v.Encode()
+	alone := *r
+	alone.URL = &u
+	return g.paging(&alone, next, fault)
+}
+
+// nodeFields are the WABA node's plain fields, which take no modifiers.
+var nodeFields = map[string]bool{"id": true, "name": true, "currency": true, "timezone_id": true, "is_enabled_for_insights": true}
+
+// pagedFields counts the fields that answer pages of data points.
+func pagedFields(fields []field) int {
+	n := 0
+	for _, f := range fields {
+		if f.name == "conversation_analytics" || f.name == "pricing_analytics" {
+			n++
+		}
+	}
+	return n
+}
+
 func (g *Graph) recordDays(wabaID string, start, end time.Time) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
@@ -342,8 +426,9 @@ func (g *Graph) recordDays(wabaID string, start, end time.Time) {
 	}
 }
 
-// misbehave applies a fault and reports whether it answered the request.
-func (g *Graph) misbehave(w http.ResponseWriter, r *http.Request, wabaID string, a WABA, f *Fault) bool {
+// misbehave applies a fault to a request for a WABA or a business (id,
+// whose token is token) and reports whether it answered the request.
+func (g *Graph) misbehave(w http.ResponseWriter, r *http.Request, id, token string, f *Fault) bool {
 	switch f.Kind {
 	case RateLimit:
 		code, status := f.Code, f.Status
@@ -356,7 +441,7 @@ func (g *Graph) misbehave(w http.ResponseWriter, r *http.Request, wabaID string,
 				status = http.StatusTooManyRequests
 			}
 		}
-		setUsage(w, wabaID, 100, f.RegainMinutes)
+		setUsage(w, id, budget{percent: 100, regain: f.RegainMinutes})
 		graphError(w, status, code, 2446079, "(#"+fmt.Sprint(code)+") Application request limit reached", "OAuthException", true)
 	case ServerError:
 		serverError(w)
@@ -372,9 +457,13 @@ func (g *Graph) misbehave(w http.ResponseWriter, r *http.Request, wabaID string,
 	case InvalidToken:
 		graphError(w, http.StatusUnauthorized, 190, 463, "Error validating access token: Session has expired.", "OAuthException", false)
 	case Huge:
-		writeHuge(w, `{"analytics": {"data_points": [], "padding": "`, f.Size, `"}}`)
+		if strings.HasSuffix(r.URL.Path, "_whatsapp_business_accounts") {
+			writeHuge(w, `{"data": [], "padding": "`, f.Size, `"}`)
+		} else {
+			writeHuge(w, `{"analytics": {"data_points": [], "padding": "`, f.Size, `"}}`)
+		}
 	case EchoToken:
-		graphError(w, http.StatusBadRequest, 100, 0, "Malformed access token "+a.Token, "OAuthException", false)
+		graphError(w, http.StatusBadRequest, 100, 0, "Malformed access token "+token, "OAuthException", false)
 	default:
 		return false // EndlessPages, ForeignNext and StringCounts shape the answer instead
 	}
@@ -394,6 +483,8 @@ func wrongTypes(r *http.Request) map[string]any {
 		return map[string]any{"data": []any{map[string]any{"id": map[string]any{"id": 1}}}}
 	case strings.HasSuffix(path, "/phone_numbers"):
 		return map[string]any{"data": []any{map[string]any{"display_phone_number": 16505550111}}}
+	case strings.HasSuffix(path, "_whatsapp_business_accounts"):
+		return map[string]any{"data": []any{map[string]any{"id": map[string]any{"id": 1}, "name": 7}}}
 	}
 	fields := r.URL.Query().Get("fields")
 	for _, f := range []struct{ field, count string }{{"conversation_analytics", "conversation"}, {"pricing_analytics", "volume"}} {
@@ -429,21 +520,41 @@ func costNotAvailable(w http.ResponseWriter) {
 	}})
 }
 
-// setUsage reports the share of the budget used the way Graph does.
-func setUsage(w http.ResponseWriter, wabaID string, percent float64, regainMinutes int) {
+// setUsage reports the share of a WABA's budget used the way Graph does:
+// percentages, and the minutes until access is regained.
+func setUsage(w http.ResponseWriter, wabaID string, b budget) {
 	usage := map[string][]map[string]any{wabaID: {{
-		"type": "whatsapp_business_management", "call_count": int(percent),
-		"total_cputime": int(percent / 2), "total_time": int(percent / 2),
-		"estimated_time_to_regain_access": regainMinutes,
+		"type": "whatsapp_business_management", "call_count": int(b.percent),
+		"total_cputime": int(b.percent / 2), "total_time": int(b.percent / 2),
+		"estimated_time_to_regain_access": b.regain,
 	}}}
-	b, _ := json.Marshal(usage)
-	w.Header().Set("X-Business-Use-Case-Usage", string(b))
+	encoded, _ := json.Marshal(usage)
+	w.Header().Set("X-Business-Use-Case-Usage", string(encoded))
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(v)
+// recordApp counts a request against the app's budget, if it has one
+// (g.mu held).
+func (g *Graph) recordApp() *budget {
+	if g.opts.AppHourlyBudget <= 0 {
+		return nil
+	}
+	b := g.app.record(g.opts.Now(), g.opts.AppHourlyBudget)
+	return &b
+}
+
+// appLimited reports the app's usage in X-App-Usage, and answers code 4
+// once its budget is spent.
+func (g *Graph) appLimited(w http.ResponseWriter, app *budget) bool {
+	if app == nil {
+		return false
+	}
+	percent := int(app.percent)
+	w.Header().Set("X-App-Usage", fmt.Sprintf(`{"call_count":%d,"total_cputime":%d,"total_time":%d}`, percent, percent/2, percent/2))
+	if !app.exhausted {
+		return false
+	}
+	graphError(w, http.StatusTooManyRequests, 4, 2446079, "(#4) Application request limit reached", "OAuthException", true)
+	return true
 }
 
 func fieldNames(fields string) string {

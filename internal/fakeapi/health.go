@@ -34,6 +34,7 @@ func (c *core) Update(wabaID string, f func(*WABA)) {
 		// slices: change fresh ones.
 		a.Phones, a.Templates, a.Countries = slices.Clone(a.Phones), slices.Clone(a.Templates), slices.Clone(a.Countries)
 		f(a)
+		a.m = nil // its series may have changed
 	}
 }
 

@@ -1,11 +1,13 @@
 package fakeapi
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -16,7 +18,8 @@ import (
 // (https://developer.vonage.com/en/channel-manager/guides/whatsapp/whatsapp-analytics):
 // messaging-analytics, template-analytics and pricing-analytics of a WABA
 // under /v1/channel-manager/whatsapp/wabas/{waba_id}/ (behind any path
-// prefix), and enable_insights. It authenticates with HTTP Basic auth, an
+// prefix), enable_insights, and the listing of the WABAs linked to an API
+// key (/v1/channel-manager/whatsapp/wabas). It authenticates with HTTP Basic auth, an
 // WABA's APIKey and its Token as the secret, and answers errors as RFC 7807
 // problems: 401 for unknown credentials, 403 for a key not linked to the WABA,
 // 404 for an unknown WABA, 429 with Retry-After past the hourly budget. The
@@ -40,7 +43,10 @@ func (v *Vonage) InsightsEnabled(wabaID string) int {
 	return v.insights[wabaID]
 }
 
-var vonagePath = regexp.MustCompile(`/v1/channel-manager/whatsapp/wabas/([^/]+)/([a-z_-]+)/?$`)
+var (
+	vonagePath    = regexp.MustCompile(`/v1/channel-manager/whatsapp/wabas/([^/]+)/([a-z_-]+)/?$`)
+	vonageListing = regexp.MustCompile(`/v1/channel-manager/whatsapp/wabas/?$`)
+)
 
 // vonageEmbedded is the _embedded key of each analytics endpoint.
 var vonageEmbedded = map[string]string{
@@ -54,6 +60,10 @@ var vonageEmbedded = map[string]string{
 const vonageLookback = 90
 
 func (v *Vonage) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if vonageListing.MatchString(r.URL.Path) {
+		v.listing(w, r)
+		return
+	}
 	m := vonagePath.FindStringSubmatch(r.URL.Path)
 	if m == nil {
 		problem(w, http.StatusNotFound, "not-found", "Not Found", "The requested resource does not exist.")
@@ -64,11 +74,7 @@ func (v *Vonage) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	key, secret, hasAuth := r.BasicAuth()
 	v.mu.Lock()
-	acct, ok := v.wabas[wabaID]
-	var waba WABA
-	if ok {
-		waba = *acct
-	}
+	waba, ok := v.held(wabaID)
 	var owner string
 	for id, a := range v.wabas {
 		if hasAuth && a.APIKey != "" && a.APIKey == key && a.Token == secret {
@@ -76,7 +82,7 @@ func (v *Vonage) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	// Vonage sends no usage headers: only the 429 tells of the budget.
-	_, exhausted := v.record(wabaID, op, r, q.Has("api_key") || q.Has("api_secret"))
+	exhausted := v.record(wabaID, op, r, q.Has("api_key") || q.Has("api_secret")).exhausted
 	fault := v.takeFault(wabaID, op)
 	v.mu.Unlock()
 
@@ -95,7 +101,7 @@ func (v *Vonage) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		problem(w, http.StatusTooManyRequests, "rate-limit", "Too Many Requests", "The request was rate limited.")
 		return
 	}
-	if fault != nil && v.misbehave(w, r, op, waba, fault) {
+	if fault != nil && v.misbehave(w, r, vonageEmbedded[op], waba.APIKey, waba.Token, fault) {
 		return
 	}
 
@@ -182,17 +188,17 @@ func (v *Vonage) messagingAnalytics(w http.ResponseWriter, r *http.Request, a *W
 	for _, p := range points {
 		// "start": "1543543200": Unix seconds, as strings.
 		entries = append(entries, map[string]any{
-			"start": strconv.FormatInt(p["start"].(int64), 10), "end": strconv.FormatInt(p["end"].(int64), 10),
-			"sent": p["sent"], "delivered": p["delivered"],
+			"start": strconv.FormatInt(p.start, 10), "end": strconv.FormatInt(p.end, 10),
+			"sent": p.v[0], "delivered": p.v[1],
 		})
 	}
 	pageEntries, next := page(entries, q.Get("after"), v.opts.PageSize, fault)
-	writeJSON(w, http.StatusOK, spellCounts(map[string]any{
+	writeValue(w, http.StatusOK, map[string]any{
 		"id": a.WABAID, "granularity": g,
 		"phone_numbers": phoneNumbers(a, phones), "country_codes": countryCodes(a, countries),
 		"_embedded": map[string]any{"messaging_analytics": pageEntries},
 		"paging":    v.paging(r, next, fault),
-	}, fault))
+	}, fault)
 }
 
 func (v *Vonage) pricingAnalytics(w http.ResponseWriter, r *http.Request, a *WABA, start, end time.Time, fault *Fault) {
@@ -210,24 +216,24 @@ func (v *Vonage) pricingAnalytics(w http.ResponseWriter, r *http.Request, a *WAB
 	tiers := list(q.Get("tier"))
 	entries := make([]any, 0, len(points))
 	for _, p := range points {
-		if tier, _ := p["tier"].(string); len(tiers) > 0 && !contains(tiers, tier) {
+		if tier := pricingFamily.dim(p, "tier"); len(tiers) > 0 && !contains(tiers, tier) {
 			continue
 		}
-		s, e := vonageDates(p, g)
-		entry := map[string]any{"start": s, "end": e, "volume": p["volume"]}
+		s, e := vonageDates(p.start, p.end, g)
+		entry := map[string]any{"start": s, "end": e, "volume": p.v[0]}
 		for _, k := range []string{"phone_number", "country", "tier", "pricing_type", "pricing_category"} {
-			if val, ok := p[k]; ok {
+			if val := pricingFamily.dim(p, k); val != "" {
 				entry[k] = val
 			}
 		}
 		entries = append(entries, entry)
 	}
 	pageEntries, next := page(entries, q.Get("after"), v.opts.PageSize, fault)
-	writeJSON(w, http.StatusOK, spellCounts(map[string]any{
+	writeValue(w, http.StatusOK, map[string]any{
 		"granularity": g, "product_type": "cloud_api",
 		"_embedded": map[string]any{"pricing_analytics": pageEntries},
 		"paging":    v.paging(r, next, fault),
-	}, fault))
+	}, fault)
 }
 
 func (v *Vonage) templateAnalytics(w http.ResponseWriter, r *http.Request, a *WABA, start, end time.Time, fault *Fault) {
@@ -253,7 +259,7 @@ func (v *Vonage) templateAnalytics(w http.ResponseWriter, r *http.Request, a *WA
 	points := a.templatePoints(templateQuery{start: start, end: end, now: v.opts.Now(), ids: ids, metrics: metrics, product: cloudAPI})
 	entries := make([]any, 0, len(points))
 	for _, p := range points {
-		s, e := vonageDates(p, "DAILY")
+		s, e := vonageDates(p["start"].(int64), p["end"].(int64), "DAILY")
 		entry := map[string]any{"template_id": p["template_id"], "start": s, "end": e}
 		for _, k := range []string{"sent", "delivered", "read"} {
 			if val, ok := p[k]; ok {
@@ -275,19 +281,19 @@ func (v *Vonage) templateAnalytics(w http.ResponseWriter, r *http.Request, a *WA
 	if next != "" {
 		links["next"] = map[string]string{"href": v.link(r, "cursor", next, fault)}
 	}
-	writeJSON(w, http.StatusOK, spellCounts(map[string]any{
+	writeValue(w, http.StatusOK, map[string]any{
 		"granularity": "DAILY", "product_type": "cloud_api", "page_size": v.opts.PageSize,
 		"_embedded": map[string]any{"template_analytics": pageEntries},
 		"_links":    links,
-	}, fault))
+	}, fault)
 }
 
 // vonageDates spells a bucket as the document's template and pricing
 // examples do: RFC 3339, and a day or month labelled by its last day
 // ("start" and "end" both 2024-11-11T00:00:00Z for one day).
-func vonageDates(p dataPoint, g string) (string, string) {
-	start := time.Unix(p["start"].(int64), 0).UTC()
-	end := time.Unix(p["end"].(int64), 0).UTC()
+func vonageDates(startUnix, endUnix int64, g string) (string, string) {
+	start := time.Unix(startUnix, 0).UTC()
+	end := time.Unix(endUnix, 0).UTC()
 	if g != "HALF_HOUR" {
 		end = end.AddDate(0, 0, -1)
 	}
@@ -322,9 +328,10 @@ func (v *Vonage) link(r *http.Request, param, cursor string, fault *Fault) strin
 	return u.String()
 }
 
-// misbehave applies a fault and reports whether it answered the request.
-func (v *Vonage) misbehave(w http.ResponseWriter, r *http.Request, op string, a WABA, f *Fault) bool {
-	key := vonageEmbedded[op]
+// misbehave applies a fault to a request whose answer embeds its items
+// under key, made with the credentials apiKey and secret, and reports
+// whether it answered the request.
+func (v *Vonage) misbehave(w http.ResponseWriter, r *http.Request, key, apiKey, secret string, f *Fault) bool {
 	if key == "" {
 		key = "messaging_analytics"
 	}
@@ -346,6 +353,11 @@ func (v *Vonage) misbehave(w http.ResponseWriter, r *http.Request, op string, a 
 		w.Header().Set("Content-Type", "application/json")
 		fmt.Fprintf(w, `{"_embedded": {%q: [{"start": "1685602800", "end": "16856`, key)
 	case WrongTypes:
+		if key == "wabas" {
+			writeJSON(w, http.StatusOK, map[string]any{"_embedded": map[string]any{key: []any{
+				map[string]any{"waba_id": 345688589250625, "name": 7}}}})
+			return true
+		}
 		writeJSON(w, http.StatusOK, map[string]any{"_embedded": map[string]any{key: []any{
 			map[string]any{"start": "1685602800", "end": "1685604600", "sent": "many", "delivered": 1, "volume": "many"},
 		}}})
@@ -358,11 +370,119 @@ func (v *Vonage) misbehave(w http.ResponseWriter, r *http.Request, op string, a 
 	case Huge:
 		writeHuge(w, fmt.Sprintf(`{"_embedded": {%q: []}, "padding": "`, key), f.Size, `"}`)
 	case EchoToken:
-		problem(w, http.StatusBadRequest, "invalid-params", "Bad Request", "Malformed credentials "+a.APIKey+":"+a.Token)
+		problem(w, http.StatusBadRequest, "invalid-params", "Bad Request", "Malformed credentials "+apiKey+":"+secret)
 	default:
 		return false // EndlessPages, ForeignNext and StringCounts shape the answer instead
 	}
 	return true
+}
+
+// The page size of the WABA listing when none is asked for: the reference
+// gives 50 as its example, and no default or maximum.
+const vonageListingPageSize = 50
+
+// listing answers GET /v1/channel-manager/whatsapp/wabas, "List WhatsApp
+// Business Accounts (WABAs)" of the Channel Manager API reference
+// (https://developer.vonage.com/en/api/channel-manager; the code snippet,
+// https://developer.vonage.com/en/channel-manager/code-snippets/whatsapp-waba-management/list-waba-accounts):
+// the WABAs linked to the API key of the Basic credentials, page by page
+// (page, page_size, order asc or desc), in a HAL body: page_size, page,
+// total_pages, total_items, _embedded.wabas[] of waba_id, api_key, name,
+// account_review_status, timezone_id and currency, and _links self,
+// first, last, next and prev. The fake lists WABAs by ID; it leaves out
+// the optional ID of the partner solution a WABA was onboarded through.
+func (v *Vonage) listing(w http.ResponseWriter, r *http.Request) {
+	const op = "wabas"
+	q := r.URL.Query()
+	key, secret, hasAuth := r.BasicAuth()
+	v.mu.Lock()
+	s, ok := v.listings[key]
+	if !ok {
+		s = newStats()
+		v.listings[key] = s
+	}
+	s.count(op, r.Host)
+	v.totals.count(op, r.Host, true)
+	if q.Has("api_key") || q.Has("api_secret") {
+		s.CredentialsInURL++
+	}
+	var linked []*WABA
+	authorized := false
+	for _, a := range v.wabas {
+		if hasAuth && a.APIKey != "" && a.APIKey == key {
+			linked = append(linked, a)
+			authorized = authorized || a.Token == secret
+		}
+	}
+	var fault *Fault
+	if authorized {
+		fault = v.takeFault(key, op)
+	}
+	slices.SortFunc(linked, func(x, y *WABA) int { return strings.Compare(x.WABAID, y.WABAID) })
+	items := make([]map[string]any, 0, len(linked))
+	for _, a := range linked {
+		items = append(items, map[string]any{
+			"waba_id": a.WABAID, "api_key": a.APIKey, "name": a.name(),
+			"account_review_status": "Approved", "timezone_id": a.timezoneID(), "currency": a.currency(),
+		})
+	}
+	v.mu.Unlock()
+
+	if !authorized {
+		problem(w, http.StatusUnauthorized, "unauthorized", "Unauthorized", "You did not provide correct credentials.")
+		return
+	}
+	if r.Method != http.MethodGet {
+		problem(w, http.StatusMethodNotAllowed, "method-not-allowed", "Method Not Allowed", "the WABA listing answers GET only.")
+		return
+	}
+	if fault != nil && v.misbehave(w, r, op, key, secret, fault) {
+		return
+	}
+	number := func(name string, fallback int) (int, bool) {
+		raw := q.Get(name)
+		if raw == "" {
+			return fallback, true
+		}
+		n, err := strconv.Atoi(raw)
+		return n, err == nil && n >= 1
+	}
+	pageNumber, okPage := number("page", 1)
+	size, okSize := number("page_size", vonageListingPageSize)
+	order := cmp.Or(q.Get("order"), "asc")
+	if !okPage || !okSize || (order != "asc" && order != "desc") {
+		problem(w, http.StatusBadRequest, "invalid-params", "Bad Request", "page and page_size must be positive integers, order asc or desc")
+		return
+	}
+	if order == "desc" {
+		slices.Reverse(items)
+	}
+	pages := max((len(items)+size-1)/size, 1)
+	from := min((pageNumber-1)*size, len(items))
+	link := func(p int) map[string]string {
+		u := *r.URL
+		u.Scheme, u.Host = "http", r.Host
+		if r.TLS != nil {
+			u.Scheme = "https"
+		}
+		if fault != nil && fault.Kind == ForeignNext {
+			u.Host = "collector.attacker.invalid"
+		}
+		u.RawQuery = url.Values{"page": {strconv.Itoa(p)}, "page_size": {strconv.Itoa(size)}, "order": {order}}.Encode()
+		return map[string]string{"href": u.String()}
+	}
+	links := map[string]any{"self": link(pageNumber), "first": link(1), "last": link(pages)}
+	if pageNumber < pages || (fault != nil && fault.Kind == EndlessPages) {
+		links["next"] = link(pageNumber + 1)
+	}
+	if pageNumber > 1 {
+		links["prev"] = link(pageNumber - 1)
+	}
+	writeValue(w, http.StatusOK, map[string]any{
+		"page_size": size, "page": pageNumber, "total_pages": pages, "total_items": len(items),
+		"_embedded": map[string]any{"wabas": items[from:min(from+size, len(items))]},
+		"_links":    links,
+	}, fault)
 }
 
 // problem answers an RFC 7807 problem, the way Vonage's APIs report errors.
