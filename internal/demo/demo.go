@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/whatsapp-exporter/whatsapp_exporter/config"
@@ -46,7 +47,34 @@ const (
 	// https://partner-docs.splashifypro.com/api-reference/whatsapp/analytics-conversations).
 	PassthroughPrefix  = "/api"
 	passthroughVersion = "v25.0"
+	// BusinessID is the demo's business portfolio: it owns the Meta WABAs
+	// above, which the configuration lists by hand and so keeps as it
+	// lists them, and manages two client WABAs that the exporter finds by
+	// listing the business (ClientWABAs).
+	BusinessID = "506914307656634"
 )
+
+// ClientWABAs are the WABAs the demo's business manages for its clients:
+// nothing in the configuration names them; the exporter discovers them.
+func ClientWABAs() []fakeapi.WABA {
+	return []fakeapi.WABA{
+		{
+			WABAID: "118234567890123", Name: "Contoso Pharmacy", Volume: 30, DeliveryRate: 0.96, TimezoneID: "58",
+			Currency:  "GBP",
+			Phones:    []fakeapi.Phone{{Number: "447700900456", Display: "+44 7700 900456", Weight: 1}},
+			Countries: []fakeapi.Country{{Code: "GB", Weight: 1, PriceFactor: 1.1}},
+			Templates: []fakeapi.Template{{ID: "1288430120685091", Name: "prescription_ready", Category: "UTILITY", Weight: 1}},
+		},
+		{
+			WABAID: "119876543210987", Name: "Fabrikam Foods", Volume: 50, DeliveryRate: 0.95, TimezoneID: "71",
+			Currency:  "INR",
+			Phones:    []fakeapi.Phone{{Number: "919876543210", Display: "+91 98765 43210", Weight: 1}},
+			Countries: []fakeapi.Country{{Code: "IN", Weight: 1, PriceFactor: 0.3}},
+			Templates: []fakeapi.Template{{ID: "1398430120685092", Name: "weekly_offers", Category: "MARKETING", Weight: 1,
+				Buttons: []fakeapi.Button{{Type: "url_button", Content: "Order now"}}}},
+		},
+	}
+}
 
 // MetaWABAs is the demo's data: a retailer with several numbers, markets
 // and templates with buttons; a travel company billed through a partner (no
@@ -190,8 +218,21 @@ func Start(scenario string, now func() time.Time, speed float64) (*Demo, error) 
 		return nil, fmt.Errorf("unknown demo scenario %q; want %s or %s", scenario, Healthy, DeliveryDrop)
 	}
 
-	opts := fakeapi.Options{Now: now, HourlyBudget: 5000}
-	graph := fakeapi.NewGraph(metaWABAs, opts)
+	// The business reads its WABAs with its system user's token, which
+	// its client WABAs take too.
+	businessToken := randomToken()
+	clients := ClientWABAs()
+	business := fakeapi.Business{ID: BusinessID, Token: businessToken}
+	for _, a := range metaWABAs {
+		business.Owned = append(business.Owned, a.WABAID)
+	}
+	for i := range clients {
+		clients[i].Token = businessToken
+		business.Client = append(business.Client, clients[i].WABAID)
+	}
+	opts := fakeapi.Options{Now: now, HourlyBudget: 5000, Businesses: []fakeapi.Business{business}}
+	graph := fakeapi.NewGraph(append(slices.Clone(metaWABAs), clients...), opts)
+	opts.Businesses = nil
 	vonageFake := fakeapi.NewVonage(vonageWABAs, opts)
 	passthrough := fakeapi.NewGraph(passthroughWABAs, opts)
 	passthrough.NoCost = true
@@ -215,7 +256,7 @@ func Start(scenario string, now func() time.Time, speed float64) (*Demo, error) 
 	}
 	go d.server.Serve(listener)
 
-	cfg, err := demoConfig(d.URL, interval, metaWABAs, vonageWABAs, passthroughWABAs)
+	cfg, err := demoConfig(d.URL, interval, businessToken, metaWABAs, vonageWABAs, passthroughWABAs)
 	if err != nil {
 		d.Close()
 		return nil, err
@@ -238,7 +279,7 @@ func wabas() (metaWABAs, vonageWABAs, passthroughWABAs []fakeapi.WABA) {
 
 // demoConfig is the configuration that exports the demo's WABAs from the
 // fakes at url.
-func demoConfig(url string, interval time.Duration, metaWABAs, vonageWABAs, passthroughWABAs []fakeapi.WABA) (*config.Config, error) {
+func demoConfig(url string, interval time.Duration, businessToken string, metaWABAs, vonageWABAs, passthroughWABAs []fakeapi.WABA) (*config.Config, error) {
 	// The fakes are in-process: the requests need not wait for a rate
 	// that keeps a real API's budget.
 	cfg := &config.Config{Global: config.Global{RequestsPerSecond: 100, Burst: 20}}
@@ -292,6 +333,15 @@ func demoConfig(url string, interval time.Duration, metaWABAs, vonageWABAs, pass
 		acct.Messaging.SplitBy = []string{"PHONE"}
 		cfg.Accounts = append(cfg.Accounts, acct)
 	}
+	// The business: its own WABAs are listed above by hand and keep their
+	// settings; its clients' are discovered, with these defaults.
+	business := config.Business{
+		BusinessID: BusinessID, Name: "Demo Solutions", Provider: meta.Name,
+		APIURL: url, APIVersion: apiVersion, AccessToken: config.Secret(businessToken),
+	}
+	business.Defaults.Interval = interval
+	business.Defaults.Messaging.SplitBy = []string{"PHONE"}
+	cfg.Businesses = append(cfg.Businesses, business)
 	if err := config.Finish(cfg); err != nil {
 		return nil, fmt.Errorf("demo config: %w", err)
 	}

@@ -95,14 +95,19 @@ func TestDeliveryDrop(t *testing.T) {
 }
 
 // Families follows the providers' defaults: Vonage has no conversations,
-// the passthrough BSP neither pricing nor templates.
+// the passthrough BSP neither pricing nor templates; the WABAs discovered
+// from the business have Meta's defaults (conversations are opt-in).
 func TestFamilies(t *testing.T) {
 	all := []provider.Family{provider.Messaging, provider.Conversations, provider.Pricing, provider.Templates}
+	defaults := []provider.Family{provider.Messaging, provider.Pricing, provider.Templates}
 	want := map[string][]provider.Family{
 		// The retailer takes calls too (an opt-in family).
 		RetailWABA: append(all, provider.Calls), TravelWABA: all, DropWABA: all,
 		VonageWABA:      {provider.Messaging, provider.Pricing, provider.Templates},
 		PassthroughWABA: {provider.Messaging, provider.Conversations},
+	}
+	for _, c := range ClientWABAs() {
+		want[c.WABAID] = defaults
 	}
 	if got := Families(); fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("Families() = %v, want %v", got, want)

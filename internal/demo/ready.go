@@ -25,12 +25,16 @@ var counterOf = map[provider.Family]string{
 // configuration fetches, in the order of provider.Families.
 func Families() map[string][]provider.Family {
 	metaWABAs, vonageWABAs, passthroughWABAs := wabas()
-	cfg, err := demoConfig("http://127.0.0.1:1", refreshInterval, metaWABAs, vonageWABAs, passthroughWABAs)
+	cfg, err := demoConfig("http://127.0.0.1:1", refreshInterval, "token", metaWABAs, vonageWABAs, passthroughWABAs)
 	if err != nil {
 		panic(err) // the demo's own configuration: a bug, which every test shows
 	}
+	accounts := slices.Clone(cfg.Accounts)
+	for _, c := range ClientWABAs() {
+		accounts = append(accounts, cfg.Businesses[0].Account(c.WABAID))
+	}
 	out := map[string][]provider.Family{}
-	for _, a := range cfg.Accounts {
+	for _, a := range accounts {
 		for _, f := range provider.Families {
 			if a.Family(f).IsEnabled() {
 				out[a.WABAID] = append(out[a.WABAID], f)
