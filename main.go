@@ -76,6 +76,7 @@ func run(logger log.Logger, toolkitLogger *slog.Logger, args *cli.Args) error {
 		if cfg, err = config.Load(args.ConfigFile); err != nil {
 			return err
 		}
+		now = args.Demo.Clock() // nil but in load tests against a fake
 	}
 	shard, err := args.ShardOf()
 	if err != nil {

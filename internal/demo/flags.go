@@ -37,8 +37,15 @@ func AddFlags(app interface {
 
 // Start starts the demo the flags describe.
 func (f *Flags) Start() (*Demo, error) {
+	return Start(f.Scenario, f.Clock(), max(f.clockSpeed, 1))
+}
+
+// Clock is the clock the hidden clock flags set, or nil (the wall clock)
+// when they set none. Outside the demo it is the exporter's clock against a
+// fake API that a load test starts with the same flags (internal/fleetfake).
+func (f *Flags) Clock() func() time.Time {
 	if f.clockSpeed <= 1 && f.clockStart.IsZero() {
-		return Start(f.Scenario, nil, 1)
+		return nil
 	}
 	c := Clock{Start: f.clockStart, Since: f.clockSince, Speed: f.clockSpeed}
 	if c.Since.IsZero() {
@@ -47,7 +54,7 @@ func (f *Flags) Start() (*Demo, error) {
 	if c.Start.IsZero() {
 		c.Start = c.Since
 	}
-	return Start(f.Scenario, c.Now, f.clockSpeed)
+	return c.Now
 }
 
 // Clock is a clock that reads Start at the wall-clock time Since and runs
