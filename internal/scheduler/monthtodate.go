@@ -30,8 +30,19 @@ type ledger struct {
 	// through divides the buckets: those that start before it are final
 	// and summed in settled, the later ones are kept in open.
 	through time.Time
-	settled map[series]float64
-	open    map[time.Time]map[series]*reading
+	// The series the month has had, numbered in the order first seen:
+	// keys numbers them, names holds each once. A fleet's ledgers hold
+	// most of the exporter's memory, so a bucket keeps its readings in a
+	// slice by number, not in a map by name.
+	keys  map[string]int32
+	names []series
+	// buf is where keys are spelled, to look them up without allocating.
+	buf []byte
+	// settled is the sum of the final buckets, by series number; open
+	// the readings of each bucket that can still change, by series
+	// number (a series not in a bucket's answer reads zero there).
+	settled []float64
+	open    map[time.Time][]reading
 	// fetched is the cutoff of the last successful fetch of the recent
 	// buckets; gaps are the ranges of the month never fetched: the month
 	// so far after a start, or the time a failing API kept the exporter
@@ -54,7 +65,32 @@ type reading struct{ high, last float64 }
 type gap struct{ from, to time.Time }
 
 func newLedger(g provider.Granularity) *ledger {
-	return &ledger{g: g, settled: map[series]float64{}, open: map[time.Time]map[series]*reading{}}
+	return &ledger{g: g, keys: map[string]int32{}, open: map[time.Time][]reading{}}
+}
+
+// number is the series' number, the next one for a series not seen yet.
+func (l *ledger) number(k series) int32 {
+	l.buf = spell(l.buf[:0], k)
+	if n, ok := l.keys[string(l.buf)]; ok {
+		return n
+	}
+	n := int32(len(l.names))
+	l.keys[string(l.buf)] = n
+	l.names = append(l.names, k)
+	l.settled = append(l.settled, 0)
+	return n
+}
+
+// spell appends a series' name, short: its measure and the dimensions it
+// has, each ended by a zero byte, to buf.
+func spell(buf []byte, k series) []byte {
+	d := &k.dimensions
+	buf = append(buf, byte(k.measure))
+	for _, v := range [...]string{d.PhoneNumber, d.Country, d.ConversationCategory, d.ConversationType, d.ConversationDirection,
+		d.PricingCategory, d.PricingType, d.Tier, d.Direction, d.TemplateID, d.ProductType, d.ButtonType, d.ButtonContent, d.CostType} {
+		buf = append(append(buf, v...), 0)
+	}
+	return buf
 }
 
 // startMonth moves the ledger to the month of cutoff. At a month's start the
@@ -67,12 +103,13 @@ func (l *ledger) startMonth(cutoff time.Time) {
 		l.month, l.through = month, month
 	case month.After(l.month):
 		l.month, l.through = month, month
-		clear(l.settled)
-		for start := range l.open {
-			if start.Before(month) {
-				delete(l.open, start)
-			}
-		}
+		// A new month: the series start afresh too, so that one that
+		// had traffic last month only is not carried along as 0.
+		clear(l.keys)
+		l.names, l.settled = nil, nil
+		// Every open bucket is of the month before: no bucket of this
+		// month had ended by the last cutoff of that one.
+		clear(l.open)
 		var kept []gap
 		for _, g := range l.gaps {
 			if g.to.After(month) {
@@ -135,46 +172,37 @@ func (l *ledger) fill(from, to time.Time) {
 func (l *ledger) absorb(samples []sample, from, cutoff time.Time, spec bucket.Spec) {
 	// Rows of one series in one bucket add up first: that happens when a
 	// dimension that was not asked for is masked out.
-	answered := map[time.Time]map[series]float64{}
+	answered := map[time.Time]map[int32]float64{}
 	for _, s := range samples {
 		start := bucketStart(s, spec)
 		if !s.Measure.Additive() || s.end.IsZero() || s.end.After(cutoff) || start.Before(l.through) || start.Before(from) {
 			continue
 		}
 		if answered[start] == nil {
-			answered[start] = map[series]float64{}
+			answered[start] = map[int32]float64{}
 		}
-		answered[start][series{s.Measure, s.Dimensions}] += s.Value.Value
+		answered[start][l.number(series{s.Measure, s.Dimensions})] += s.Value.Value
 	}
 	for start, values := range answered {
-		for k, v := range values {
-			l.read(start, k, v)
+		b := l.open[start]
+		if n := len(l.names); len(b) < n {
+			b = append(b, make([]reading, n-len(b))...)
 		}
-		for k, r := range l.open[start] {
-			if _, ok := values[k]; !ok && r.last > 0 {
+		for n, v := range values {
+			r := &b[n]
+			if v < r.last {
 				l.revisions++
-				r.last = 0
+			}
+			r.last, r.high = v, max(r.high, v)
+		}
+		for n := range b {
+			if _, ok := values[int32(n)]; !ok && b[n].last > 0 {
+				l.revisions++
+				b[n].last = 0
 			}
 		}
-	}
-}
-
-func (l *ledger) read(start time.Time, k series, v float64) {
-	b := l.open[start]
-	if b == nil {
-		b = map[series]*reading{}
 		l.open[start] = b
 	}
-	r := b[k]
-	switch {
-	case r == nil:
-		b[k] = &reading{high: v, last: v}
-		return
-	case v < r.last:
-		l.revisions++
-	}
-	r.last = v
-	r.high = max(r.high, v)
 }
 
 // settle folds the open buckets that start before before into the sums:
@@ -188,13 +216,22 @@ func (l *ledger) settle(before time.Time) {
 	}
 	// In time order, as monthToDate adds: floating-point sums then come
 	// out the same whatever refreshes the buckets were settled in.
+	settled := 0
 	for _, start := range l.starts() {
 		if start.Before(before) {
-			for k, r := range l.open[start] {
-				l.settled[k] += r.high
+			for n, r := range l.open[start] {
+				l.settled[n] += r.high
 			}
 			delete(l.open, start)
+			settled++
 		}
+	}
+	if settled > 2*len(l.open) {
+		// A map keeps the room it once needed (maps.Clone too): after a
+		// month of half hours (a start's) only a few hours' stay open.
+		open := make(map[time.Time][]reading, len(l.open))
+		maps.Copy(open, l.open)
+		l.open = open
 	}
 	l.through = before
 }
@@ -204,18 +241,16 @@ func (l *ledger) monthToDate() *analytics.MonthToDate {
 	if !l.complete {
 		return nil
 	}
-	sums := make(map[series]float64, len(l.settled))
-	for k, v := range l.settled {
-		sums[k] = v
-	}
+	sums := slices.Clone(l.settled)
 	for _, start := range l.starts() {
-		for k, r := range l.open[start] {
-			sums[k] += r.high
+		for n, r := range l.open[start] {
+			sums[n] += r.high
 		}
 	}
-	m := &analytics.MonthToDate{Month: l.month, DownwardRevisions: l.revisions, Values: make([]analytics.Value, 0, len(sums))}
-	for k, v := range sums {
-		m.Values = append(m.Values, analytics.Value{Measure: k.measure, Dimensions: k.dimensions, Value: v})
+	m := &analytics.MonthToDate{Month: l.month, DownwardRevisions: l.revisions, Values: make([]analytics.Value, len(sums))}
+	for n, v := range sums {
+		k := l.names[n]
+		m.Values[n] = analytics.Value{Measure: k.measure, Dimensions: k.dimensions, Value: v}
 	}
 	return m
 }
