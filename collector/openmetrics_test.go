@@ -79,8 +79,7 @@ func TestOpenMetricsExposition(t *testing.T) {
 
 	types := openMetricsTypes(t, python, reg)
 	for _, m := range measures {
-		newest := strings.TrimPrefix(m.newest.String(), `Desc{fqName: "`)
-		newest = newest[:strings.IndexByte(newest, '"')]
+		newest := m.newest.name
 		if types[newest] != "gauge" {
 			t.Errorf("family %s is %q, want gauge", newest, types[newest])
 		}
