@@ -23,7 +23,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	versioncollector "github.com/prometheus/client_golang/prometheus/collectors/version"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/prometheus/common/version"
 	"github.com/prometheus/exporter-toolkit/web"
 	"github.com/prometheus/exporter-toolkit/web/kingpinflag"
@@ -104,13 +103,15 @@ func run(logger log.Logger, toolkitLogger *slog.Logger, f flags) error {
 	exporter := collector.New(collector.Options{Now: now})
 	refresher := scheduler.New(targets, exporter, scheduler.Options{Logger: logger, Now: now})
 	registry := prometheus.NewRegistry()
-	registry.MustRegister(exporter, versioncollector.NewCollector(name), collectors.NewGoCollector(),
+	// The exporter's own series are not registered: its handler writes
+	// them pre-rendered after the registry's.
+	registry.MustRegister(versioncollector.NewCollector(name), collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	level.Info(logger).Log("msg", "Loaded configuration", "accounts", len(cfg.Accounts))
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	mux := routes(registry, f.metricsPath, logger)
+	mux := routes(exporter.Handler(registry, collector.HandlerOpts{ErrorLog: logging.PromHTTP{Logger: logger}}), f.metricsPath, logger)
 	if f.configFile != "" {
 		reloader := lifecycle.New(f.configFile, func(cfg *config.Config) error {
 			targets, err := connector.Targets(cfg)
@@ -144,9 +145,9 @@ func run(logger log.Logger, toolkitLogger *slog.Logger, f flags) error {
 	return err
 }
 
-func routes(registry *prometheus.Registry, metricsPath string, logger log.Logger) *http.ServeMux {
+func routes(metrics http.Handler, metricsPath string, logger log.Logger) *http.ServeMux {
 	mux := http.NewServeMux()
-	mux.Handle(metricsPath, promhttp.HandlerFor(registry, promhttp.HandlerOpts{ErrorLog: logging.PromHTTP{Logger: logger}, EnableOpenMetrics: true}))
+	mux.Handle(metricsPath, metrics)
 	mux.HandleFunc("/-/healthy", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "Healthy") })
 	if metricsPath != "/" {
 		landing, err := web.NewLandingPage(web.LandingConfig{
