@@ -3,7 +3,6 @@ package collector
 import (
 	"bufio"
 	"bytes"
-	"cmp"
 	"math"
 	"slices"
 	"strconv"
@@ -68,6 +67,9 @@ func init() {
 type prerenderer struct {
 	buf   []byte
 	lines []span
+	// for the sort of lines
+	starts []int32
+	sorted []span
 }
 
 type span struct {
@@ -101,18 +103,28 @@ func prerender(s *analytics.Snapshot) *account {
 	}
 
 	a := &account{snapshot: s, maxAge: s.MaxDataAge, lines: make([]byte, 0, len(p.buf))}
-	// Stable: within a family and group, the lines stay in walk's order.
-	slices.SortStableFunc(p.lines, func(x, y span) int {
-		return cmp.Or(cmp.Compare(x.family, y.family), cmp.Compare(x.group, y.group))
-	})
+	// The lines in order of family, then group, each in walk's order
+	// within: a counting sort, on a key that orders them so.
+	groups := len(provider.Families) + 1
+	key := func(l span) int { return int(l.family)*groups + int(l.group) + 1 }
+	p.starts = slices.Grow(p.starts[:0], len(allFamilies)*groups+1)[:len(allFamilies)*groups+1]
+	clear(p.starts)
 	chunks := 0
-	for i, l := range p.lines {
-		if i == 0 || l.family != p.lines[i-1].family || l.group != p.lines[i-1].group {
+	for _, l := range p.lines {
+		if p.starts[key(l)+1]++; p.starts[key(l)+1] == 1 {
 			chunks++
 		}
 	}
-	a.chunks = make([]chunk, 0, chunks)
+	for k := 1; k < len(p.starts); k++ {
+		p.starts[k] += p.starts[k-1]
+	}
+	p.sorted = append(p.sorted[:0], p.lines...)
 	for _, l := range p.lines {
+		p.sorted[p.starts[key(l)]] = l
+		p.starts[key(l)]++
+	}
+	a.chunks = make([]chunk, 0, chunks)
+	for _, l := range p.sorted {
 		a.lines = append(a.lines, p.buf[l.start:l.end]...)
 		end := uint32(len(a.lines))
 		if n := len(a.chunks); n > 0 && a.chunks[n-1].family == l.family && a.chunks[n-1].group == l.group {
@@ -121,13 +133,12 @@ func prerender(s *analytics.Snapshot) *account {
 			a.chunks = append(a.chunks, chunk{end: end, family: l.family, group: l.group})
 		}
 	}
-	// The data age lines go after the samples, outside every chunk.
-	shift := len(a.lines) - ages
+	// The data age lines go after the samples, outside every chunk. The
+	// samples filled buf up to them: they keep their offsets.
 	a.lines = append(a.lines, p.buf[ages:]...)
 	a.successes = make([]success, len(successes))
 	for i, l := range successes {
-		end := ageEnds[i] + shift
-		a.successes[i] = success{familySuccess: l, ageLine: a.lines[ages+shift : end : end]}
+		a.successes[i] = success{familySuccess: l, ageLine: a.lines[ages:ageEnds[i]:ageEnds[i]]}
 		ages = ageEnds[i]
 	}
 	return a
@@ -160,19 +171,23 @@ func appendSeries(b []byte, f *family, labelValues []string) []byte {
 }
 
 func appendEscaped(b []byte, s string) []byte {
+	from := 0
 	for i := 0; i < len(s); i++ {
-		switch c := s[i]; c {
+		var escaped byte
+		switch s[i] {
 		case '\\':
-			b = append(b, '\\', '\\')
+			escaped = '\\'
 		case '"':
-			b = append(b, '\\', '"')
+			escaped = '"'
 		case '\n':
-			b = append(b, '\\', 'n')
+			escaped = 'n'
 		default:
-			b = append(b, c)
+			continue
 		}
+		b = append(append(b, s[from:i]...), '\\', escaped)
+		from = i + 1
 	}
-	return b
+	return append(b, s[from:]...)
 }
 
 // appendFloat appends a sample value as expfmt writes it: Go's shortest

@@ -148,11 +148,11 @@ func (h *handler) ServeHTTP(rsp http.ResponseWriter, req *http.Request) {
 			return
 		}
 	}
-	text := textFormat
+	lines := textFormat
 	if format.FormatType() == expfmt.TypeOpenMetrics {
-		text = openMetricsFormat
+		lines = openMetricsFormat
 	}
-	writeFamilies(w, h.c.published(), h.c.now(), text, keep)
+	writeFamilies(w, h.c.published(), h.c.now(), lines, keep)
 	if closer, ok := enc.(expfmt.Closer); ok {
 		err = closer.Close() // OpenMetrics' # EOF
 	}
