@@ -201,7 +201,7 @@ func TestHealthMetricsConform(t *testing.T) {
 	}
 
 	python := openMetricsParser(t)
-	types := openMetricsTypes(t, python, reg)
+	types := openMetricsTypes(t, python, c)
 	for _, f := range healthFamilies {
 		if name := f.name; types[name] != "gauge" {
 			t.Errorf("family %s is %q, want gauge (parsed: %v)", name, types[name], types)
