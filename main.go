@@ -22,7 +22,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	versioncollector "github.com/prometheus/client_golang/prometheus/collectors/version"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/prometheus/common/version"
 	"github.com/prometheus/exporter-toolkit/web"
 
@@ -91,13 +90,15 @@ func run(logger log.Logger, toolkitLogger *slog.Logger, args *cli.Args) error {
 	}
 	refresher.Apply(targets)
 	registry := prometheus.NewRegistry()
-	registry.MustRegister(exporter, collector.NewFleet(accounts.State, refresher.Fleet), versioncollector.NewCollector(name),
+	// The exporter's own series are not registered: its handler writes
+	// them pre-rendered after the registry's.
+	registry.MustRegister(collector.NewFleet(accounts.State, refresher.Fleet), versioncollector.NewCollector(name),
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	level.Info(logger).Log("msg", "Loaded configuration", "accounts", len(cfg.Accounts), "businesses", len(cfg.Businesses), "shard", shard.Index, "total_shards", max(shard.Count, 1))
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	mux := routes(registry, args.MetricsPath, logger)
+	mux := routes(exporter.Handler(registry, collector.HandlerOpts{ErrorLog: logging.PromHTTP{Logger: logger}}), args.MetricsPath, logger)
 	if args.ConfigFile != "" {
 		reloader := lifecycle.New(args.ConfigFile, accounts.Reload, logger)
 		registry.MustRegister(reloader)
@@ -126,9 +127,9 @@ func run(logger log.Logger, toolkitLogger *slog.Logger, args *cli.Args) error {
 	return err
 }
 
-func routes(registry *prometheus.Registry, metricsPath string, logger log.Logger) *http.ServeMux {
+func routes(metrics http.Handler, metricsPath string, logger log.Logger) *http.ServeMux {
 	mux := http.NewServeMux()
-	mux.Handle(metricsPath, promhttp.HandlerFor(registry, promhttp.HandlerOpts{ErrorLog: logging.PromHTTP{Logger: logger}, EnableOpenMetrics: true}))
+	mux.Handle(metricsPath, metrics)
 	mux.HandleFunc("/-/healthy", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "Healthy") })
 	if metricsPath != "/" {
 		landing, err := web.NewLandingPage(web.LandingConfig{

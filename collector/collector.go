@@ -1,8 +1,17 @@
-// Package collector serves the accounts' analytics to Prometheus. It turns
-// each analytics.Snapshot the scheduler publishes into ready-made const
-// metrics, once, and swaps them in atomically, so that a scrape only copies
-// pointers: it never waits for, nor triggers, a call to the remote API. It
-// knows Prometheus and nothing of the APIs: no rule of theirs, no credential.
+// Package collector serves the accounts' analytics to Prometheus. It renders
+// each analytics.Snapshot the scheduler publishes into exposition text, once,
+// and swaps it in atomically, so that a scrape only copies bytes: it never
+// waits for, nor triggers, a call to the remote API, and it encodes nothing
+// but the data age of each family. It knows Prometheus and nothing of the
+// APIs: no rule of theirs, no credential.
+//
+// Handler serves /metrics. The Collector is a prometheus.Collector too, for
+// tests and for whoever registers it: Collect turns the same snapshots into
+// const metrics on demand, through the same walk over each snapshot
+// (render.go) that the pre-rendered lines come from. Keeping the snapshots
+// for that costs next to nothing, since the scheduler keeps their values
+// anyway, and it lets the tests hold the hand-written text against what
+// client_golang itself makes of the same series (handler_test.go).
 package collector
 
 import (
@@ -16,33 +25,16 @@ import (
 	"github.com/whatsapp-exporter/whatsapp_exporter/provider"
 )
 
-// Collector is a prometheus.Collector over the latest snapshot of every
-// account.
+// Collector holds the latest snapshot of every account, pre-rendered.
 type Collector struct {
 	now func() time.Time
 
 	mu sync.RWMutex
-	// accounts holds each account's metrics, by WABA ID. They are never
-	// changed once stored: Publish replaces them whole.
+	// accounts holds each account, by WABA ID.
 	accounts map[string]*account
-	// order keeps the accounts in the order they were first published.
+	// order keeps the accounts in the order they were first published:
+	// the order of their lines within each family on /metrics.
 	order []string
-}
-
-// account is one account's metrics: its health, always served, and the data
-// of each family, served while the family's last successful refresh is
-// younger than maxAge.
-type account struct {
-	wabaID   string
-	health   []prometheus.Metric
-	families []familyData
-	maxAge   time.Duration
-}
-
-type familyData struct {
-	family      provider.Family
-	lastSuccess time.Time
-	data        []prometheus.Metric
 }
 
 var _ prometheus.Collector = (*Collector)(nil)
@@ -62,11 +54,11 @@ func New(opts Options) *Collector {
 	return &Collector{now: opts.Now, accounts: map[string]*account{}}
 }
 
-// Publish replaces an account's metrics with those of s. It is called by the
-// scheduler after each step of a refresh, and may run while Prometheus
-// scrapes.
+// Publish replaces an account's series with those of s, which must not
+// change afterwards. It is called by the scheduler after each step of a
+// refresh, and may run while Prometheus scrapes.
 func (c *Collector) Publish(s *analytics.Snapshot) {
-	a := render(s)
+	a := prerender(s)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if _, known := c.accounts[s.WABAID]; !known {
@@ -84,41 +76,53 @@ func (c *Collector) Forget(wabaID string) {
 	c.order = slices.DeleteFunc(c.order, func(id string) bool { return id == wabaID })
 }
 
-// Describe implements prometheus.Collector.
-func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range allDescs {
-		ch <- d
-	}
-}
-
-// Collect implements prometheus.Collector. It reads what Publish built, and
-// leaves out the values of families whose last successful refresh is too
-// old to pass for current: a failed refresh keeps serving the last good
-// values, but not forever.
-func (c *Collector) Collect(ch chan<- prometheus.Metric) {
+// published returns the accounts, in the order they were first published.
+func (c *Collector) published() []*account {
 	c.mu.RLock()
+	defer c.mu.RUnlock()
 	all := make([]*account, 0, len(c.order))
 	for _, id := range c.order {
 		all = append(all, c.accounts[id])
 	}
-	c.mu.RUnlock()
-	now := c.now()
-	for _, a := range all {
-		for _, m := range a.health {
-			ch <- m
-		}
-		for _, f := range a.families {
-			if f.lastSuccess.IsZero() {
-				continue
-			}
-			age := now.Sub(f.lastSuccess)
-			ch <- prometheus.MustNewConstMetric(dataAgeDesc, prometheus.GaugeValue, max(age.Seconds(), 0), a.wabaID, string(f.family))
-			if a.maxAge > 0 && age > a.maxAge {
-				continue
-			}
-			for _, m := range f.data {
-				ch <- m
-			}
-		}
+	return all
+}
+
+// Describe implements prometheus.Collector.
+func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
+	for _, f := range allFamilies {
+		ch <- f.desc
 	}
+}
+
+// Collect implements prometheus.Collector: the series /metrics serves, as
+// const metrics built now. It leaves out the values of families whose last
+// successful refresh is too old to pass for current, as /metrics does.
+func (c *Collector) Collect(ch chan<- prometheus.Metric) {
+	now := c.now()
+	for _, a := range c.published() {
+		out := metricSender{ch: ch}
+		for _, s := range a.successes {
+			age := now.Sub(s.at)
+			ch <- prometheus.MustNewConstMetric(dataAge.desc, prometheus.GaugeValue, max(age.Seconds(), 0),
+				validUTF8(a.snapshot.WABAID), string(provider.Families[s.group]))
+			if tooOld(age, a.maxAge) {
+				out.hidden |= 1 << s.group
+			}
+		}
+		walk(a.snapshot, &out)
+	}
+}
+
+// metricSender is the emitter that sends const metrics, but for the data
+// of the hidden groups.
+type metricSender struct {
+	ch     chan<- prometheus.Metric
+	hidden uint64
+}
+
+func (m *metricSender) series(f *family, group int, value float64, labelValues []string) {
+	if group != always && m.hidden&(1<<group) != 0 {
+		return
+	}
+	m.ch <- prometheus.MustNewConstMetric(f.desc, f.valueType(), value, labelValues...)
 }

@@ -41,6 +41,13 @@ var (
 	cyclesDesc = newDesc("exporter_cycles_total", "Cycles of refreshing every account once, since the start.")
 )
 
+// newDesc describes one of the fleet's metrics. They are few, read at
+// scrape time: registered as a plain prometheus.Collector, not pre-rendered
+// as the accounts' series are.
+func newDesc(name, help string, labels ...string) *prometheus.Desc {
+	return prometheus.NewDesc(prometheus.BuildFQName(namespace, "", name), help, labels, nil)
+}
+
 // Fleet is a prometheus.Collector of the fleet's figures, read at scrape
 // time from the fleet and the scheduler (a few series, however large the
 // fleet).

@@ -3,8 +3,6 @@ package collector
 import (
 	"slices"
 
-	"github.com/prometheus/client_golang/prometheus"
-
 	"github.com/whatsapp-exporter/whatsapp_exporter/internal/analytics"
 	"github.com/whatsapp-exporter/whatsapp_exporter/provider"
 )
@@ -18,13 +16,13 @@ import (
 // report has no series. What describes a number or template rather than
 // its state is an _info gauge of 1.
 type stateSet struct {
-	desc   *prometheus.Desc
+	family *family
 	states []string
 }
 
 func newStateSet(name, label, help string, states []string, labels ...string) stateSet {
 	return stateSet{
-		desc:   newDesc(name, help+" State set: 1 for the current "+label+", 0 for the other known ones.", slices.Concat(labels, []string{label})...),
+		family: newGauge(name, help+" State set: 1 for the current "+label+", 0 for the other known ones.", slices.Concat(labels, []string{label})...),
 		states: states,
 	}
 }
@@ -64,87 +62,75 @@ var (
 		"The message template's quality score (GREEN, YELLOW, RED, UNKNOWN).",
 		provider.QualityRatings, templateStateLabels...)
 
-	phoneLimitRecipientsDesc = newDesc("phone_number_messaging_limit_recipients",
+	phoneLimitRecipients = newGauge("phone_number_messaging_limit_recipients",
 		"Unique users the business phone number's portfolio may message outside a customer service window in a moving 24 hours, as its messaging limit tier says (+Inf: unlimited); absent for a tier that names no number.",
 		phoneLabels...)
-	phoneInfoDesc = newDesc("phone_number_info",
+	phoneInfo = newGauge("phone_number_info",
 		"A business phone number of the WABA, with its Graph ID, display number and verified name; always 1.",
 		"waba_id", "phone_number", "phone_number_id", "display_phone_number", "verified_name")
-	templateInfoDesc = newDesc("template_info",
+	templateInfo = newGauge("template_info",
 		"A message template of the WABA, with its name and language; always 1.",
 		"waba_id", "template_id", "name", "language")
 
-	healthDescs = []*prometheus.Desc{
-		phoneStatus.desc, phoneQuality.desc, phoneNameStatus.desc, phoneThroughput.desc, phoneCanSend.desc, phoneLimit.desc,
-		templateStatus.desc, templateCategory.desc, templateQuality.desc,
-		phoneLimitRecipientsDesc, phoneInfoDesc, templateInfoDesc,
+	healthFamilies = []*family{
+		phoneStatus.family, phoneQuality.family, phoneNameStatus.family, phoneThroughput.family, phoneCanSend.family, phoneLimit.family,
+		templateStatus.family, templateCategory.family, templateQuality.family,
+		phoneLimitRecipients, phoneInfo, templateInfo,
 	}
 )
 
-// render appends the state set's series for current, after the labels that
-// identify its number or template; nothing when current is empty.
-func (s stateSet) render(out []prometheus.Metric, current string, labels ...string) []prometheus.Metric {
+// add hands out the state set's series for current, after the label that
+// identifies its number or template; nothing when current is empty.
+func (s stateSet) add(w *walker, current, subject string) {
 	if current == "" {
-		return out
-	}
-	gauge := func(state string, v float64) {
-		out = append(out, prometheus.MustNewConstMetric(s.desc, prometheus.GaugeValue, v, slices.Concat(labels, []string{state})...))
+		return
 	}
 	for _, state := range s.states {
 		v := 0.0
 		if state == current {
 			v = 1
 		}
-		gauge(state, v)
+		w.add(s.family, v, subject, state)
 	}
 	if !slices.Contains(s.states, current) {
-		gauge(current, 1)
+		w.add(s.family, 1, subject, current)
 	}
-	return out
 }
 
-// renderHealth builds the account health metrics of a snapshot: the health
-// read's refresh outcome (as family "health"), then each phone number's and
+// health finds the account health series of a snapshot: the health read's
+// refresh outcome (as family "health"), then each phone number's and
 // template's state sets and info.
-func renderHealth(s *analytics.Snapshot) []prometheus.Metric {
+func (w *walker) health(s *analytics.Snapshot) {
 	h := s.Health
 	if h == nil {
-		return nil
-	}
-	id := s.WABAID
-	var out []prometheus.Metric
-	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
-		out = append(out, prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, append([]string{id}, labels...)...))
+		return
 	}
 	family := string(analytics.HealthFamily)
 	success := 0.0
 	if h.Refresh.Success {
 		success = 1
 	}
-	gauge(refreshSuccessDesc, success, family)
-	gauge(refreshDurationDesc, h.Refresh.Duration.Seconds(), family)
+	w.add(refreshSuccess, success, family)
+	w.add(refreshDuration, h.Refresh.Duration.Seconds(), family)
 	if !h.Refresh.LastSuccess.IsZero() {
-		gauge(refreshLastSuccessDesc, float64(h.Refresh.LastSuccess.UnixNano())/1e9, family)
+		w.add(refreshLastSuccess, float64(h.Refresh.LastSuccess.UnixNano())/1e9, family)
 	}
 	for _, p := range h.Phones {
-		labels := []string{id, p.PhoneNumber}
-		gauge(phoneInfoDesc, 1, p.PhoneNumber, p.ID, p.DisplayPhoneNumber, p.VerifiedName)
-		out = phoneStatus.render(out, p.Status, labels...)
-		out = phoneQuality.render(out, p.QualityRating, labels...)
-		out = phoneNameStatus.render(out, p.NameStatus, labels...)
-		out = phoneThroughput.render(out, p.ThroughputLevel, labels...)
-		out = phoneCanSend.render(out, p.CanSendMessage, labels...)
-		out = phoneLimit.render(out, p.MessagingLimit, labels...)
+		w.add(phoneInfo, 1, p.PhoneNumber, p.ID, p.DisplayPhoneNumber, p.VerifiedName)
+		phoneStatus.add(w, p.Status, p.PhoneNumber)
+		phoneQuality.add(w, p.QualityRating, p.PhoneNumber)
+		phoneNameStatus.add(w, p.NameStatus, p.PhoneNumber)
+		phoneThroughput.add(w, p.ThroughputLevel, p.PhoneNumber)
+		phoneCanSend.add(w, p.CanSendMessage, p.PhoneNumber)
+		phoneLimit.add(w, p.MessagingLimit, p.PhoneNumber)
 		if p.MessagingLimitRecipients != nil {
-			gauge(phoneLimitRecipientsDesc, *p.MessagingLimitRecipients, p.PhoneNumber)
+			w.add(phoneLimitRecipients, *p.MessagingLimitRecipients, p.PhoneNumber)
 		}
 	}
 	for _, t := range h.Templates {
-		labels := []string{id, t.TemplateID}
-		gauge(templateInfoDesc, 1, t.TemplateID, t.Name, t.Language)
-		out = templateStatus.render(out, t.Status, labels...)
-		out = templateCategory.render(out, t.Category, labels...)
-		out = templateQuality.render(out, t.QualityScore, labels...)
+		w.add(templateInfo, 1, t.TemplateID, t.Name, t.Language)
+		templateStatus.add(w, t.Status, t.TemplateID)
+		templateCategory.add(w, t.Category, t.TemplateID)
+		templateQuality.add(w, t.QualityScore, t.TemplateID)
 	}
-	return out
 }

@@ -178,17 +178,12 @@ func TestRenderHealthAbsent(t *testing.T) {
 whatsapp_exporter_refresh_success{family="health",waba_id="1"} 0
 `
 	names := []string{"whatsapp_exporter_refresh_success", "whatsapp_exporter_refresh_last_success_timestamp_seconds"}
-	for _, d := range healthDescs {
-		names = append(names, descName(d))
+	for _, f := range healthFamilies {
+		names = append(names, f.name)
 	}
 	if err := testutil.CollectAndCompare(c, strings.NewReader(want), names...); err != nil {
 		t.Error(err)
 	}
-}
-
-func descName(d *prometheus.Desc) string {
-	s := strings.TrimPrefix(d.String(), `Desc{fqName: "`)
-	return s[:strings.IndexByte(s, '"')]
 }
 
 // The health metrics are described, pass the linter and a pedantic
@@ -206,9 +201,9 @@ func TestHealthMetricsConform(t *testing.T) {
 	}
 
 	python := openMetricsParser(t)
-	types := openMetricsTypes(t, python, reg)
-	for _, d := range healthDescs {
-		if name := descName(d); types[name] != "gauge" {
+	types := openMetricsTypes(t, python, c)
+	for _, f := range healthFamilies {
+		if name := f.name; types[name] != "gauge" {
 			t.Errorf("family %s is %q, want gauge (parsed: %v)", name, types[name], types)
 		}
 	}

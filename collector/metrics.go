@@ -3,16 +3,10 @@ package collector
 import (
 	"fmt"
 
-	"github.com/prometheus/client_golang/prometheus"
-
 	"github.com/whatsapp-exporter/whatsapp_exporter/internal/analytics"
 )
 
 const namespace = "whatsapp"
-
-func newDesc(name, help string, labels ...string) *prometheus.Desc {
-	return prometheus.NewDesc(prometheus.BuildFQName(namespace, "", name), help, labels, nil)
-}
 
 // The analytics. Each measure is exported twice, with the same labels:
 //
@@ -33,16 +27,16 @@ var (
 	buttonLabels       = []string{"waba_id", "template_id", "product_type", "button_type", "button_content"}
 	callLabels         = []string{"waba_id", "phone_number", "country", "direction"}
 
-	bucketEndDesc = newDesc("bucket_end_timestamp_seconds",
+	bucketEndTimestamp = newGauge("bucket_end_timestamp_seconds",
 		"End of the analytics bucket that the family's newest-bucket gauges report, as a Unix timestamp.", "waba_id", "family")
 )
 
-// measure is how one analytics.Measure is exported: its descriptors, and the
-// label values after waba_id, in the descriptors' order.
+// measure is how one analytics.Measure is exported: its families, and the
+// label values after waba_id, in the families' order.
 type measure struct {
-	newest *prometheus.Desc
+	newest *family
 	// total is nil for measures that do not add up over time.
-	total  *prometheus.Desc
+	total  *family
 	labels func(analytics.Dimensions) []string
 }
 
@@ -70,8 +64,8 @@ func buttonDims(d analytics.Dimensions) []string {
 // what the month's buckets add up to. note, when given, ends the help text.
 func newMeasure(name, what string, b buckets, note string, dims func(analytics.Dimensions) []string, labels ...string) measure {
 	return measure{
-		newest: newDesc(name+"_newest", fmt.Sprintf("%s %s%s.", what, b.newest, note), labels...),
-		total:  newDesc(name+"_total", fmt.Sprintf("%s %s%s.", what, b.total, note), labels...),
+		newest: newGauge(name+"_newest", fmt.Sprintf("%s %s%s.", what, b.newest, note), labels...),
+		total:  newCounter(name+"_total", fmt.Sprintf("%s %s%s.", what, b.total, note), labels...),
 		labels: dims,
 	}
 }
@@ -102,7 +96,7 @@ var measures = map[analytics.Measure]measure{
 		"; button_type and button_content are empty where the API reports one total", buttonDims, buttonLabels...),
 	analytics.TemplateAmountSpent: newMeasure("template_amount_spent", "Amount spent on the template's sends", day, cost, templateDims, templateLabels...),
 	analytics.TemplateUniqueClicks: {
-		newest: newDesc("template_unique_url_clicks_newest",
+		newest: newGauge("template_unique_url_clicks_newest",
 			"Distinct users who clicked a unique URL button of the template's sends, on the newest day (UTC) with data; people, not clicks: never add it to clicks, nor over days.",
 			"waba_id", "template_id", "product_type", "button_content"),
 		labels: func(d analytics.Dimensions) []string { return []string{d.TemplateID, d.ProductType, d.ButtonContent} },
@@ -110,13 +104,13 @@ var measures = map[analytics.Measure]measure{
 	analytics.Calls:    newMeasure("calls", "Calls (WhatsApp Business Calling)", halfHour, "", callDims, callLabels...),
 	analytics.CallCost: newMeasure("call_cost", "Approximate cost of the calls", halfHour, cost, callDims, callLabels...),
 	analytics.CallAverageDuration: {
-		newest: newDesc("call_average_duration_seconds_newest",
+		newest: newGauge("call_average_duration_seconds_newest",
 			"Mean length of the calls in the newest analytics bucket with data, in seconds; a ratio: never add it up.",
 			callLabels...),
 		labels: callDims,
 	},
 	analytics.TemplateUnitCost: {
-		newest: newDesc("template_unit_cost_newest",
+		newest: newGauge("template_unit_cost_newest",
 			"A ratio of the template's cost (cost_type cost_per_delivered or cost_per_url_button_click) on the newest day (UTC) with data, in the WABA's currency; never add it up.",
 			"waba_id", "template_id", "product_type", "cost_type"),
 		labels: func(d analytics.Dimensions) []string { return []string{d.TemplateID, d.ProductType, d.CostType} },
@@ -125,51 +119,52 @@ var measures = map[analytics.Measure]measure{
 
 // The exporter's own health, per WABA and family.
 var (
-	accountInfoDesc = newDesc("exporter_account_info",
+	accountInfo = newGauge("exporter_account_info",
 		"A configured WhatsApp Business Account, with the currency its costs are in (empty when unknown); always 1.",
 		"waba_id", "name", "provider", "currency")
-	revisionsDesc = newDesc("exporter_downward_revisions_total",
+	downwardRevisions = newCounter("exporter_downward_revisions_total",
 		"Times the API reported a bucket of the current month lower than before; the month-to-date counters keep the higher value.",
 		"waba_id", "family")
-	refreshSuccessDesc = newDesc("exporter_refresh_success",
+	refreshSuccess = newGauge("exporter_refresh_success",
 		"Whether the last refresh of the family succeeded (1) or failed (0).", "waba_id", "family")
-	familyAvailableDesc = newDesc("exporter_family_available",
+	familyAvailable = newGauge("exporter_family_available",
 		"Whether the API serves the family for this account (1), or says it does not, for the reason given (0; re-checked daily).",
 		"waba_id", "family", "reason")
-	refreshLastSuccessDesc = newDesc("exporter_refresh_last_success_timestamp_seconds",
+	refreshLastSuccess = newGauge("exporter_refresh_last_success_timestamp_seconds",
 		"When the family last refreshed successfully, as a Unix timestamp.", "waba_id", "family")
-	droppedDesc = newDesc("exporter_series_dropped",
+	seriesDropped = newGauge("exporter_series_dropped",
 		"Analytics series of the family left out of /metrics at the last refresh because the account has more than its max_series.",
 		"waba_id", "family")
-	dataAgeDesc = newDesc("exporter_data_age_seconds",
+	dataAge = newGauge("exporter_data_age_seconds",
 		"Time since the family last refreshed successfully; its values are dropped from /metrics once it is older than the account's max_data_age.",
 		"waba_id", "family")
-	refreshDurationDesc = newDesc("exporter_refresh_duration_seconds",
+	refreshDuration = newGauge("exporter_refresh_duration_seconds",
 		"How long the last refresh of the family took, throttling included.", "waba_id", "family")
-	requestsDesc = newDesc("exporter_api_requests_total",
+	apiRequests = newCounter("exporter_api_requests_total",
 		`API requests, by HTTP status code ("none" when no response arrived).`, "waba_id", "family", "code")
-	errorsDesc = newDesc("exporter_api_errors_total",
+	apiErrors = newCounter("exporter_api_errors_total",
 		"Failed API requests, by the API's error code (Graph's 4, 190, 80007, ...) or the exporter's own (timeout, connection, malformed_response, ...).",
 		"waba_id", "family", "error_code")
-	usageDesc = newDesc("exporter_api_rate_limit_usage_ratio",
+	rateLimitUsage = newGauge("exporter_api_rate_limit_usage_ratio",
 		"Share of the API rate limit used, as last reported by the API's usage headers (1 = the limit).", "waba_id", "usage_type", "resource")
-	regainAccessDesc = newDesc("exporter_api_rate_limit_regain_access_seconds",
+	regainAccess = newGauge("exporter_api_rate_limit_regain_access_seconds",
 		"Time until the API allows requests again, as last reported by its usage headers; 0 when not throttled.", "waba_id", "usage_type")
 )
 
-// allDescs lists every descriptor, for Describe.
-var allDescs = func() []*prometheus.Desc {
-	descs := []*prometheus.Desc{
-		bucketEndDesc, accountInfoDesc, revisionsDesc, refreshSuccessDesc, refreshLastSuccessDesc, refreshDurationDesc, dataAgeDesc, droppedDesc,
-		requestsDesc, errorsDesc, usageDesc, regainAccessDesc,
-		apiVersionInfoDesc, apiVersionExpiryDesc, familyAvailableDesc,
+// allFamilies lists every family, sorted by name: the order /metrics
+// writes them in.
+var allFamilies = func() []*family {
+	families := []*family{
+		bucketEndTimestamp, accountInfo, downwardRevisions, refreshSuccess, refreshLastSuccess, refreshDuration, dataAge, seriesDropped,
+		apiRequests, apiErrors, rateLimitUsage, regainAccess,
+		apiVersionInfo, apiVersionExpiry, familyAvailable,
 	}
-	descs = append(descs, healthDescs...)
+	families = append(families, healthFamilies...)
 	for _, m := range measures {
-		descs = append(descs, m.newest)
+		families = append(families, m.newest)
 		if m.total != nil {
-			descs = append(descs, m.total)
+			families = append(families, m.total)
 		}
 	}
-	return descs
+	return indexFamilies(families)
 }()

@@ -11,7 +11,6 @@ import (
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/whatsapp-exporter/whatsapp_exporter/internal/analytics"
 )
@@ -74,13 +73,10 @@ func TestOpenMetricsExposition(t *testing.T) {
 	s.Families["templates"].Values = append(s.Families["templates"].Values, analytics.Value{
 		Measure: analytics.TemplateUniqueClicks, Dimensions: analytics.Dimensions{TemplateID: "1", ButtonContent: "Tell me more"}, Value: 3})
 	c.Publish(s)
-	reg := prometheus.NewPedanticRegistry()
-	reg.MustRegister(c)
 
-	types := openMetricsTypes(t, python, reg)
+	types := openMetricsTypes(t, python, c)
 	for _, m := range measures {
-		newest := strings.TrimPrefix(m.newest.String(), `Desc{fqName: "`)
-		newest = newest[:strings.IndexByte(newest, '"')]
+		newest := m.newest.name
 		if types[newest] != "gauge" {
 			t.Errorf("family %s is %q, want gauge", newest, types[newest])
 		}
@@ -97,15 +93,15 @@ func TestOpenMetricsExposition(t *testing.T) {
 	}
 }
 
-// openMetricsTypes serves reg's metrics as Prometheus asks for them, in
-// OpenMetrics, and returns the type of each family as the format's
+// openMetricsTypes serves c's metrics on /metrics as Prometheus asks for
+// them, in OpenMetrics, and returns the type of each family as the format's
 // reference parser reads it; it fails the test if the parser rejects them.
-func openMetricsTypes(t *testing.T, python string, reg *prometheus.Registry) map[string]string {
+func openMetricsTypes(t *testing.T, python string, c *Collector) map[string]string {
 	t.Helper()
 	req := httptest.NewRequest(http.MethodGet, "/metrics", nil)
 	req.Header.Set("Accept", "application/openmetrics-text;version=1.0.0;q=0.9,text/plain;q=0.5")
 	rec := httptest.NewRecorder()
-	promhttp.HandlerFor(reg, promhttp.HandlerOpts{EnableOpenMetrics: true}).ServeHTTP(rec, req)
+	c.Handler(prometheus.NewRegistry(), HandlerOpts{}).ServeHTTP(rec, req)
 	if ct := rec.Header().Get("Content-Type"); !strings.HasPrefix(ct, "application/openmetrics-text") {
 		t.Fatalf("Content-Type %q: OpenMetrics was not negotiated", ct)
 	}
