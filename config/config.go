@@ -23,6 +23,9 @@ type Config struct {
 	// set them itself.
 	Defaults Account   `yaml:"defaults"`
 	Accounts []Account `yaml:"accounts"`
+	// Webhooks, when present, turns on the endpoint for Meta's message
+	// status webhooks (webhooks.go).
+	Webhooks *Webhooks `yaml:"webhooks"`
 }
 
 // Global holds the process-wide limits. They protect the API budget that all

@@ -99,6 +99,7 @@ func (c *Config) applyDefaults() {
 	for i := range c.Accounts {
 		c.Accounts[i].applyDefaults()
 	}
+	c.Webhooks.applyDefaults()
 }
 
 func (a *Account) applyDefaults() {
