@@ -35,6 +35,7 @@ import (
 	"github.com/whatsapp-exporter/whatsapp_exporter/internal/lifecycle"
 	"github.com/whatsapp-exporter/whatsapp_exporter/internal/logging"
 	"github.com/whatsapp-exporter/whatsapp_exporter/internal/scheduler"
+	"github.com/whatsapp-exporter/whatsapp_exporter/internal/webhook"
 )
 
 const name = "whatsapp_exporter"
@@ -45,6 +46,7 @@ type flags struct {
 	lifecycle               bool
 	demo                    *demo.Flags
 	toolkit                 *web.FlagConfig
+	webhooks                *webhook.Flags
 }
 
 func main() {
@@ -57,6 +59,7 @@ func main() {
 	serve.Flag("web.telemetry-path", "Path under which to expose metrics.").Default("/metrics").StringVar(&f.metricsPath)
 	serve.Flag("web.enable-lifecycle", "Reload the configuration on POST /-/reload, as on SIGHUP.").BoolVar(&f.lifecycle)
 	f.toolkit = kingpinflag.AddFlags(serve, ":9919")
+	f.webhooks = webhook.AddFlags(serve)
 	checkCmd := kingpin.Command("check", "Validate the configuration file and exit; with --online, also probe each WABA once.")
 	online := checkCmd.Flag("online", "Probe each WABA: credentials, permissions, which families answer, the API version served.").Bool()
 	kingpin.Version(version.Print(name))
@@ -77,6 +80,7 @@ func run(logger log.Logger, toolkitLogger *slog.Logger, f flags) error {
 	level.Info(logger).Log("msg", "Starting "+name, "version", version.Info(), "build_context", version.BuildContext())
 	var cfg *config.Config
 	var now func() time.Time // the scheduler's clock: the wall clock but in a sped-up demo
+	var demoWebhooks func(context.Context, http.Handler)
 	switch {
 	case f.demo.Enabled && f.configFile != "":
 		return errors.New("--demo and --config.file exclude each other: the demo brings its own configuration")
@@ -87,7 +91,7 @@ func run(logger log.Logger, toolkitLogger *slog.Logger, f flags) error {
 		}
 		defer d.Close()
 		level.Info(logger).Log("msg", "Demo mode: exporting fake WhatsApp analytics", "fake_api", d.URL, "scenario", f.demo.Scenario)
-		cfg, now = d.Config, d.Now
+		cfg, now, demoWebhooks = d.Config, d.Now, d.SendWebhooks
 	case f.configFile == "":
 		return errors.New("no --config.file given; run with --demo to try the exporter on built-in fake data")
 	default:
@@ -103,19 +107,27 @@ func run(logger log.Logger, toolkitLogger *slog.Logger, f flags) error {
 	}
 	exporter := collector.New(collector.Options{Now: now})
 	refresher := scheduler.New(targets, exporter, scheduler.Options{Logger: logger, Now: now})
+	hooks := webhook.New(cfg.Webhooks, webhook.Options{Logger: logger, Now: now})
 	registry := prometheus.NewRegistry()
-	registry.MustRegister(exporter, versioncollector.NewCollector(name), collectors.NewGoCollector(),
+	registry.MustRegister(exporter, hooks, versioncollector.NewCollector(name), collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	level.Info(logger).Log("msg", "Loaded configuration", "accounts", len(cfg.Accounts))
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	mux := routes(registry, f.metricsPath, logger)
+	if err := hooks.Serve(ctx, mux, f.webhooks, *f.toolkit.WebConfigFile, toolkitLogger); err != nil {
+		return err
+	}
+	if demoWebhooks != nil {
+		go demoWebhooks(ctx, hooks)
+	}
 	if f.configFile != "" {
 		reloader := lifecycle.New(f.configFile, func(cfg *config.Config) error {
 			targets, err := connector.Targets(cfg)
 			if err == nil {
 				refresher.Apply(targets)
+				hooks.Apply(cfg.Webhooks)
 			}
 			return err
 		}, logger)
