@@ -352,3 +352,58 @@ func TestGroupRecipient(t *testing.T) {
 whatsapp_webhook_statuses_total{country="BR",phone_number="15550783881",phone_number_id="106540352242922",status="sent",waba_id="102290129340398"} 1
 `, "whatsapp_webhook_statuses_total")
 }
+
+// TestDuplicatesBeyondWindow measures what the bounded window costs: a
+// status that Meta sends again once the window has taken in dedup_window
+// messages after it counts again (a status that counts again takes a place
+// in the window too); one that comes sooner does not. The endpoint agrees,
+// status for status, with a plain first-in first-out model of that rule.
+func TestDuplicatesBeyondWindow(t *testing.T) {
+	const window, messages = 1000, 20000
+	r, _ := newReceiver(t, func(c *config.Webhooks) { c.DedupWindow = window })
+	// Message m is sent; its sent status comes again after (m*7919)%(2*window)
+	// newer messages: evenly spread over two windows' worth.
+	retries := map[int][]int{} // at message -> the messages retried then
+	for m := range messages {
+		at := m + 1 + (m*7919)%(2*window)
+		retries[at] = append(retries[at], m)
+	}
+	// The model: the last window messages counted, oldest first.
+	var fifo []int
+	in := map[int]bool{}
+	countedAgain := 0
+	see := func(m int) bool {
+		if in[m] {
+			return false
+		}
+		fifo = append(fifo, m)
+		in[m] = true
+		if len(fifo) > window {
+			delete(in, fifo[0])
+			fifo = fifo[1:]
+		}
+		return true
+	}
+	for m := range messages + 2*window {
+		var statuses []wt.Status
+		if m < messages {
+			statuses = append(statuses, wt.Status{ID: fmt.Sprint("m", m), Status: "sent", Timestamp: 100})
+			see(m)
+		}
+		for _, old := range retries[m] {
+			statuses = append(statuses, wt.Status{ID: fmt.Sprint("m", old), Status: "sent", Timestamp: 100})
+			if see(old) {
+				countedAgain++
+			}
+		}
+		if len(statuses) > 0 {
+			postOK(t, r, wt.Body(change(statuses...)))
+		}
+	}
+	again := counted(t, r) - messages
+	t.Logf("window %d, %d messages, each sent again after 0 to %d newer ones: %v counted again (%.1f%%)",
+		window, messages, 2*window, again, 100*again/messages)
+	if int(again) != countedAgain {
+		t.Errorf("%v counted again, the model says %d", again, countedAgain)
+	}
+}
