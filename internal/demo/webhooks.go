@@ -31,7 +31,8 @@ const (
 )
 
 // SendWebhooks sends the statuses of the demo's Meta WABAs to h as they
-// happen on the demo's clock, until ctx ends.
+// happen on the demo's clock, until ctx ends. A send under way when it ends
+// is finished: the endpoint would refuse a request whose sender is gone.
 func (d *Demo) SendWebhooks(ctx context.Context, h http.Handler) {
 	ticker := time.NewTicker(webhookTick)
 	defer ticker.Stop()
@@ -39,7 +40,7 @@ func (d *Demo) SendWebhooks(ctx context.Context, h http.Handler) {
 	for {
 		to := d.Now()
 		for _, a := range d.metaWABAs {
-			d.sendStatuses(ctx, h, a.Statuses(from, to))
+			d.sendStatuses(context.WithoutCancel(ctx), h, a.Statuses(from, to))
 		}
 		from = to
 		select {
@@ -67,7 +68,7 @@ func (d *Demo) sendStatuses(ctx context.Context, h http.Handler, events []fakeap
 			body := fakeapi.StatusWebhook(chunk)
 			req, err := http.NewRequestWithContext(ctx, http.MethodPost, d.Config.Webhooks.Path, bytes.NewReader(body))
 			if err != nil {
-				return // ctx is done
+				panic(err) // a POST to a path always makes a request
 			}
 			req.Header.Set("Content-Type", "application/json")
 			req.Header.Set(webhook.SignatureHeader, webhook.Sign(secret, body))
