@@ -77,12 +77,43 @@ func FuzzDecode(f *testing.F) {
 				t.Errorf("country %q of %q", c, s.Recipient)
 			}
 		}
-		r := New(&config.Webhooks{Path: "/webhooks", DedupWindow: 50, MaxSeries: 1000, AppSecrets: []config.Secret{"s"}}, Options{})
+		// Counting them: every label value of every series within 256
+		// bytes of UTF-8 (the keys of the tally are the label values).
+		tl, w := newTally(1000), newWindow(50)
 		for i := range batch.Statuses {
-			r.tally.count(r.window, &batch.Statuses[i], Country(batch.Statuses[i].Recipient))
+			tl.count(w, &batch.Statuses[i], Country(batch.Statuses[i].Recipient))
 		}
-		checkLabels(t, r)
+		var values []string
+		for k := range tl.statuses {
+			values = append(values, k.waba, k.phoneID, k.number, k.country, k.status)
+		}
+		for k := range tl.failures {
+			values = append(values, k.waba, k.phoneID, k.number, k.code, ErrorTitle(k.code))
+		}
+		for k := range tl.priced {
+			values = append(values, k.waba, k.phoneID, k.number, k.category, k.typ)
+		}
+		for _, v := range values {
+			if len(v) > 256 || !utf8.ValidString(v) {
+				t.Errorf("a label value of %d bytes: %q", len(v), v)
+			}
+		}
 	})
+}
+
+// FuzzDecode's counting is checked on the tally; this checks once that
+// the tally's keys are what the collector exports.
+func TestFuzzSeedsCollect(t *testing.T) {
+	r := New(&config.Webhooks{Path: "/webhooks", DedupWindow: 50, MaxSeries: 1000, AppSecrets: []config.Secret{"s"}}, Options{})
+	batch, err := Decode([]byte(`{"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"field":"messages","value":{"metadata":{"phone_number_id":"2","display_phone_number":"+1 555"},"statuses":[{"id":"x","status":"failed","timestamp":"5","recipient_id":"5511955550113","errors":[{"code":131026}]}]}}]}]}`))
+	if err != nil || len(batch.Statuses) != 1 {
+		t.Fatal(batch, err)
+	}
+	r.tally.count(r.window, &batch.Statuses[0], Country(batch.Statuses[0].Recipient))
+	compare(t, r, failuresHelp+`
+whatsapp_webhook_failures_total{error_code="131026",error_title="Message undeliverable",phone_number="1555",phone_number_id="2",waba_id="1"} 1
+`, "whatsapp_webhook_failures_total")
+	checkLabels(t, r)
 }
 
 func mustTime(s string) time.Time {
