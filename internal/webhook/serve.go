@@ -29,7 +29,7 @@ func AddFlags(app interface {
 	app.Flag("webhooks.listen-address", "Serve the webhook endpoint (the configuration's webhooks section) on this address of its own, rather than beside /metrics on --web.listen-address: to expose it to the internet alone.").
 		PlaceHolder(":9920").StringVar(&f.ListenAddress)
 	app.Flag("webhooks.web-config-file", "The exporter-toolkit web configuration (TLS) of --webhooks.listen-address; --web.config.file's when not given. Meta sends no basic auth credentials.").
-		StringVar(&f.WebConfigFile)
+		PlaceHolder("FILE").StringVar(&f.WebConfigFile)
 	return f
 }
 
@@ -41,6 +41,9 @@ func AddFlags(app interface {
 // configuration that does not load.
 func (r *Receiver) Serve(ctx context.Context, mux *http.ServeMux, f *Flags, mainWebConfig string, logger *slog.Logger) error {
 	if !r.on {
+		if f != nil && f.ListenAddress != "" {
+			level.Warn(r.logger).Log("msg", "--webhooks.listen-address is set, but the configuration has no webhooks section: no webhook endpoint")
+		}
 		return nil
 	}
 	if f == nil || f.ListenAddress == "" {
