@@ -342,7 +342,7 @@ func (b *Batch) status(s Status, st *rawStatus) {
 
 func isSyntax(err error) bool {
 	var syntax *json.SyntaxError
-	return errors.As(err, &syntax) || errors.Is(err, errors.ErrUnsupported)
+	return errors.As(err, &syntax)
 }
 
 // jsonString unquotes a JSON string; ok is false for anything else.

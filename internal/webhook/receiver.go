@@ -334,10 +334,14 @@ func (r *Receiver) notification(w http.ResponseWriter, req *http.Request) {
 
 var errTooLarge = errors.New("body too large")
 
-// readBody reads a body of about size bytes (a guess, when the sender gave
-// no length), and no more than MaxBodyBytes.
+// readBody reads a body of size bytes (MaxBodyBytes+1 when the sender gave
+// no length: then the buffer starts small and grows with what arrives), and
+// no more than MaxBodyBytes.
 func readBody(body io.Reader, size int64) ([]byte, error) {
-	buf := make([]byte, 0, min(size, MaxBodyBytes)+1)
+	if size > MaxBodyBytes {
+		size = 64 << 10
+	}
+	buf := make([]byte, 0, size+1)
 	for {
 		n, err := body.Read(buf[len(buf):cap(buf)])
 		buf = buf[:len(buf)+n]

@@ -59,7 +59,7 @@ func statusBit(status string) uint8 {
 }
 
 func newWindow(limit int) *window {
-	return &window{seed: maphash.MakeSeed(), limit: limit, records: map[uint64]record{}}
+	return &window{seed: maphash.MakeSeed(), limit: max(limit, 1), records: map[uint64]record{}}
 }
 
 // key is where a status of a message is remembered. Statuses Meta does not
