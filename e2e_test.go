@@ -483,10 +483,10 @@ func e2eCheckAlertMetrics(t *testing.T, api *e2eAPI, files []string) {
 	}
 }
 
-// e2eCheckAlerts: on the delivery-drop demo the delivery-rate and account
-// health alerts are pending (or firing) for the dropping WABA, and nothing
-// else is; on the healthy demo no alert is, in the same evaluations of the
-// same rules.
+// e2eCheckAlerts: on the delivery-drop demo the delivery-rate, account
+// health and webhook alerts are pending (or firing) for the dropping WABA,
+// and nothing else is; on the healthy demo no alert is, in the same
+// evaluations of the same rules.
 func e2eCheckAlerts(t *testing.T, api *e2eAPI) {
 	want := []string{
 		e2eDropJob + "/" + e2eDropWABA + "/WhatsAppDeliveryRateDrop",
@@ -494,6 +494,12 @@ func e2eCheckAlerts(t *testing.T, api *e2eAPI) {
 		// The scenario's number turned RED and its template was paused.
 		e2eDropJob + "/" + e2eDropWABA + "/WhatsAppPhoneNumberQualityRed",
 		e2eDropJob + "/" + e2eDropWABA + "/WhatsAppTemplatePausedOrDisabled",
+		// Its status webhooks say so within minutes, and name the error
+		// that jumped: 131026, undeliverable (alone: the dropping WABA's
+		// other codes, and every code of the healthy ones, stay under 5%
+		// of their outcomes).
+		e2eDropJob + "/" + e2eDropWABA + "/WhatsAppWebhookDeliveryFailuresHigh",
+		e2eDropJob + "/" + e2eDropWABA + "/WhatsAppWebhookErrorCodeSpike",
 	}
 	var got []string
 	api.waitFor(t, 30*time.Second, "the delivery-rate and health alerts for the dropping WABA", func() error {

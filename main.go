@@ -33,6 +33,7 @@ import (
 	"github.com/whatsapp-exporter/whatsapp_exporter/internal/lifecycle"
 	"github.com/whatsapp-exporter/whatsapp_exporter/internal/logging"
 	"github.com/whatsapp-exporter/whatsapp_exporter/internal/scheduler"
+	"github.com/whatsapp-exporter/whatsapp_exporter/internal/webhook"
 )
 
 const name = cli.Name
@@ -57,6 +58,7 @@ func run(logger log.Logger, toolkitLogger *slog.Logger, args *cli.Args) error {
 	level.Info(logger).Log("msg", "Starting "+name, "version", version.Info(), "build_context", version.BuildContext())
 	var cfg *config.Config
 	var now func() time.Time // the scheduler's clock: the wall clock but in a sped-up demo
+	var demoWebhooks func(context.Context, http.Handler)
 	switch {
 	case args.Demo.Enabled && args.ConfigFile != "":
 		return errors.New("--demo and --config.file exclude each other: the demo brings its own configuration")
@@ -67,7 +69,7 @@ func run(logger log.Logger, toolkitLogger *slog.Logger, args *cli.Args) error {
 		}
 		defer d.Close()
 		level.Info(logger).Log("msg", "Demo mode: exporting fake WhatsApp analytics", "fake_api", d.URL, "scenario", args.Demo.Scenario)
-		cfg, now = d.Config, d.Now
+		cfg, now, demoWebhooks = d.Config, d.Now, d.SendWebhooks
 	case args.ConfigFile == "":
 		return errors.New("no --config.file given; run with --demo to try the exporter on built-in fake data")
 	default:
@@ -89,18 +91,31 @@ func run(logger log.Logger, toolkitLogger *slog.Logger, args *cli.Args) error {
 		return err
 	}
 	refresher.Apply(targets)
+	hooks := webhook.New(cfg.Webhooks, webhook.Options{Logger: logger, Now: now})
 	registry := prometheus.NewRegistry()
 	// The exporter's own series are not registered: its handler writes
 	// them pre-rendered after the registry's.
-	registry.MustRegister(collector.NewFleet(accounts.State, refresher.Fleet), versioncollector.NewCollector(name),
+	registry.MustRegister(collector.NewFleet(accounts.State, refresher.Fleet), hooks, versioncollector.NewCollector(name),
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	level.Info(logger).Log("msg", "Loaded configuration", "accounts", len(cfg.Accounts), "businesses", len(cfg.Businesses), "shard", shard.Index, "total_shards", max(shard.Count, 1))
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	mux := routes(exporter.Handler(registry, collector.HandlerOpts{ErrorLog: logging.PromHTTP{Logger: logger}}), args.MetricsPath, logger)
+	if err := hooks.Serve(ctx, mux, args.Webhooks, *args.Web.WebConfigFile, toolkitLogger); err != nil {
+		return err
+	}
+	if demoWebhooks != nil {
+		go demoWebhooks(ctx, hooks)
+	}
 	if args.ConfigFile != "" {
-		reloader := lifecycle.New(args.ConfigFile, accounts.Reload, logger)
+		reloader := lifecycle.New(args.ConfigFile, func(cfg *config.Config) error {
+			if err := accounts.Reload(cfg); err != nil {
+				return err
+			}
+			hooks.Apply(cfg.Webhooks)
+			return nil
+		}, logger)
 		registry.MustRegister(reloader)
 		go reloader.WatchSignals(ctx)
 		if args.Lifecycle {

@@ -27,6 +27,9 @@ type Config struct {
 	// an account listed under accounts wins over a discovered one with
 	// the same WABA ID.
 	Businesses []Business `yaml:"businesses"`
+	// Webhooks, when present, turns on the endpoint for Meta's message
+	// status webhooks (webhooks.go).
+	Webhooks *Webhooks `yaml:"webhooks"`
 }
 
 // Global holds the process-wide limits. They protect the API budget that all

@@ -102,6 +102,7 @@ func (c *Config) applyDefaults() {
 	for i := range c.Businesses {
 		c.Businesses[i].applyDefaults()
 	}
+	c.Webhooks.applyDefaults()
 }
 
 func (a *Account) applyDefaults() {

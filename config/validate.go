@@ -119,6 +119,7 @@ func (v *validator) validate(c *Config) {
 		seen[a.WABAID] = i
 		v.account(a, at)
 	}
+	v.webhooks(c)
 }
 
 func (v *validator) account(a *Account, at func(...any) []any) {
@@ -271,6 +272,7 @@ func (v *validator) zeros(c *Config) {
 	} {
 		v.zero(k.zero, []any{"global", k.key}, k.without)
 	}
+	v.webhookZeros(c)
 	v.accountZeros(&c.Defaults, []any{"defaults"})
 	for i := range c.Accounts {
 		v.accountZeros(&c.Accounts[i], []any{"accounts", i})

@@ -381,8 +381,8 @@ func exprProblems(p panel, expr string) []string {
 		fn, metric := m[1], m[2]
 		if strings.HasSuffix(metric, "_newest") {
 			errorf("panel %q: %s(%s): a newest-bucket gauge is no time series of counts", p.Title, fn, metric)
-		} else if (fn == "rate" || fn == "irate" || fn == "increase") && !strings.HasSuffix(metric, "_total") {
-			errorf("panel %q: %s(%s): only counters (_total) may be rated", p.Title, fn, metric)
+		} else if (fn == "rate" || fn == "irate" || fn == "increase") && !strings.HasSuffix(metric, "_total") && !strings.HasSuffix(metric, "_bucket") {
+			errorf("panel %q: %s(%s): only counters (_total) may be rated, and the _bucket series of a histogram", p.Title, fn, metric)
 		}
 	}
 	readsAnalytics, readsCost := false, false
@@ -470,6 +470,8 @@ func stepProblems(p panel, expr string) []string {
 	bucket := time.Duration(0)
 	for _, m := range selector.FindAllStringSubmatch(expr, -1) {
 		switch {
+		case strings.HasPrefix(m[1], "whatsapp_webhook_"):
+			// Counted as each webhook arrives: no bucket to wait for.
 		case strings.HasPrefix(m[1], "whatsapp_template_"):
 			bucket = max(bucket, 24*time.Hour)
 		case analytics(m[1]):
@@ -493,8 +495,15 @@ func stepProblems(p panel, expr string) []string {
 	return out
 }
 
-// windowWords is how a title names a fixed window: "28 days", "1 hour".
+// windowWords is how a title names a fixed window: "28 days", "1 hour",
+// "5 minutes".
 func windowWords(d time.Duration) string {
+	if d < time.Hour {
+		if n := d / time.Minute; n > 1 {
+			return fmt.Sprintf("%d minutes", n)
+		}
+		return "1 minute"
+	}
 	if d%(24*time.Hour) == 0 {
 		if n := d / (24 * time.Hour); n > 1 {
 			return fmt.Sprintf("%d days", n)
@@ -786,6 +795,18 @@ func TestPanelRules(t *testing.T) {
 		"data age of unavailable families too": {title: "Data age", exprs: []string{
 			`max by (waba_id, family) (whatsapp_exporter_data_age_seconds` + sel + `)`},
 			want: "counts unavailable families"},
+		"a webhook rate per step, which has no bucket to wait for": {title: "Message statuses per second (webhooks)", exprs: []string{
+			`sum by (status) (max by (waba_id, status) (sum by (job, instance, waba_id, status) (rate(whatsapp_webhook_statuses_total` + sel + `[$__rate_interval]))))`}},
+		"a histogram's buckets rated": {title: "Time from sent to delivered (webhooks)", exprs: []string{
+			`histogram_quantile(0.5, sum by (le) (max by (waba_id, le) (sum by (job, instance, waba_id, le) (rate(whatsapp_webhook_sent_to_delivered_seconds_bucket` + sel + `[$__rate_interval])))))`}},
+		"a fixed window in minutes the title names": {title: "Delivery rate per WABA (webhooks, 5 minutes)", exprs: []string{
+			`max by (waba_id) (sum by (job, instance, waba_id) (increase(whatsapp_webhook_statuses_total` + sel + `[5m])))`}},
+		"a fixed window in minutes the title does not name": {title: "Delivery rate per WABA (webhooks)", exprs: []string{
+			`max by (waba_id) (sum by (job, instance, waba_id) (increase(whatsapp_webhook_statuses_total` + sel + `[5m])))`},
+			want: `named in the title ("5 minutes")`},
+		"a webhook counter summed across replicas": {title: "Message statuses per second (webhooks)", exprs: []string{
+			`sum by (status) (rate(whatsapp_webhook_statuses_total` + sel + `[$__rate_interval]))`},
+			want: "sums analytics across replicas"},
 		"a selector without job": {title: "Messages sent", exprs: []string{
 			`sum(max by (waba_id) (sum by (job, instance, waba_id) (increase(whatsapp_messages_sent_total{instance=~"$instance"}[$__range]))))`},
 			want: `lacks job=~"$job"`},

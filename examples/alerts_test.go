@@ -62,6 +62,21 @@ func TestAlertConventions(t *testing.T) {
 				}
 			},
 		},
+		{
+			file: "rules/whatsapp-webhook-alerts.yml", group: "whatsapp-webhooks", prefix: "WhatsAppWebhook",
+			want: []string{"WhatsAppWebhookDeliveryFailuresHigh", "WhatsAppWebhookErrorCodeSpike"}, exact: true,
+			check: func(t *testing.T, alert, expr, _ string) {
+				// Minutes, not hours: the point of the webhooks.
+				if !strings.Contains(expr, "[5m]") {
+					t.Errorf("alert %s: judge the last 5 minutes", alert)
+				}
+				for _, by := range []string{"job", "instance", "waba_id"} {
+					if !strings.Contains(expr, by) {
+						t.Errorf("alert %s: group by job, instance and waba_id, so that replicas are judged apart", alert)
+					}
+				}
+			},
+		},
 	} {
 		t.Run(filepath.Base(tc.file), func(t *testing.T) {
 			var alerts ruleGroups

@@ -117,7 +117,7 @@ type ruleGroups struct {
 // equal to the files that the unit tests cover.
 func TestPrometheusRuleMatchesRuleFiles(t *testing.T) {
 	var want []any
-	for _, f := range []string{"rules/whatsapp-recording.yml", "rules/whatsapp-alerts.yml", "rules/whatsapp-health-alerts.yml", "rules/whatsapp-api-alerts.yml", "rules/whatsapp-fleet-alerts.yml"} {
+	for _, f := range []string{"rules/whatsapp-recording.yml", "rules/whatsapp-alerts.yml", "rules/whatsapp-health-alerts.yml", "rules/whatsapp-api-alerts.yml", "rules/whatsapp-fleet-alerts.yml", "rules/whatsapp-webhook-alerts.yml"} {
 		var doc struct {
 			Groups []any `yaml:"groups"`
 		}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/whatsapp-exporter/whatsapp_exporter/internal/demo"
 	"github.com/whatsapp-exporter/whatsapp_exporter/internal/fleet"
+	"github.com/whatsapp-exporter/whatsapp_exporter/internal/webhook"
 )
 
 // Name is the program's name, in --help and --version.
@@ -44,6 +45,9 @@ type Args struct {
 	// ShardPod (its ordinal).
 	Shard, TotalShards int
 	ShardPod           string
+	// Webhooks is where the webhook endpoint listens, when not beside
+	// /metrics.
+	Webhooks *webhook.Flags
 
 	// check.
 	Online bool
@@ -60,6 +64,7 @@ func New() (*kingpin.Application, *Args) {
 	app.Flag("config.file", "Path to the YAML configuration file.").StringVar(&a.ConfigFile)
 	a.Demo = demo.AddFlags(app)
 	a.Web = kingpinflag.AddFlags(app, ":9919")
+	a.Webhooks = webhook.AddFlags(app)
 	app.Flag("web.telemetry-path", "Path under which to expose metrics.").Default("/metrics").StringVar(&a.MetricsPath)
 	app.Flag("web.enable-lifecycle", "Reload the configuration on POST /-/reload, as on SIGHUP.").BoolVar(&a.Lifecycle)
 	app.Flag("shard", "This replica's shard, from 0, when --total-shards replicas share the WABAs: each keeps those whose ID hashes to it.").Default("0").IntVar(&a.Shard)

@@ -36,7 +36,7 @@ func TestHelpListsWhatServingTakes(t *testing.T) {
 		for _, flag := range []string{
 			"config.file", "demo", "demo.scenario",
 			"web.listen-address", "web.config.file", "web.telemetry-path", "web.enable-lifecycle",
-			"log.level", "log.format", "version", "shard", "total-shards", "shard.from-pod-name",
+			"log.level", "log.format", "version", "shard", "total-shards", "shard.from-pod-name", "webhooks.listen-address", "webhooks.web-config-file",
 		} {
 			if !listed[flag] {
 				t.Errorf("%q does not list --%s:\n%s", args, flag, out)
@@ -96,7 +96,7 @@ func TestParse(t *testing.T) {
 			if !slices.Equal(*got.Web.WebListenAddresses, tt.listen) {
 				t.Errorf("listen addresses %q, want %q", *got.Web.WebListenAddresses, tt.listen)
 			}
-			got.Demo, got.Web = nil, nil
+			got.Demo, got.Web, got.Webhooks = nil, nil, nil
 			if *got != tt.want {
 				t.Errorf("got %+v\nwant %+v", *got, tt.want)
 			}

@@ -183,6 +183,9 @@ type Demo struct {
 	Passthrough *fakeapi.Graph
 	URL         string
 	server      *http.Server
+	// metaWABAs are the Meta fake's accounts, whose statuses SendWebhooks
+	// sends.
+	metaWABAs []fakeapi.WABA
 }
 
 // Start serves the demo's fake APIs on 127.0.0.1 and returns the config
@@ -253,6 +256,7 @@ func Start(scenario string, now func() time.Time, speed float64) (*Demo, error) 
 		Passthrough: passthrough,
 		URL:         "http://" + listener.Addr().String(),
 		server:      &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second},
+		metaWABAs:   metaWABAs,
 	}
 	go d.server.Serve(listener)
 
@@ -281,8 +285,11 @@ func wabas() (metaWABAs, vonageWABAs, passthroughWABAs []fakeapi.WABA) {
 // fakes at url.
 func demoConfig(url string, interval time.Duration, businessToken string, metaWABAs, vonageWABAs, passthroughWABAs []fakeapi.WABA) (*config.Config, error) {
 	// The fakes are in-process: the requests need not wait for a rate
-	// that keeps a real API's budget.
-	cfg := &config.Config{Global: config.Global{RequestsPerSecond: 100, Burst: 20}}
+	// that keeps a real API's budget. The webhook endpoint is on, with
+	// secrets as random as the credentials: the demo signs its own
+	// webhooks (webhooks.go).
+	cfg := &config.Config{Global: config.Global{RequestsPerSecond: 100, Burst: 20},
+		Webhooks: &config.Webhooks{AppSecrets: []config.Secret{config.Secret(randomToken())}, VerifyToken: config.Secret(randomToken())}}
 	on := true
 	for _, a := range metaWABAs {
 		acct := config.Account{

@@ -121,6 +121,12 @@ func TestRefreshed(t *testing.T) {
 	full := func(skip func(waba string, f provider.Family, line string) bool) []byte {
 		var b strings.Builder
 		b.WriteString("# HELP whatsapp_exporter_refresh_success Whether...\n")
+		for _, a := range MetaWABAs() {
+			line := fmt.Sprintf("whatsapp_webhook_statuses_total{status=\"sent\",waba_id=%q} 3", a.WABAID)
+			if skip == nil || !skip(a.WABAID, "webhooks", line) {
+				b.WriteString(line + "\n")
+			}
+		}
 		for waba, families := range Families() {
 			fmt.Fprintf(&b, "whatsapp_exporter_account_info{currency=\"\",name=\"x\",provider=\"meta\",waba_id=%q} 1\n", waba)
 			for _, f := range families {
@@ -154,6 +160,10 @@ func TestRefreshed(t *testing.T) {
 				return w == RetailWABA && f == provider.Pricing && !strings.HasPrefix(l, "whatsapp_exporter_")
 			},
 			want: "WABA " + RetailWABA + ": no whatsapp_pricing_volume_total yet",
+		},
+		"a Meta account without its webhooks": {
+			skip: func(w string, f provider.Family, _ string) bool { return w == DropWABA && f == "webhooks" },
+			want: "WABA " + DropWABA + ": no whatsapp_webhook_statuses_total yet",
 		},
 	} {
 		err := Refreshed(full(c.skip))

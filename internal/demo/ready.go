@@ -52,7 +52,8 @@ var (
 // Refreshed reports whether a scrape of a demo exporter, in Prometheus'
 // text format, shows every demo account done with its first refresh: a
 // refresh result for each family the account fetches, and that family's
-// month-to-date counters, which appear once its month so far is fetched.
+// month-to-date counters, which appear once its month so far is fetched;
+// and the status webhooks of every Meta account counted.
 // The exporter publishes after each family, so a refresh result alone only
 // says that one family is done. The error says what is still missing.
 func Refreshed(scrape []byte) error {
@@ -82,6 +83,13 @@ func Refreshed(scrape []byte) error {
 		return err
 	}
 	var missing []string
+	// The status webhooks of the Meta accounts (webhooks.go), whose first
+	// send holds the last hour's.
+	for _, a := range MetaWABAs() {
+		if !counters[a.WABAID+"/whatsapp_webhook_statuses_total"] {
+			missing = append(missing, fmt.Sprintf("WABA %s: no whatsapp_webhook_statuses_total yet", a.WABAID))
+		}
+	}
 	for waba, families := range Families() {
 		for _, f := range families {
 			if !results[waba+"/"+string(f)] {

@@ -133,7 +133,7 @@ func (g *Graph) phoneNumbers(w http.ResponseWriter, r *http.Request, a *WABA, ve
 // (https://developers.facebook.com/documentation/business-messaging/whatsapp/support/health-status).
 func phoneItem(wabaID string, i int, p Phone) map[string]any {
 	h := p.Health
-	id := or(h.ID, fmt.Sprintf("1%014d", i+1))
+	id := phoneNumberID(i, p)
 	canSend := or(h.CanSend, "AVAILABLE")
 	entity := map[string]any{"entity_type": "PHONE_NUMBER", "id": id, "can_send_message": canSend}
 	switch canSend {
@@ -161,6 +161,10 @@ func phoneItem(wabaID string, i int, p Phone) map[string]any {
 		"messaging_limit_tier":                      limit,
 	}
 }
+
+// phoneNumberID is the ID of a WABA's i-th number, on the phone_numbers
+// edge and in its webhooks.
+func phoneNumberID(i int, p Phone) string { return or(p.Health.ID, fmt.Sprintf("1%014d", i+1)) }
 
 // messageTemplates answers the message_templates edge with the fields asked
 // for; quality_score is an object with a score, as Meta's template quality
