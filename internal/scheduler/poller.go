@@ -318,6 +318,14 @@ func (p *poller) finishRecent(r *round, fp *familyPlan, err error) {
 			l.absorb(fp.samples, fp.recent.from, fp.span.Cutoff, fp.recent.spec)
 			l.fetched = fp.span.Cutoff
 			l.fill(fp.recent.from, fp.span.Cutoff)
+			if len(l.gaps) == 0 {
+				// Nothing of the month is missing: the counters move with
+				// the gauges, in the same snapshot, so that no scrape sees
+				// a newer bucket in one than in the other.
+				l.settle(fp.recentFrom)
+				l.complete = true
+				next.MonthToDate = l.monthToDate()
+			}
 		}
 	}
 	fp.samples = nil
