@@ -68,7 +68,7 @@ whatsapp_exporter_refresh_last_success_timestamp_seconds{family="messaging",waba
 # HELP whatsapp_exporter_refresh_success Whether the last refresh of the family succeeded (1) or failed (0).
 # TYPE whatsapp_exporter_refresh_success gauge
 whatsapp_exporter_refresh_success{family="messaging",waba_id="1"} 1
-# HELP whatsapp_exporter_series_dropped Analytics series of the family left out of /metrics at the last refresh because the account has more than its max_series.
+# HELP whatsapp_exporter_series_dropped Series of the family, or of account health (family health), left out of /metrics at the last refresh because the account has more than its max_series.
 # TYPE whatsapp_exporter_series_dropped gauge
 whatsapp_exporter_series_dropped{family="messaging",waba_id="1"} 0
 # HELP whatsapp_messages_delivered_newest Messages delivered in the newest analytics bucket with data.

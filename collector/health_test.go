@@ -208,3 +208,19 @@ func TestHealthMetricsConform(t *testing.T) {
 		}
 	}
 }
+
+// analytics.Health.Series, which max_series counts, is exactly what the
+// collector renders of an account's health: state sets with undocumented
+// values and fields left out included.
+func TestHealthSeriesCount(t *testing.T) {
+	s := healthSnapshot()
+	c := New(Options{})
+	c.Publish(s)
+	n := 0
+	for _, f := range healthFamilies {
+		n += testutil.CollectAndCount(c, f.name)
+	}
+	if want := s.Health.Series(); n != want || n == 0 {
+		t.Errorf("the collector renders %d health series, Health.Series says %d", n, want)
+	}
+}

@@ -133,7 +133,7 @@ var (
 	refreshLastSuccess = newGauge("exporter_refresh_last_success_timestamp_seconds",
 		"When the family last refreshed successfully, as a Unix timestamp.", "waba_id", "family")
 	seriesDropped = newGauge("exporter_series_dropped",
-		"Analytics series of the family left out of /metrics at the last refresh because the account has more than its max_series.",
+		"Series of the family, or of account health (family health), left out of /metrics at the last refresh because the account has more than its max_series.",
 		"waba_id", "family")
 	dataAge = newGauge("exporter_data_age_seconds",
 		"Time since the family last refreshed successfully; its values are dropped from /metrics once it is older than the account's max_data_age.",

@@ -110,8 +110,8 @@ func walk(s *analytics.Snapshot, out emitter) {
 			w.add(counts.family, counts.counts[o], string(o.Family), o.Code)
 		}
 	}
-	for _, f := range provider.Families {
-		if _, ok := s.DroppedSeries[f]; ok || s.Families[f] != nil {
+	for _, f := range append(provider.Families[:len(provider.Families):len(provider.Families)], analytics.HealthFamily) {
+		if _, ok := s.DroppedSeries[f]; ok || s.Families[f] != nil || f == analytics.HealthFamily && s.Health != nil {
 			w.add(seriesDropped, float64(s.DroppedSeries[f]), string(f))
 		}
 	}

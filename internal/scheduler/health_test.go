@@ -348,7 +348,7 @@ func TestNoHealthWhereNotRead(t *testing.T) {
 			t.Errorf("WABA %s: %q", waba, l)
 		}
 		if strings.Contains(text, `family="health"`) {
-			t.Errorf("WABA %s made health requests", waba)
+			t.Errorf("WABA %s made health requests:\n%s", waba, strings.Join(lines(text, "whatsapp_exporter"), "\n"))
 		}
 	}
 	if s := graph.Stats("1001"); s.ByOperation["phone_numbers"] != 0 {

@@ -92,6 +92,36 @@ func limitSeries(families map[provider.Family]*analytics.Refresh, max int) (map[
 	return kept, dropped
 }
 
+// limitHealth keeps an account's health within max series: the phone
+// numbers first, in their order, then the templates, in theirs; what does
+// not fit is left out whole (a number or template with all its states) and
+// counted. It shares h when it all fits.
+func limitHealth(h *analytics.Health, max int) (*analytics.Health, int) {
+	if h == nil || max <= 0 || h.Series() <= max {
+		return h, 0
+	}
+	cut := *h
+	cut.Phones, cut.Templates = nil, nil
+	budget, dropped := max, 0
+	for _, ph := range h.Phones {
+		if n := ph.Series(); n <= budget {
+			budget -= n
+			cut.Phones = append(cut.Phones, ph)
+		} else {
+			dropped += n
+		}
+	}
+	for _, t := range h.Templates {
+		if n := t.Series(); n <= budget {
+			budget -= n
+			cut.Templates = append(cut.Templates, t)
+		} else {
+			dropped += n
+		}
+	}
+	return &cut, dropped
+}
+
 // logDropped says when the account starts and stops dropping series.
 func (p *poller) logDropped(dropped map[provider.Family]int, max int) {
 	n := 0
@@ -100,10 +130,10 @@ func (p *poller) logDropped(dropped map[provider.Family]int, max int) {
 	}
 	switch {
 	case n > 0 && !p.dropping:
-		level.Warn(p.logger).Log("msg", "The account has more analytics series than max_series; dropping the rest",
+		level.Warn(p.logger).Log("msg", "The account has more series than max_series; dropping the rest",
 			"max_series", max, "dropped", n)
 	case n == 0 && p.dropping:
-		level.Info(p.logger).Log("msg", "The account's analytics series fit in max_series again", "max_series", max)
+		level.Info(p.logger).Log("msg", "The account's series fit in max_series again", "max_series", max)
 	}
 	p.dropping = n > 0
 }

@@ -161,7 +161,37 @@ func TestMaxSeriesOnMetrics(t *testing.T) {
 	if dropped == 0 {
 		t.Errorf("no series_dropped reported:\n%s", strings.Join(lines(text, "whatsapp_exporter_series_dropped"), "\n"))
 	}
-	if n := logs.count("more analytics series than max_series"); n != 1 {
+	if n := logs.count("more series than max_series"); n != 1 {
 		t.Errorf("logged the drop %d times over two refreshes, want once:\n%s", n, logs.String())
+	}
+}
+
+// Account health counts within max_series: its states come first (an
+// account's numbers, then its templates), the analytics take what is left,
+// and what does not fit is left out whole and counted, per family and as
+// health.
+func TestMaxSeriesCountsHealth(t *testing.T) {
+	phone := analytics.PhoneHealth{PhoneNumber: "1", Status: "CONNECTED", QualityRating: "GREEN"}
+	template := analytics.TemplateHealth{TemplateID: "7", Status: "APPROVED", QualityScore: "GREEN"}
+	h := &analytics.Health{Phones: []analytics.PhoneHealth{phone, phone}, Templates: []analytics.TemplateHealth{template, template, template}}
+	perPhone, perTemplate := phone.Series(), template.Series()
+	for _, tt := range []struct {
+		max               int
+		phones, templates int
+		dropped           int
+	}{
+		{max: 0, phones: 2, templates: 3},
+		{max: 1000, phones: 2, templates: 3},
+		{max: 2*perPhone + perTemplate, phones: 2, templates: 1, dropped: 2 * perTemplate},
+		{max: perPhone + 1, phones: 1, dropped: perPhone + 3*perTemplate},
+	} {
+		cut, dropped := limitHealth(h, tt.max)
+		if len(cut.Phones) != tt.phones || len(cut.Templates) != tt.templates || dropped != tt.dropped {
+			t.Errorf("max %d: kept %d numbers and %d templates, dropped %d; want %d, %d and %d",
+				tt.max, len(cut.Phones), len(cut.Templates), dropped, tt.phones, tt.templates, tt.dropped)
+		}
+		if tt.max > 0 && cut.Series() > tt.max {
+			t.Errorf("max %d: %d health series kept", tt.max, cut.Series())
+		}
 	}
 }

@@ -478,7 +478,16 @@ func (p *poller) learn(d *provider.DiscoveredWABA) {
 // publish hands the collector a new snapshot of the account.
 func (p *poller) publish() {
 	requests, errs, usage := p.tally.counts()
-	families, dropped := limitSeries(p.families, p.account.MaxSeries)
+	// Account health counts first: a WABA with thousands of templates
+	// spends its max_series on their states before its analytics.
+	health, healthDropped := limitHealth(p.health.current, p.account.MaxSeries)
+	families, dropped := limitSeries(p.families, max(p.account.MaxSeries-health.Series(), 0))
+	if healthDropped > 0 {
+		if dropped == nil {
+			dropped = map[provider.Family]int{}
+		}
+		dropped[analytics.HealthFamily] = healthDropped
+	}
 	p.logDropped(dropped, p.account.MaxSeries)
 	p.pub.Publish(&analytics.Snapshot{
 		WABAID:        p.account.WABAID,
@@ -491,7 +500,7 @@ func (p *poller) publish() {
 		Currency:      p.currency,
 		MaxDataAge:    p.account.MaxDataAge,
 		DroppedSeries: dropped,
-		Health:        p.health.current,
+		Health:        health,
 		APIVersion:    p.apiVersion(),
 	})
 }
