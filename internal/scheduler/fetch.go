@@ -196,7 +196,11 @@ type part struct {
 // one field, a field a BSP does not forward) are left to be asked one by
 // one, so that each gets its own answer: the cost fallback, or its own
 // failure, which keeps it out of shared requests for a day.
-func (p *poller) shareParts(ctx context.Context, r *round, parts []*part) {
+//
+// answered, when not nil, sees each part as soon as the shared request
+// answered it in full, before the other families' pages: a family need not
+// wait for another's long answer.
+func (p *poller) shareParts(ctx context.Context, r *round, parts []*part, answered func(*part)) {
 	fs, ok := p.source.(provider.FieldsSource)
 	if !ok || !p.caps.CombinedFields {
 		return
@@ -213,19 +217,24 @@ func (p *poller) shareParts(ctx context.Context, r *round, parts []*part) {
 	if err := p.hold(r); err != nil {
 		return
 	}
-	err := p.fetchShared(ctx, fs, shared)
+	err := p.fetchShared(ctx, fs, shared, func(pt *part) {
+		pt.done = true
+		r.note(pt.fp.f, pt.err)
+		if answered != nil {
+			answered(pt)
+		}
+	})
 	if refused(err) {
 		for _, pt := range shared {
 			pt.solo = true
 		}
 		return
 	}
-	for _, pt := range shared {
-		pt.done = true
-		if err != nil {
-			pt.err = err
+	if err != nil {
+		for _, pt := range shared {
+			pt.done, pt.err = true, err
+			r.note(pt.fp.f, err)
 		}
-		r.note(pt.fp.f, pt.err)
 	}
 }
 
@@ -258,7 +267,7 @@ func (p *poller) combinable(f provider.Family) bool {
 
 // fetchShared sends one request for every part, and sets each part's
 // samples or error. The error is the request's own: then no part was set.
-func (p *poller) fetchShared(ctx context.Context, fs provider.FieldsSource, parts []*part) error {
+func (p *poller) fetchShared(ctx context.Context, fs provider.FieldsSource, parts []*part, answered func(*part)) error {
 	q := provider.FieldsQuery{WABAID: p.account.WABAID}
 	byFamily := map[provider.Family]*part{}
 	for _, pt := range parts {
@@ -299,9 +308,10 @@ func (p *poller) fetchShared(ctx context.Context, fs provider.FieldsSource, part
 		}
 		if res.Err != nil {
 			pt.err = res.Err
-			return
+		} else {
+			pt.samples = owned(samples, pt.c)
 		}
-		pt.samples = owned(samples, pt.c)
+		answered(pt)
 	})
 	return err
 }

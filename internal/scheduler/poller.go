@@ -249,9 +249,21 @@ func (p *poller) fetchRecent(ctx context.Context, r *round, plans []*familyPlan)
 	for i, fp := range plans {
 		parts[i] = &part{fp: fp, c: bucket.Chunks(fp.recent.from, fp.recent.to, fp.recent.spec, 0)[0]}
 	}
-	p.shareParts(ctx, r, parts)
+	finished := map[*part]bool{}
+	p.shareParts(ctx, r, parts, func(pt *part) {
+		// A family answered whole by the shared request is published
+		// at once, before the pages of the others.
+		if len(pt.fp.cells) == 1 && !shorterMayDo(pt.err) {
+			pt.fp.samples = pt.samples
+			p.finishRecent(r, pt.fp, pt.err)
+			finished[pt] = true
+		}
+	})
 	defer p.settleSolo(parts)
 	for _, pt := range parts {
+		if finished[pt] {
+			continue
+		}
 		fp := pt.fp
 		cells := fp.cells
 		if pt.done {
@@ -363,7 +375,7 @@ func (p *poller) fetchBacklogs(ctx context.Context, r *round, plans []*familyPla
 			break // the counters wait: no failure of their own
 		}
 		started := time.Now()
-		p.shareParts(ctx, r, parts)
+		p.shareParts(ctx, r, parts, nil)
 		defer p.settleSolo(parts)
 		for _, pt := range parts {
 			if !pt.done && pt.err == nil {
