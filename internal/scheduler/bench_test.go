@@ -97,6 +97,9 @@ func BenchmarkMonthStart(b *testing.B) {
 	endOfMonth := time.Date(2024, 6, 30, 23, 40, 0, 0, time.UTC)
 	waba := demo.MetaWABAs()[0]
 	waba.Token = "bench"
+	// A WABA's days begin at its local midnight: in Los Angeles, a day
+	// straddles the start of the UTC month.
+	waba.TimezoneID = "1"
 	for _, tc := range []struct {
 		name string
 		mod  func(*config.Account)
