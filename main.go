@@ -84,7 +84,8 @@ func run(logger log.Logger, toolkitLogger *slog.Logger, args *cli.Args) error {
 		return err
 	}
 	exporter := collector.New(collector.Options{Now: now})
-	refresher := scheduler.New(nil, exporter, scheduler.Options{Logger: logger, Now: now, RequestsPerSecond: cfg.Global.RequestsPerSecond})
+	refresher := scheduler.New(nil, exporter, scheduler.Options{Logger: logger, Now: now, RequestsPerSecond: cfg.Global.RequestsPerSecond,
+		MaxConcurrentRefreshes: 2 * cfg.Global.MaxConcurrentRequests})
 	accounts := fleet.New(cfg, &scheduler.Connector{}, refresher.Apply, fleet.Options{Logger: logger, Shard: shard, Now: now})
 	targets, err := accounts.Targets()
 	if err != nil {

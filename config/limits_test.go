@@ -22,9 +22,9 @@ func TestZeroIsNotDefault(t *testing.T) {
 		{"timeout", head + "    timeout: 0s\n",
 			[]string{`z.yml:4: accounts[0].timeout: must be positive; leave it out for the default, 30s`}},
 		{"requests_per_second as 0.0", "global:\n  requests_per_second: 0.0\n" + head,
-			[]string{`z.yml:2: global.requests_per_second: must be positive; leave it out for the default, 10`}},
+			[]string{`z.yml:2: global.requests_per_second: must be positive; leave it out for the default, 25`}},
 		{"requests_per_second", "global:\n  requests_per_second: 0\n" + head,
-			[]string{`z.yml:2: global.requests_per_second: must be positive; leave it out for the default, 10`}},
+			[]string{`z.yml:2: global.requests_per_second: must be positive; leave it out for the default, 25`}},
 		{"burst and max_concurrent_requests", "global:\n  burst: 0\n  max_concurrent_requests: 0\n" + head,
 			[]string{
 				`z.yml:2: global.burst: must be positive; leave it out for the default, 10`,
@@ -90,14 +90,14 @@ func TestLimits(t *testing.T) {
 		{
 			name: "defaults: no ceilings, 64MiB in flight",
 			src:  head,
-			global: Global{RequestsPerSecond: 10, Burst: 10, MaxConcurrentRequests: 10,
+			global: Global{RequestsPerSecond: 25, Burst: 10, MaxConcurrentRequests: 10,
 				MaxResponseBytesInFlight: 64 << 20},
 		},
 		{
 			name: "every key, sizes with units",
 			src: "global:\n  max_requests_per_hour: 3000\n  max_response_bytes_in_flight: 1GiB\n" +
 				"defaults:\n  max_requests_per_hour: 200\n" + head,
-			global: Global{RequestsPerSecond: 10, Burst: 10, MaxConcurrentRequests: 10,
+			global: Global{RequestsPerSecond: 25, Burst: 10, MaxConcurrentRequests: 10,
 				MaxRequestsPerHour: 3000, MaxResponseBytesInFlight: 1 << 30},
 			accountCeiling: 200,
 		},
@@ -105,7 +105,7 @@ func TestLimits(t *testing.T) {
 			name: "a size in plain bytes; an account overrides defaults",
 			src: "global:\n  max_response_bytes_in_flight: 100663296\n" +
 				"defaults:\n  max_requests_per_hour: 200\n" + head + "    max_requests_per_hour: 50\n",
-			global: Global{RequestsPerSecond: 10, Burst: 10, MaxConcurrentRequests: 10,
+			global: Global{RequestsPerSecond: 25, Burst: 10, MaxConcurrentRequests: 10,
 				MaxResponseBytesInFlight: 96 << 20},
 			accountCeiling: 50,
 		},

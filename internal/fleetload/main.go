@@ -228,7 +228,7 @@ businesses:
 	steady = after.minus(before)
 
 	// Scrapes: each replica's, against promhttp on the same series.
-	var series, bytesPlain, rss float64
+	var series, bytesPlain, rss, heap float64
 	var ours, theirs, oursGzip, theirsGzip time.Duration
 	for _, e := range exporters {
 		plain, err := bestScrape(e.addr, false)
@@ -248,6 +248,7 @@ businesses:
 		ours, oursGzip = ours+plain.took, oursGzip+gz.took
 		theirs, theirsGzip = theirs+promPlain, theirsGzip+promGzip
 		rss += float64(residentBytes(e.cmd.Process.Pid))
+		heap += value(plain.body, "go_memstats_heap_inuse_bytes")
 	}
 	minimum := fewestCalls(o.wabas)
 
@@ -268,7 +269,7 @@ businesses:
 		(ours / time.Duration(r)).Round(time.Millisecond), bytesPlain/r/1e6, (theirs / time.Duration(r)).Round(time.Millisecond), float64(ours)/float64(theirs))
 	fmt.Printf("| a scrape, gzipped (per replica) | %s; promhttp: %s (x%.2f) |\n",
 		(oursGzip / time.Duration(r)).Round(time.Millisecond), (theirsGzip / time.Duration(r)).Round(time.Millisecond), float64(oursGzip)/float64(theirsGzip))
-	fmt.Printf("| resident memory | %.0f MiB (%.0f per replica), %.0f bytes per series |\n", rss/(1<<20), rss/r/(1<<20), rss/series)
+	fmt.Printf("| resident memory | %.0f MiB (%.0f per replica), %.0f bytes per series; heap in use %.0f bytes per series |\n", rss/(1<<20), rss/r/(1<<20), rss/series, heap/series)
 	return nil
 }
 
