@@ -15,6 +15,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -622,12 +623,46 @@ func recordedNames(t *testing.T) []string {
 	return names
 }
 
-// scrapeDemoMetricNames builds the exporter, runs its demo and returns the
-// metric names of a scrape taken once every account has refreshed.
+// scrapeDemoMetricNames returns the metric names of a scrape of the demo.
 func scrapeDemoMetricNames(t *testing.T) map[string]bool {
+	t.Helper()
+	names := map[string]bool{}
+	sc := bufio.NewScanner(bytes.NewReader(demoScrape(t)))
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		names[line[:strings.IndexAny(line, "{ ")]] = true
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return names
+}
+
+// demoScrapeCache holds the demo's scrape, so that the tests that read it
+// build and run the exporter once.
+var demoScrapeCache struct {
+	sync.Mutex
+	body []byte
+}
+
+// demoScrape builds the exporter, runs its demo with
+// --demo.scenario=delivery-drop (the same metrics as the healthy demo, and
+// a WABA whose delivery-rate and health alerts fire) and returns a scrape,
+// in Prometheus' text format, taken once every account has finished its
+// first refresh (demo.Refreshed).
+func demoScrape(t *testing.T) []byte {
 	t.Helper()
 	if testing.Short() && os.Getenv("WHATSAPP_EXPORTER_E2E") != "required" {
 		t.Skip("builds and runs the exporter")
+	}
+	demoScrapeCache.Lock()
+	defer demoScrapeCache.Unlock()
+	if demoScrapeCache.body != nil {
+		return demoScrapeCache.body
 	}
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "whatsapp_exporter")
@@ -638,7 +673,7 @@ func scrapeDemoMetricNames(t *testing.T) map[string]bool {
 	}
 	addr := freeAddr(t)
 	ctx, cancel := context.WithCancel(context.Background())
-	cmd := exec.CommandContext(ctx, bin, "--demo", "--web.listen-address="+addr)
+	cmd := exec.CommandContext(ctx, bin, "--demo", "--demo.scenario=delivery-drop", "--web.listen-address="+addr)
 	logFile, err := os.Create(filepath.Join(dir, "exporter.log"))
 	if err != nil {
 		t.Fatal(err)
@@ -647,17 +682,20 @@ func scrapeDemoMetricNames(t *testing.T) map[string]bool {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
+	defer func() {
 		cancel()
 		cmd.Wait()
 		logFile.Close()
-	})
+	}()
 
 	deadline := time.Now().Add(60 * time.Second)
 	for {
-		names, ready, err := scrapeNames("http://" + addr + "/metrics")
-		if err == nil && ready {
-			return names
+		body, err := scrape("http://" + addr + "/metrics")
+		if err == nil {
+			if err = demo.Refreshed(body); err == nil {
+				demoScrapeCache.body = body
+				return body
+			}
 		}
 		if time.Now().After(deadline) {
 			log, _ := os.ReadFile(logFile.Name())
@@ -667,38 +705,21 @@ func scrapeDemoMetricNames(t *testing.T) map[string]bool {
 	}
 }
 
-// scrapeNames returns the metric names of one scrape, and whether every
-// demo account has finished its first refresh (demo.Refreshed).
-func scrapeNames(url string) (map[string]bool, bool, error) {
+// scrape returns the body of one scrape.
+func scrape(url string) ([]byte, error) {
 	resp, err := http.Get(url)
 	if err != nil {
-		return nil, false, err
+		return nil, err
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(resp.Body)
 	if err != nil {
-		return nil, false, err
+		return nil, err
 	}
 	if resp.StatusCode != http.StatusOK {
-		return nil, false, fmt.Errorf("%s: %s: %s", url, resp.Status, body)
+		return nil, fmt.Errorf("%s: %s: %s", url, resp.Status, body)
 	}
-	names := map[string]bool{}
-	sc := bufio.NewScanner(bytes.NewReader(body))
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		line := sc.Text()
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		names[line[:strings.IndexAny(line, "{ ")]] = true
-	}
-	if err := sc.Err(); err != nil {
-		return nil, false, err
-	}
-	if err := demo.Refreshed(body); err != nil {
-		return names, false, err
-	}
-	return names, true, nil
+	return body, nil
 }
 
 func freeAddr(t *testing.T) string {
