@@ -227,6 +227,11 @@ func checkVariables(t *testing.T, name string, vars []variable) {
 		if !v.Multi || !v.IncludeAll {
 			t.Errorf("variable %q: want multi-value with All", want)
 		}
+		// Without an allValue, Grafana spells All out as every value:
+		// a fleet's 10,000 WABA IDs in every query of the dashboard.
+		if v.AllValue != ".+" && v.AllValue != ".*" {
+			t.Errorf("variable %q: All must be a regex of everything (.+ or .*), not the list of every value; allValue is %q", want, v.AllValue)
+		}
 		q, _ := v.Query.(string)
 		if !strings.Contains(q, "whatsapp_") {
 			t.Errorf("variable %q: query %q does not read the exporter's metrics", want, q)
