@@ -24,6 +24,7 @@ import (
 	"github.com/prometheus/common/model"
 	"gopkg.in/yaml.v3"
 
+	wa "github.com/whatsapp-exporter/whatsapp_exporter/internal/analytics"
 	"github.com/whatsapp-exporter/whatsapp_exporter/internal/demo"
 )
 
@@ -59,14 +60,18 @@ type panel struct {
 			} `json:"custom"`
 		} `json:"defaults"`
 	} `json:"fieldConfig"`
-	Targets []struct {
-		Expr       string `json:"expr"`
-		Datasource *struct {
-			Type string `json:"type"`
-			UID  string `json:"uid"`
-		} `json:"datasource"`
-	} `json:"targets"`
-	Panels []panel `json:"panels"`
+	Targets []target `json:"targets"`
+	Panels  []panel  `json:"panels"`
+}
+
+// target is a panel's query.
+type target struct {
+	Expr       string `json:"expr"`
+	RefID      string `json:"refId"`
+	Datasource *struct {
+		Type string `json:"type"`
+		UID  string `json:"uid"`
+	} `json:"datasource"`
 }
 
 type variable struct {
@@ -514,11 +519,16 @@ func windowWords(d time.Duration) string {
 }
 
 // TestMetricsExist checks every metric a dashboard reads against what the
-// exporter really serves (a scrape of its demo) and what the recording rules
-// of ../examples/rules record: a renamed metric would otherwise leave an
-// empty panel that no other test notices.
+// exporter really serves (a scrape of its demo, and what its fleet collector
+// serves for a business it lists, which the demo has none of) and what the
+// recording rules of ../examples/rules record: a renamed metric would
+// otherwise leave an empty panel that no other test notices.
 func TestMetricsExist(t *testing.T) {
 	known := scrapeDemoMetricNames(t)
+	listed := wa.Discovery{Businesses: []wa.Business{{Label: "1", Provider: "meta", Listed: 2, Kept: 1, Success: true, LastSuccess: time.Unix(1, 0), Listings: true}}}
+	for _, s := range fleetSamples(t, listed, wa.Fleet{}) {
+		known[s.name] = true
+	}
 	for _, r := range recordedNames(t) {
 		known[r] = true
 	}
@@ -826,13 +836,7 @@ func TestPanelRules(t *testing.T) {
 			p.FieldConfig.Defaults.Unit = "short"
 			p.FieldConfig.Defaults.Custom.AxisLabel = c.axis
 			for _, e := range c.exprs {
-				p.Targets = append(p.Targets, struct {
-					Expr       string `json:"expr"`
-					Datasource *struct {
-						Type string `json:"type"`
-						UID  string `json:"uid"`
-					} `json:"datasource"`
-				}{Expr: e})
+				p.Targets = append(p.Targets, target{Expr: e})
 			}
 			problems := panelProblems(p)
 			switch {
