@@ -5,6 +5,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -32,6 +33,18 @@ var staleData = []string{
 	`whatsapp_exporter_family_available{job="whatsapp", instance="e:9919", waba_id="2", family="pricing", reason=""} 1x200`,
 	`whatsapp_exporter_refresh_success{job="whatsapp", instance="e:9919", waba_id="2", family="messaging"} 0x200`,
 	`whatsapp_exporter_family_available{job="whatsapp", instance="e:9919", waba_id="2", family="messaging", reason=""} 1x200`,
+}
+
+// listingData: two replicas list business 1; replica a listed it last at
+// 600 s and succeeded, replica b at 3000 s and has failed since. Each
+// reports the 3 WABAs the filters keep.
+var listingData = []string{
+	`whatsapp_exporter_discovery_last_success_timestamp_seconds{job="whatsapp", instance="a:9919", business="1", provider="meta"} 600x60`,
+	`whatsapp_exporter_discovery_last_success_timestamp_seconds{job="whatsapp", instance="b:9919", business="1", provider="meta"} 3000x60`,
+	`whatsapp_exporter_discovery_success{job="whatsapp", instance="a:9919", business="1", provider="meta"} 1x60`,
+	`whatsapp_exporter_discovery_success{job="whatsapp", instance="b:9919", business="1", provider="meta"} 0x60`,
+	`whatsapp_exporter_discovery_wabas{job="whatsapp", instance="a:9919", business="1", provider="meta"} 3x60`,
+	`whatsapp_exporter_discovery_wabas{job="whatsapp", instance="b:9919", business="1", provider="meta"} 3x60`,
 }
 
 // templateData: five templates of WABA 1, as state sets: approved and RED,
@@ -109,6 +122,33 @@ func TestPanelsAnswerTheirTitles(t *testing.T) {
 			},
 		},
 		{
+			// On the replica that listed it longest ago: 3600 - 600 s.
+			name:   "Time since the last successful listing",
+			series: listingData, evalTime: "1h",
+			expr: panelExpr(t, "whatsapp-exporter-health.json", "Time since the last successful listing"),
+			want: []sample{{`{business="1", provider="meta"}`, 3000}},
+		},
+		{
+			// Failed on one replica: failed, as the alert says.
+			name:   "Listing success",
+			series: listingData, evalTime: "1h",
+			expr: panelExpr(t, "whatsapp-exporter-health.json", "Listing success"),
+			want: []sample{{`{business="1", provider="meta"}`, 0}},
+		},
+		{
+			name:   "the discovery-failing alert",
+			series: listingData, evalTime: "1h",
+			expr: alertExpr(t, "../examples/rules/whatsapp-fleet-alerts.yml", "WhatsAppExporterDiscoveryFailing"),
+			want: []sample{{`{job="whatsapp", business="1", provider="meta"}`, 0}},
+		},
+		{
+			// Kept WABAs, as both replicas report them: 3, not 6.
+			name:   "WABAs per business, kept",
+			series: listingData, evalTime: "1h",
+			expr: panelQuery(t, "whatsapp-exporter-health.json", "WABAs per business (last listing)", "B"),
+			want: []sample{{`{business="1", provider="meta"}`, 3}},
+		},
+		{
 			// Approved or paused, and RED: t1 and t2. Not the disabled or
 			// rejected ones (4 without the status filter).
 			name:   "Templates with RED quality",
@@ -158,19 +198,31 @@ func TestPanelsAnswerTheirTitles(t *testing.T) {
 // grafanaVariable is a dashboard variable in a query: $name or ${name}.
 var grafanaVariable = regexp.MustCompile(`\$\{(\w+)(?::\w+)?\}|\$(\w+)`)
 
-// panelExpr is the query of the panel titled title, with every variable at
-// All and Grafana's range variables at an hour.
+// panelExpr is the query of the panel titled title, which has one, with
+// every variable at All and Grafana's range variables at an hour.
 func panelExpr(t *testing.T, board, title string) string {
+	t.Helper()
+	return panelQuery(t, board, title, "")
+}
+
+// panelQuery is the query refID of the panel titled title ("": its only
+// query), with every variable at All and Grafana's range variables at an
+// hour.
+func panelQuery(t *testing.T, board, title, refID string) string {
 	t.Helper()
 	b, _ := load(t, board)
 	for _, p := range allPanels(b.Panels) {
 		if p.Title != title {
 			continue
 		}
-		if len(p.Targets) != 1 {
-			t.Fatalf("%s: panel %q has %d queries, want 1", board, title, len(p.Targets))
+		i := slices.IndexFunc(p.Targets, func(tg target) bool { return tg.RefID == refID })
+		if refID == "" && len(p.Targets) == 1 {
+			i = 0
 		}
-		return grafanaVariable.ReplaceAllStringFunc(p.Targets[0].Expr, func(m string) string {
+		if i < 0 {
+			t.Fatalf("%s: panel %q has no query %q (it has %d)", board, title, refID, len(p.Targets))
+		}
+		return grafanaVariable.ReplaceAllStringFunc(p.Targets[i].Expr, func(m string) string {
 			if strings.HasPrefix(strings.Trim(m, "${"), "__") {
 				return "1h"
 			}

@@ -15,6 +15,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -23,6 +24,7 @@ import (
 	"github.com/prometheus/common/model"
 	"gopkg.in/yaml.v3"
 
+	wa "github.com/whatsapp-exporter/whatsapp_exporter/internal/analytics"
 	"github.com/whatsapp-exporter/whatsapp_exporter/internal/demo"
 )
 
@@ -58,14 +60,18 @@ type panel struct {
 			} `json:"custom"`
 		} `json:"defaults"`
 	} `json:"fieldConfig"`
-	Targets []struct {
-		Expr       string `json:"expr"`
-		Datasource *struct {
-			Type string `json:"type"`
-			UID  string `json:"uid"`
-		} `json:"datasource"`
-	} `json:"targets"`
-	Panels []panel `json:"panels"`
+	Targets []target `json:"targets"`
+	Panels  []panel  `json:"panels"`
+}
+
+// target is a panel's query.
+type target struct {
+	Expr       string `json:"expr"`
+	RefID      string `json:"refId"`
+	Datasource *struct {
+		Type string `json:"type"`
+		UID  string `json:"uid"`
+	} `json:"datasource"`
 }
 
 type variable struct {
@@ -225,6 +231,11 @@ func checkVariables(t *testing.T, name string, vars []variable) {
 		}
 		if !v.Multi || !v.IncludeAll {
 			t.Errorf("variable %q: want multi-value with All", want)
+		}
+		// Without an allValue, Grafana spells All out as every value:
+		// a fleet's 10,000 WABA IDs in every query of the dashboard.
+		if v.AllValue != ".+" && v.AllValue != ".*" {
+			t.Errorf("variable %q: All must be a regex of everything (.+ or .*), not the list of every value; allValue is %q", want, v.AllValue)
 		}
 		q, _ := v.Query.(string)
 		if !strings.Contains(q, "whatsapp_") {
@@ -517,11 +528,16 @@ func windowWords(d time.Duration) string {
 }
 
 // TestMetricsExist checks every metric a dashboard reads against what the
-// exporter really serves (a scrape of its demo) and what the recording rules
-// of ../examples/rules record: a renamed metric would otherwise leave an
-// empty panel that no other test notices.
+// exporter really serves (a scrape of its demo, and what its fleet collector
+// serves for a business it lists, which the demo has none of) and what the
+// recording rules of ../examples/rules record: a renamed metric would
+// otherwise leave an empty panel that no other test notices.
 func TestMetricsExist(t *testing.T) {
 	known := scrapeDemoMetricNames(t)
+	listed := wa.Discovery{Businesses: []wa.Business{{Label: "1", Provider: "meta", Listed: 2, Kept: 1, Success: true, LastSuccess: time.Unix(1, 0), Listings: true}}}
+	for _, s := range fleetSamples(t, listed, wa.Fleet{}) {
+		known[s.name] = true
+	}
 	for _, r := range recordedNames(t) {
 		known[r] = true
 	}
@@ -631,12 +647,46 @@ func recordedNames(t *testing.T) []string {
 	return names
 }
 
-// scrapeDemoMetricNames builds the exporter, runs its demo and returns the
-// metric names of a scrape taken once every account has refreshed.
+// scrapeDemoMetricNames returns the metric names of a scrape of the demo.
 func scrapeDemoMetricNames(t *testing.T) map[string]bool {
+	t.Helper()
+	names := map[string]bool{}
+	sc := bufio.NewScanner(bytes.NewReader(demoScrape(t)))
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		names[line[:strings.IndexAny(line, "{ ")]] = true
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return names
+}
+
+// demoScrapeCache holds the demo's scrape, so that the tests that read it
+// build and run the exporter once.
+var demoScrapeCache struct {
+	sync.Mutex
+	body []byte
+}
+
+// demoScrape builds the exporter, runs its demo with
+// --demo.scenario=delivery-drop (the same metrics as the healthy demo, and
+// a WABA whose delivery-rate and health alerts fire) and returns a scrape,
+// in Prometheus' text format, taken once every account has finished its
+// first refresh (demo.Refreshed).
+func demoScrape(t *testing.T) []byte {
 	t.Helper()
 	if testing.Short() && os.Getenv("WHATSAPP_EXPORTER_E2E") != "required" {
 		t.Skip("builds and runs the exporter")
+	}
+	demoScrapeCache.Lock()
+	defer demoScrapeCache.Unlock()
+	if demoScrapeCache.body != nil {
+		return demoScrapeCache.body
 	}
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "whatsapp_exporter")
@@ -647,7 +697,7 @@ func scrapeDemoMetricNames(t *testing.T) map[string]bool {
 	}
 	addr := freeAddr(t)
 	ctx, cancel := context.WithCancel(context.Background())
-	cmd := exec.CommandContext(ctx, bin, "--demo", "--web.listen-address="+addr)
+	cmd := exec.CommandContext(ctx, bin, "--demo", "--demo.scenario=delivery-drop", "--web.listen-address="+addr)
 	logFile, err := os.Create(filepath.Join(dir, "exporter.log"))
 	if err != nil {
 		t.Fatal(err)
@@ -656,17 +706,20 @@ func scrapeDemoMetricNames(t *testing.T) map[string]bool {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
+	defer func() {
 		cancel()
 		cmd.Wait()
 		logFile.Close()
-	})
+	}()
 
 	deadline := time.Now().Add(60 * time.Second)
 	for {
-		names, ready, err := scrapeNames("http://" + addr + "/metrics")
-		if err == nil && ready {
-			return names
+		body, err := scrape("http://" + addr + "/metrics")
+		if err == nil {
+			if err = demo.Refreshed(body); err == nil {
+				demoScrapeCache.body = body
+				return body
+			}
 		}
 		if time.Now().After(deadline) {
 			log, _ := os.ReadFile(logFile.Name())
@@ -676,38 +729,21 @@ func scrapeDemoMetricNames(t *testing.T) map[string]bool {
 	}
 }
 
-// scrapeNames returns the metric names of one scrape, and whether every
-// demo account has finished its first refresh (demo.Refreshed).
-func scrapeNames(url string) (map[string]bool, bool, error) {
+// scrape returns the body of one scrape.
+func scrape(url string) ([]byte, error) {
 	resp, err := http.Get(url)
 	if err != nil {
-		return nil, false, err
+		return nil, err
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(resp.Body)
 	if err != nil {
-		return nil, false, err
+		return nil, err
 	}
 	if resp.StatusCode != http.StatusOK {
-		return nil, false, fmt.Errorf("%s: %s: %s", url, resp.Status, body)
+		return nil, fmt.Errorf("%s: %s: %s", url, resp.Status, body)
 	}
-	names := map[string]bool{}
-	sc := bufio.NewScanner(bytes.NewReader(body))
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		line := sc.Text()
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		names[line[:strings.IndexAny(line, "{ ")]] = true
-	}
-	if err := sc.Err(); err != nil {
-		return nil, false, err
-	}
-	if err := demo.Refreshed(body); err != nil {
-		return names, false, err
-	}
-	return names, true, nil
+	return body, nil
 }
 
 func freeAddr(t *testing.T) string {
@@ -821,13 +857,7 @@ func TestPanelRules(t *testing.T) {
 			p.FieldConfig.Defaults.Unit = "short"
 			p.FieldConfig.Defaults.Custom.AxisLabel = c.axis
 			for _, e := range c.exprs {
-				p.Targets = append(p.Targets, struct {
-					Expr       string `json:"expr"`
-					Datasource *struct {
-						Type string `json:"type"`
-						UID  string `json:"uid"`
-					} `json:"datasource"`
-				}{Expr: e})
+				p.Targets = append(p.Targets, target{Expr: e})
 			}
 			problems := panelProblems(p)
 			switch {
