@@ -184,11 +184,19 @@ func (h *History) Fetch(ctx context.Context, reqs []HistoryRequest) []HistoryRes
 	p.settleSolo(parts)
 	out := make([]HistoryResult, len(reqs))
 	for i, pt := range parts {
-		if !pt.done && pt.err == nil {
+		// A shared request answered the first cell of a split family;
+		// its other cells are asked alone.
+		cells := pt.fp.cells
+		if pt.done {
+			cells = cells[1:]
+		}
+		if pt.err == nil && len(cells) > 0 {
+			var samples []sample
 			if pt.err = p.hold(r); pt.err == nil {
-				pt.samples, pt.err = p.fetch(ctx, pt.fp, pt.c, pt.fp.cells)
+				samples, pt.err = p.fetch(ctx, pt.fp, pt.c, cells)
 				r.note(pt.fp.f, pt.err)
 			}
+			pt.samples = append(pt.samples, samples...)
 		}
 		if pt.err != nil {
 			out[i].Err = fmt.Errorf("fetch %s from %s to %s: %w", pt.fp.f, pt.c.From.Format(time.RFC3339), pt.c.To.Format(time.RFC3339), pt.err)
