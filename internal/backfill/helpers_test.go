@@ -51,21 +51,27 @@ type countingTransport struct {
 	// analytics counts requests for analytics, by WABA and query (path
 	// and query string): a bucket fetched twice shows as a count of 2.
 	analytics map[string]int
-	total     int
+	// answered counts the analytics requests answered 200.
+	answered map[string]int
+	total    int
 }
 
 func newCountingTransport() *countingTransport {
-	return &countingTransport{analytics: map[string]int{}}
+	return &countingTransport{analytics: map[string]int{}, answered: map[string]int{}}
 }
 
 func (c *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := http.DefaultTransport.RoundTrip(r)
 	c.mu.Lock()
+	defer c.mu.Unlock()
 	c.total++
 	if q := r.URL.RawQuery; strings.Contains(r.URL.Path, "analytics") || strings.Contains(q, "analytics") {
 		c.analytics[r.URL.Path+"?"+q]++
+		if err == nil && resp.StatusCode == http.StatusOK {
+			c.answered[r.URL.Path+"?"+q]++
+		}
 	}
-	c.mu.Unlock()
-	return http.DefaultTransport.RoundTrip(r)
+	return resp, err
 }
 
 func (c *countingTransport) analyticsRequests() int {

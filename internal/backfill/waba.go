@@ -34,6 +34,7 @@ const (
 	pauseAtBudget  = 5 * time.Minute
 	rateLimitWait  = time.Minute
 	transientTries = 3
+	rateLimitTries = 20
 	transientWait  = 5 * time.Second
 )
 
@@ -60,13 +61,24 @@ func (r *run) waba(ctx context.Context, t scheduler.Target) (float64, error) {
 		}
 	}
 	h := scheduler.NewHistory(t, r.logger, r.opts.Now)
-	if err := h.Prepare(ctx); err != nil {
-		if ctx.Err() == nil {
+	for tries := 0; ; tries++ {
+		err := h.Prepare(ctx)
+		if err == nil {
+			break
+		}
+		if ctx.Err() != nil {
+			return h.Requests(), nil
+		}
+		wait, again := retry(err, tries)
+		if !again {
 			r.fail(Failure{WABAID: id, Err: err})
 			level.Warn(logger).Log("msg", "Cannot backfill the WABA", "err", err)
 			r.progress.wabaDone()
+			return h.Requests(), nil
 		}
-		return h.Requests(), nil
+		if r.opts.Sleep(ctx, wait) != nil {
+			return h.Requests(), nil
+		}
 	}
 	st := newStore()
 	for _, rec := range r.loaded.chunks[id] {
@@ -121,6 +133,9 @@ func (r *run) fetch(ctx context.Context, logger log.Logger, h *scheduler.History
 		if len(reqs) == 0 {
 			return complete, nil
 		}
+		if ctx.Err() != nil {
+			return false, nil
+		}
 		if wait > 0 {
 			if r.opts.Sleep(ctx, wait) != nil {
 				return false, nil
@@ -146,7 +161,10 @@ func (r *run) fetch(ctx context.Context, logger log.Logger, h *scheduler.History
 				continue
 			}
 			if ctx.Err() != nil {
-				return false, nil
+				// Interrupted: the answers of this round that came are
+				// kept; the rest are asked for by the next run.
+				complete = false
+				continue
 			}
 			var apiErr *provider.APIError
 			errors.As(res.Err, &apiErr)
@@ -201,6 +219,21 @@ func (r *run) fetch(ctx context.Context, logger log.Logger, h *scheduler.History
 			level.Info(logger).Log("msg", "The API says this WABA nears or reached its rate limit; pausing its requests", "usage_percent", pressure, "for", wait.Round(time.Second))
 		}
 	}
+}
+
+// retry says whether a request that failed with err is worth sending again
+// (the API said to wait, or the failure may pass), and after how long.
+func retry(err error, tries int) (time.Duration, bool) {
+	var apiErr *provider.APIError
+	switch {
+	case !errors.As(err, &apiErr):
+		return 0, false
+	case apiErr.RateLimited:
+		return min(max(apiErr.RetryAfter, rateLimitWait<<min(tries, 6)), provider.MaxUpstreamWait), tries < rateLimitTries
+	case apiErr.Transient:
+		return transientWait << tries, tries+1 < transientTries
+	}
+	return 0, false
 }
 
 func with(req scheduler.HistoryRequest, c bucket.Chunk) scheduler.HistoryRequest {

@@ -72,6 +72,8 @@ func (nowhere) Forget(string)               {}
 // UTC days, or without a currency, would not be what the exporter shows.
 func (h *History) Prepare(ctx context.Context) error {
 	p := h.p
+	p.tally.startRefresh()
+	defer p.tally.endRefresh(true)
 	var errs []error
 	if p.caps.WABAFields && !p.listed {
 		waba, err := p.source.WABA(provider.WithObserver(ctx, observer{t: p.tally, family: analytics.AccountFamily}), p.account.WABAID)
@@ -176,11 +178,17 @@ func (h *History) Fetch(ctx context.Context, reqs []HistoryRequest) []HistoryRes
 	p.templateSends = templateSends{}
 	r := newRound()
 	parts := make([]*part, len(reqs))
+	var asked []*part
 	for i, q := range reqs {
 		cells, err := p.cells(q.Family)
 		parts[i] = &part{fp: &familyPlan{f: q.Family, spec: q.Spec, cells: cells}, c: q.Chunk, spec: q.Spec, err: err}
+		if len(cells) > 0 || err != nil {
+			asked = append(asked, parts[i])
+		}
+		// A split over no phone numbers (a WABA without any) asks nothing:
+		// it has no buckets.
 	}
-	p.shareParts(ctx, r, parts)
+	p.shareParts(ctx, r, asked)
 	p.settleSolo(parts)
 	out := make([]HistoryResult, len(reqs))
 	for i, pt := range parts {
