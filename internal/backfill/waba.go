@@ -168,7 +168,16 @@ func (r *run) fetch(ctx context.Context, logger log.Logger, h *scheduler.History
 			}
 			var apiErr *provider.APIError
 			errors.As(res.Err, &apiErr)
+			var unavailable *provider.Unavailable
 			switch {
+			case errors.As(res.Err, &unavailable):
+				// The API does not serve the family for this WABA (template
+				// insights never enabled, a region without them): the live
+				// exporter shows none of it either.
+				r.logOnce(id+"/"+string(req.Family), level.Info(logger), "msg", "The API does not serve this family for this WABA; it has no history",
+					"family", req.Family, "reason", unavailable.Reason)
+				r.progress.giveUp(len(queues[i]))
+				queues[i] = nil
 			case errors.Is(res.Err, scheduler.ErrNotAsked) || apiErr != nil && apiErr.RateLimited:
 				// The API said to slow down: the chunk waits, as does
 				// everything of the WABA.
