@@ -317,3 +317,22 @@ func TestHistoryClamp(t *testing.T) {
 		}
 	}
 }
+
+// TestProgressWithoutATerminal: where stderr is not a terminal (a file, a
+// pipe, a pod's log), no progress bar is drawn: progress goes to the log.
+func TestProgressWithoutATerminal(t *testing.T) {
+	d := startDemo(t, demo.VonageWABA)
+	var stderr, logs bytes.Buffer
+	opts := resumeOptions(d, outputPath(t), newCountingTransport())
+	opts.Progress, opts.ProgressEvery = &stderr, time.Millisecond
+	opts.Logger = log.NewLogfmtLogger(log.NewSyncWriter(&logs))
+	if _, err := Run(context.Background(), opts); err != nil {
+		t.Fatal(err)
+	}
+	if stderr.Len() > 0 {
+		t.Errorf("a progress bar was drawn on a writer that is no terminal: %q", stderr.String())
+	}
+	if !strings.Contains(logs.String(), `msg="Backfill progress" wabas_done=1 wabas=1`) {
+		t.Errorf("no progress in the log:\n%s", logs.String())
+	}
+}
