@@ -45,8 +45,11 @@ func main() {
 		os.Exit(1)
 	}
 	logger, toolkitLogger := logging.New(args.LogFormat, args.LogLevel)
-	if args.Command == cli.Check {
+	switch args.Command {
+	case cli.Check:
 		os.Exit(check.Run(context.Background(), os.Stdout, args.ConfigFile, args.Online))
+	case cli.Backfill:
+		os.Exit(args.Backfill.Run(logger, args.ConfigFile, args.Demo))
 	}
 	if err := run(logger, toolkitLogger, args); err != nil {
 		level.Error(logger).Log("msg", "Exiting", "err", err)

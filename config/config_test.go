@@ -554,8 +554,13 @@ func TestHistoryLimit(t *testing.T) {
 			src:  meta + "    pricing:\n      lookback: 8759h30m\n      delay: 0s\n",
 		},
 		{
-			name: "Meta messaging has no documented limit",
+			name: "Meta messaging keeps a year since 2025-12-01",
 			src:  meta + "    messaging:\n      granularity: MONTHLY\n      lookback: 20000h\n",
+			want: `c.yml:6: accounts[0].messaging.lookback: lookback plus delay plus one month in the WABA's time zone, with a change of the clocks (745h0m0s) for aligning the start is 20747h0m0s, more than the 8760h0m0s of history the API keeps; lookback can be at most 8013h0m0s`,
+		},
+		{
+			name: "Meta messaging: a month of alignment within the year",
+			src:  meta + "    messaging:\n      granularity: MONTHLY\n      lookback: 8013h\n",
 		},
 		{
 			name: "Vonage monthly messaging: the start moves back to the 1st, past 90 days",

@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/exporter-toolkit/web"
 	"github.com/prometheus/exporter-toolkit/web/kingpinflag"
 
+	"github.com/whatsapp-exporter/whatsapp_exporter/internal/backfill"
 	"github.com/whatsapp-exporter/whatsapp_exporter/internal/demo"
 	"github.com/whatsapp-exporter/whatsapp_exporter/internal/fleet"
 	"github.com/whatsapp-exporter/whatsapp_exporter/internal/webhook"
@@ -23,8 +24,9 @@ const Name = "whatsapp_exporter"
 
 // The commands.
 const (
-	Serve = "serve"
-	Check = "check"
+	Serve    = "serve"
+	Check    = "check"
+	Backfill = "backfill"
 )
 
 // Args is a parsed command line.
@@ -51,6 +53,9 @@ type Args struct {
 
 	// check.
 	Online bool
+
+	// Backfill holds the backfill command's flags.
+	Backfill *backfill.Flags
 }
 
 // New returns the application with every flag and command; parsing a
@@ -76,6 +81,7 @@ func New() (*kingpin.Application, *Args) {
 	app.Command(Serve, "Export the configured accounts (the default).").Default()
 	check := app.Command(Check, "Validate the configuration file and exit; with --online, also probe each WABA once.")
 	check.Flag("online", "Probe each WABA: credentials, permissions, which families answer, the API version served.").BoolVar(&a.Online)
+	a.Backfill = backfill.AddFlags(app.Command(Backfill, "Write what the APIs still hold of a past window as OpenMetrics, for promtool tsdb create-blocks-from openmetrics (docs/backfill.md)."))
 	return app, a
 }
 

@@ -314,3 +314,23 @@ func (f *Fleet) State() analytics.Discovery {
 	d.Discovered = len(f.accounts()) - d.Configured
 	return d
 }
+
+// ListOnce lists every business once, now, and returns the errors of the
+// listings that failed (each keeps its last good list, none on a first
+// listing): for a one-off run, such as a backfill, that wants the WABAs the
+// businesses read today without running the fleet.
+func (f *Fleet) ListOnce(ctx context.Context) []error {
+	f.mu.Lock()
+	listings, cfg := append([]*listing(nil), f.listings...), f.cfg
+	f.mu.Unlock()
+	var errs []error
+	for _, l := range listings {
+		f.list(ctx, cfg, l)
+		f.mu.Lock()
+		if !l.ok {
+			errs = append(errs, errors.New("business "+l.business.Label()+": "+l.lastErr))
+		}
+		f.mu.Unlock()
+	}
+	return errs
+}

@@ -17,14 +17,17 @@ const (
 const (
 	// template_analytics answers for the last 90 days.
 	templateHistory = 90 * 24 * time.Hour
-	// pricing_analytics answers for the last year (since December 2025).
+	// analytics, conversation_analytics and pricing_analytics answer for
+	// the last year: "Starting December 1, 2025, the maximum lookback
+	// window for messaging, conversation, and pricing analytics is
+	// changing from 10 years to 1 year".
 	pricingHistory = 365 * 24 * time.Hour
 )
 
 // Capabilities is what Meta's Graph API serves: every family, cost (unless
 // the WABA is billed through a partner, which only an answer tells), and
 // the phone_numbers and message_templates edges for discovery and account
-// health. Messaging and conversation analytics document no history limit.
+// health. Messaging, conversation and pricing analytics keep a year.
 // Their day and month buckets begin at the WABA's local midnight: the
 // Analytics page's examples start them at 07:00 and 08:00 UTC, Pacific
 // midnight in summer and winter; template analytics snap to 00:00 UTC.
@@ -60,8 +63,8 @@ var Capabilities = provider.Capabilities{
 	Families: map[provider.Family]provider.FamilyCapabilities{
 		// The analytics field answers totals per bucket, unpaged (the
 		// Analytics page's answers have no paging object).
-		provider.Messaging:     {Offer: provider.Offered, Granularities: provider.AllGranularities, LocalDays: true, OneAnswer: true},
-		provider.Conversations: {Offer: provider.OptIn, Granularities: provider.AllGranularities, LocalDays: true},
+		provider.Messaging:     {Offer: provider.Offered, Granularities: provider.AllGranularities, History: pricingHistory, LocalDays: true, OneAnswer: true},
+		provider.Conversations: {Offer: provider.OptIn, Granularities: provider.AllGranularities, History: pricingHistory, LocalDays: true},
 		provider.Pricing:       {Offer: provider.Offered, Granularities: provider.AllGranularities, History: pricingHistory, LocalDays: true},
 		provider.Templates: {Offer: provider.Offered, Granularities: []provider.Granularity{provider.Day},
 			History: templateHistory, Matures: provider.TemplateMaturity},
