@@ -738,3 +738,32 @@ func TestCostReprobedDaily(t *testing.T) {
 		t.Errorf("the refusal was logged at info %d times, want once\n%s", n, logs.String())
 	}
 }
+
+// A WABA without a phone number, its messaging split by phone, asks for no
+// messaging at all and does not fail: the split has no cell, and pricing,
+// which would share its request, is asked alone.
+func TestSplitByPhoneWithoutPhones(t *testing.T) {
+	acct := testFakeAccount(healthyWABA, "t")
+	acct.Phones = nil
+	clk := newClock(earlyInMonth)
+	graph, url := fakeGraph(t, []fakeapi.WABA{acct}, fakeapi.Options{Now: clk.Now})
+	splitByPhone := func(a *config.Account) { a.Messaging.SplitBy = []string{"PHONE"} }
+	c := newExporter([]Target{metaTarget(t, testAccount(t, healthyWABA, url, "t", splitByPhone))}, Options{Now: clk.Now})
+	refreshAll(c)
+	out := exposition(t, c, healthyWABA)
+	for _, l := range lines(out, "whatsapp_exporter_refresh_success{") {
+		if !strings.HasSuffix(l, " 1") {
+			t.Errorf("%s", l)
+		}
+	}
+	if n := len(lines(out, "whatsapp_messages_sent_newest{")); n != 0 {
+		t.Errorf("%d messaging series for a WABA without phone numbers, want none", n)
+	}
+	stats := graph.Stats(healthyWABA)
+	if got := stats.ByOperation["analytics"]; got != 0 {
+		t.Errorf("%d analytics requests for a split over no phone numbers, want 0", got)
+	}
+	if stats.ByOperation["pricing_analytics"] != 1 {
+		t.Errorf("pricing, which would have shared messaging's request, was not asked alone once: %v", stats.ByOperation)
+	}
+}

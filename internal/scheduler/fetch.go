@@ -207,7 +207,9 @@ func (p *poller) shareParts(ctx context.Context, r *round, parts []*part, answer
 	}
 	var shared []*part
 	for _, pt := range parts {
-		if p.combinable(pt.fp.f) && pt.err == nil {
+		// A split over no phone numbers (a WABA without any) has no
+		// cell to share: it asks nothing.
+		if p.combinable(pt.fp.f) && pt.err == nil && len(pt.fp.cells) > 0 {
 			shared = append(shared, pt)
 		}
 	}

@@ -188,7 +188,7 @@ func (h *History) Fetch(ctx context.Context, reqs []HistoryRequest) []HistoryRes
 		// A split over no phone numbers (a WABA without any) asks nothing:
 		// it has no buckets.
 	}
-	p.shareParts(ctx, r, asked)
+	p.shareParts(ctx, r, asked, nil)
 	p.settleSolo(parts)
 	out := make([]HistoryResult, len(reqs))
 	for i, pt := range parts {
