@@ -53,7 +53,6 @@ type Fleet struct {
 // listing is one business and what its last listings gave.
 type listing struct {
 	business config.Business
-	lister   provider.Lister
 	// wabas are the WABAs the last good listing found that the filters
 	// keep, in its order; listed is how many it found in all.
 	wabas  []provider.DiscoveredWABA

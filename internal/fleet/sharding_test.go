@@ -48,7 +48,7 @@ func withData(t *testing.T, c prometheus.Collector) map[string]bool {
 // WABA twice, and the fake saw each WABA's requests come from one replica
 // only.
 func TestThreeReplicas(t *testing.T) {
-	const n, replicas = 90, 3
+	const n, replicas = 30, 3
 	wabas, business := fakeapi.Fleet(n, fakeapi.FleetOptions{TemplatesPerWABA: 5})
 	g := fakeapi.NewGraph(wabas, fakeapi.Options{})
 	g.SetBusiness(business)

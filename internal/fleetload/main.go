@@ -568,4 +568,3 @@ func residentBytes(pid int) int64 {
 	}
 	return 0
 }
-
