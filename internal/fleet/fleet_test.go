@@ -49,7 +49,6 @@ func ids(targets []scheduler.Target) []string {
 	return out
 }
 
-// waitFor polls cond for up to 10 s.
 // waitFor waits until cond holds. The minute is a ceiling for a slow
 // machine under the race detector, not a figure the test checks.
 func waitFor(t *testing.T, what string, cond func() bool) {
