@@ -13,6 +13,7 @@ import (
 	"os/signal"
 	"syscall"
 	"time"
+
 	// The WABAs' time zones must load on a minimal image without a zone
 	// database, such as the Dockerfile's distroless one.
 	_ "time/tzdata"
@@ -105,7 +106,7 @@ func run(logger log.Logger, toolkitLogger *slog.Logger, args *cli.Args) error {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	mux := routes(exporter.Handler(registry, collector.HandlerOpts{ErrorLog: logging.PromHTTP{Logger: logger}}), args.MetricsPath, logger)
+	mux := lifecycle.Routes(args.MetricsPath, exporter.Handler(registry, collector.HandlerOpts{ErrorLog: logging.PromHTTP{Logger: logger}}), logger)
 	if err := hooks.Serve(ctx, mux, args.Webhooks, *args.Web.WebConfigFile, toolkitLogger); err != nil {
 		return err
 	}
@@ -144,24 +145,4 @@ func run(logger log.Logger, toolkitLogger *slog.Logger, args *cli.Args) error {
 		return nil
 	}
 	return err
-}
-
-func routes(metrics http.Handler, metricsPath string, logger log.Logger) *http.ServeMux {
-	mux := http.NewServeMux()
-	mux.Handle(metricsPath, metrics)
-	mux.HandleFunc("/-/healthy", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "Healthy") })
-	if metricsPath != "/" {
-		landing, err := web.NewLandingPage(web.LandingConfig{
-			Name:        "WhatsApp Exporter",
-			Description: "Prometheus exporter for WhatsApp Business Account analytics",
-			Version:     version.Info(),
-			Links:       []web.LandingLinks{{Address: metricsPath, Text: "Metrics"}},
-		})
-		if err != nil {
-			level.Error(logger).Log("msg", "Landing page unavailable", "err", err)
-		} else {
-			mux.Handle("/", landing)
-		}
-	}
-	return mux
 }

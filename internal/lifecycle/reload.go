@@ -2,7 +2,8 @@
 // does: on SIGHUP, and on POST /-/reload when --web.enable-lifecycle is set.
 // A configuration that does not load is not applied: the running one stays,
 // the reason is logged, and whatsapp_exporter_config_last_reload_successful
-// reads 0 until a reload succeeds.
+// reads 0 until a reload succeeds. It also gives the web server the routes
+// Prometheus's own servers have (/-/healthy, the landing page).
 package lifecycle
 
 import (
