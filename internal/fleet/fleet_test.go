@@ -73,7 +73,7 @@ func fleetFake(t *testing.T, n int) (*fakeapi.Graph, fakeapi.Business, string) {
 	return g, business, srv.URL
 }
 
-func parse(t *testing.T, src string) *config.Config {
+func parse(t testing.TB, src string) *config.Config {
 	t.Helper()
 	cfg, err := config.Parse([]byte(src), "whatsapp_exporter.yml")
 	if err != nil {

@@ -18,7 +18,7 @@ import (
 )
 
 // withData lists the WABAs whose messaging a collector serves.
-func withData(t *testing.T, c prometheus.Collector) map[string]bool {
+func withData(t testing.TB, c prometheus.Collector) map[string]bool {
 	t.Helper()
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(c)
