@@ -23,8 +23,20 @@ import (
 // stopped and dropped: the difference is the exporter's, the fake API's
 // own being in both. heapB/series divides it by the series /metrics
 // serves; the scheduler's ledgers and snapshots and the collector's
-// pre-rendered text are all in it.
+// pre-rendered text are all in it. analytics-only turns account health off:
+// its series are dearer, as each keeps a month-to-date ledger.
 func BenchmarkFleetMemory(b *testing.B) {
+	for _, profile := range []struct{ name, defaults string }{
+		{"defaults", ""},
+		// Analytics alone: the series that keep month-to-date ledgers,
+		// dearer than account health's state sets.
+		{"analytics-only", "    defaults:\n      health:\n        enabled: false\n"},
+	} {
+		b.Run(profile.name, func(b *testing.B) { fleetMemory(b, profile.defaults) })
+	}
+}
+
+func fleetMemory(b *testing.B, defaults string) {
 	const n = 200
 	for b.Loop() {
 		wabas, business := fakeapi.Fleet(n, fakeapi.FleetOptions{})
@@ -39,7 +51,7 @@ businesses:
   - business_id: %q
     api_url: %s
     access_token: %s
-`, business.ID, srv.URL, fakeapi.DefaultFleetToken))
+%s`, business.ID, srv.URL, fakeapi.DefaultFleetToken, defaults))
 		// The exporter runs in a function of its own, so that nothing
 		// keeps it once the function returns.
 		var with uint64
