@@ -20,9 +20,14 @@ import (
 // interval allows, refreshes wait for one another and fall behind. It is
 // guarded by the scheduler's mutex.
 type cycle struct {
-	started  time.Time
-	members  map[*poller]bool
-	requests float64 // sent by every account when the cycle started
+	started time.Time
+	members map[*poller]bool
+	// base is what each account had sent when the cycle started (or when
+	// it joined), and gone what the accounts removed since sent within
+	// the cycle: so that an account replaced or removed mid-cycle neither
+	// takes its requests away from the cycle's nor adds its earlier ones.
+	base map[*poller]float64
+	gone float64
 	// The last completed cycle: its length, the longest interval of its
 	// accounts, and the requests the fleet sent in it.
 	last     time.Duration
@@ -38,9 +43,9 @@ type cycle struct {
 const slack = 1.25
 
 func (c *cycle) start(now time.Time, pollers []*poller) {
-	c.started, c.members, c.requests = now, map[*poller]bool{}, 0
+	c.started, c.members, c.base, c.gone = now, map[*poller]bool{}, map[*poller]float64{}, 0
 	for _, p := range pollers {
-		c.requests += p.tally.requestsSent()
+		c.base[p] = p.tally.requestsSent()
 		if p.at.IsZero() || !p.at.After(now.Add(time.Duration(float64(p.account.Interval)*slack))) {
 			c.members[p] = true
 		}
@@ -51,10 +56,18 @@ func (c *cycle) start(now time.Time, pollers []*poller) {
 func (c *cycle) add(p *poller) {
 	if c.members != nil {
 		c.members[p] = true
+		c.base[p] = p.tally.requestsSent()
 	}
 }
 
-func (c *cycle) remove(p *poller) { delete(c.members, p) }
+// remove takes an account out of the cycle, keeping what it sent in it.
+func (c *cycle) remove(p *poller) {
+	delete(c.members, p)
+	if base, ok := c.base[p]; ok {
+		c.gone += p.tally.requestsSent() - base
+		delete(c.base, p)
+	}
+}
 
 // refreshed notes the end of p's refresh, and of the cycle with it when p
 // was the last to go.
@@ -68,12 +81,12 @@ func (c *cycle) refreshed(p *poller, now time.Time, _ time.Duration, pollers []*
 	}
 	c.last, c.count = now.Sub(c.started), c.count+1
 	c.interval = 0
-	var sent float64
+	sent := c.gone
 	for _, q := range pollers {
 		c.interval = max(c.interval, q.account.Interval)
-		sent += q.tally.requestsSent()
+		sent += q.tally.requestsSent() - c.base[q]
 	}
-	c.sent = sent - c.requests
+	c.sent = sent
 	c.report(len(pollers), opts)
 	c.start(now, pollers)
 }
