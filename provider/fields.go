@@ -103,9 +103,15 @@ type DiscoveredWABA struct {
 	ID   string
 	Name string
 	// Currency and Location as Source.WABA reads them; empty or nil when
-	// the listing did not say.
+	// the listing did not say (or named a zone the exporter does not know:
+	// its days are then UTC's, as when Source.WABA says the same).
 	Currency string
 	Location *time.Location
+	// Complete says the listing gave both fields, whatever their values,
+	// so that the WABA's own need not be read; a BSP that does not forward
+	// them leaves the exporter to read them as for an account listed by
+	// hand.
+	Complete bool
 	// Ownership is "owned" for a business's own WABAs and "client" for
 	// those it manages for clients.
 	Ownership string

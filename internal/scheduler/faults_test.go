@@ -767,3 +767,38 @@ func TestSplitByPhoneWithoutPhones(t *testing.T) {
 		t.Errorf("pricing, which would have shared messaging's request, was not asked alone once: %v", stats.ByOperation)
 	}
 }
+
+// A WABA a business's listing found needs no request for its currency and
+// time zone when the listing gave them; where it left one out (a BSP that
+// does not forward the field), the WABA reads its own, as an account
+// listed by hand does, and its costs get their currency.
+func TestListedWABAFields(t *testing.T) {
+	tests := []struct {
+		name       string
+		listed     provider.DiscoveredWABA
+		wantReads  int
+		wantLabels string
+	}{
+		{"complete", provider.DiscoveredWABA{Name: "Listed", Currency: "EUR", Location: time.UTC, Complete: true}, 0, `currency="EUR"`},
+		{"without currency", provider.DiscoveredWABA{Name: "Listed", Location: time.UTC}, 1, `currency="USD"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			clk := newClock(earlyInMonth)
+			graph, url := fakeGraph(t, []fakeapi.WABA{testFakeAccount(healthyWABA, "t")}, fakeapi.Options{Now: clk.Now})
+			target := metaTarget(t, testAccount(t, healthyWABA, url, "t", onlyFamilies("pricing")))
+			listed := tt.listed
+			listed.ID = healthyWABA
+			target.Discovered = &listed
+			c := newExporter([]Target{target}, Options{Now: clk.Now})
+			refreshAll(c)
+			if got := graph.Stats(healthyWABA).ByOperation["currency,timezone_id"]; got != tt.wantReads {
+				t.Errorf("%d reads of the WABA's fields, want %d", got, tt.wantReads)
+			}
+			info := lines(exposition(t, c, healthyWABA), "whatsapp_exporter_account_info{")
+			if len(info) != 1 || !strings.Contains(info[0], tt.wantLabels) {
+				t.Errorf("account info %q, want %s", info, tt.wantLabels)
+			}
+		})
+	}
+}

@@ -472,7 +472,8 @@ func (p *poller) adopt() {
 }
 
 // learn takes what a business's listing says of the WABA: its name, and
-// its currency and time zone, which it then need not read itself.
+// its currency and time zone, which it then need not read itself, unless
+// the listing left one out (a BSP that does not forward the field).
 func (p *poller) learn(d *provider.DiscoveredWABA) {
 	if d == nil {
 		return
@@ -484,7 +485,7 @@ func (p *poller) learn(d *provider.DiscoveredWABA) {
 	if d.Location != nil {
 		p.location = d.Location
 	}
-	p.listed = true
+	p.listed = d.Complete
 }
 
 // publish hands the collector a new snapshot of the account.

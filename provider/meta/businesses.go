@@ -28,7 +28,8 @@ const listFields = "id,name,currency,timezone_id"
 
 // ListWABAs lists the WABAs of a business, 100 a page (the most those edges
 // take), in the order of q.Ownerships and then of the API. A WABA listed
-// twice (owned and client) is reported once, as owned.
+// on both edges is reported once, as the first of q.Ownerships listed it
+// (owned, in the default order).
 func (c *Client) ListWABAs(ctx context.Context, q provider.ListQuery) ([]provider.DiscoveredWABA, error) {
 	if q.BusinessID == "" {
 		return nil, fmt.Errorf("list WABAs: a business ID is required")
@@ -66,7 +67,8 @@ func (c *Client) ListWABAs(ctx context.Context, q provider.ListQuery) ([]provide
 				}
 				seen[id] = true
 				loc, _ := Location(string(it.TimezoneID))
-				out = append(out, provider.DiscoveredWABA{ID: id, Name: it.Name, Currency: it.Currency, Location: loc, Ownership: ownership})
+				out = append(out, provider.DiscoveredWABA{ID: id, Name: it.Name, Currency: it.Currency, Location: loc, Ownership: ownership,
+					Complete: it.Currency != "" && it.TimezoneID != ""})
 			}
 			if p.Paging == nil {
 				return "", nil

@@ -217,13 +217,14 @@ func TestListWABAs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	utc := got[0].Location
+	la := got[0].Location
 	want := []provider.DiscoveredWABA{
-		{ID: "111", Name: "Own One", Currency: "USD", Location: utc, Ownership: provider.Owned},
+		// Currency and time zone listed: the WABA's own need not be read.
+		{ID: "111", Name: "Own One", Currency: "USD", Location: la, Ownership: provider.Owned, Complete: true},
 		{ID: "333", Name: "Own Two", Ownership: provider.Owned},
 		{ID: "444", Name: "Client", Currency: "BRL", Ownership: provider.Client},
 	}
-	if !reflect.DeepEqual(got, want) || utc == nil {
+	if !reflect.DeepEqual(got, want) || la == nil {
 		t.Errorf("listed %+v\nwant %+v", got, want)
 	}
 	seen := g.seen()

@@ -51,7 +51,8 @@ func (c *Client) ListWABAs(ctx context.Context, q provider.ListQuery) ([]provide
 		// The Channel Manager passes Meta's WABA fields through: its
 		// timezone_id is Meta's.
 		loc, _ := meta.Location(string(e.TimezoneID))
-		out = append(out, provider.DiscoveredWABA{ID: id, Name: e.Name, Currency: e.Currency, Location: loc, Ownership: provider.Owned})
+		out = append(out, provider.DiscoveredWABA{ID: id, Name: e.Name, Currency: e.Currency, Location: loc, Ownership: provider.Owned,
+			Complete: e.Currency != "" && e.TimezoneID != ""})
 	}
 	return out, nil
 }
