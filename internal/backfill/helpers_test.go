@@ -21,6 +21,7 @@ import (
 	"github.com/whatsapp-exporter/whatsapp_exporter/config"
 	"github.com/whatsapp-exporter/whatsapp_exporter/internal/analytics"
 	"github.com/whatsapp-exporter/whatsapp_exporter/internal/demo"
+	"github.com/whatsapp-exporter/whatsapp_exporter/internal/fleet"
 	"github.com/whatsapp-exporter/whatsapp_exporter/internal/scheduler"
 )
 
@@ -39,7 +40,9 @@ func startDemo(t *testing.T, keep ...string) *demo.Demo {
 	}
 	t.Cleanup(func() { d.Close() })
 	if len(keep) > 0 {
+		// Those accounts alone: not the demo business's listed WABAs.
 		d.Config.Accounts = slices.DeleteFunc(d.Config.Accounts, func(a config.Account) bool { return !slices.Contains(keep, a.WABAID) })
+		d.Config.Businesses = nil
 	}
 	return d
 }
@@ -219,7 +222,13 @@ func (l *lastSnapshots) Forget(string) {}
 // of the scheduler's snapshots.
 func liveAt(t *testing.T, cfg *config.Config, at time.Time, backfilled map[string]bool) map[string]float64 {
 	t.Helper()
-	targets, err := scheduler.Targets(cfg)
+	// The accounts the exporter would export: the configured ones and
+	// those its businesses' listings find.
+	accounts := fleet.New(cfg, &scheduler.Connector{}, func([]scheduler.Target) {}, fleet.Options{})
+	if errs := accounts.ListOnce(context.Background()); len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	targets, err := accounts.Targets()
 	if err != nil {
 		t.Fatal(err)
 	}

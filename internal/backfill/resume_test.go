@@ -212,7 +212,8 @@ func TestRateLimitsPauseTheWABA(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer d.Close()
-	d.Config.Accounts = d.Config.Accounts[:1] // the retailer
+	d.Config.Accounts = d.Config.Accounts[:1] // the retailer alone
+	d.Config.Businesses = nil
 	want, _ := uninterrupted(t, d)
 	// The undisturbed run's calls leave the fake's hour.
 	mu.Lock()

@@ -47,7 +47,7 @@ func TestHelpListsWhatServingTakes(t *testing.T) {
 				t.Errorf("%q lists the hidden --%s", args, flag)
 			}
 		}
-		for _, command := range []string{"serve*", "check [<flags>]"} {
+		for _, command := range []string{"serve*", "check [<flags>]", "backfill --start=START --output=FILE [<flags>]"} {
 			if !strings.Contains(out, "\n"+command+"\n") {
 				t.Errorf("%q does not list the command %s:\n%s", args, command, out)
 			}
@@ -55,6 +55,9 @@ func TestHelpListsWhatServingTakes(t *testing.T) {
 	}
 	if out := help(t, "help", "check"); !strings.Contains(out, "--[no-]online") || !strings.Contains(out, "--config.file") {
 		t.Errorf("help check lacks --online or --config.file:\n%s", out)
+	}
+	if out := help(t, "help", "backfill"); !strings.Contains(out, "--start=START") || !strings.Contains(out, "--output=FILE") || !strings.Contains(out, "--config.file") {
+		t.Errorf("help backfill lacks --start, --output or --config.file:\n%s", out)
 	}
 }
 
@@ -96,7 +99,7 @@ func TestParse(t *testing.T) {
 			if !slices.Equal(*got.Web.WebListenAddresses, tt.listen) {
 				t.Errorf("listen addresses %q, want %q", *got.Web.WebListenAddresses, tt.listen)
 			}
-			got.Demo, got.Web, got.Webhooks = nil, nil, nil
+			got.Demo, got.Web, got.Webhooks, got.Backfill = nil, nil, nil, nil
 			if *got != tt.want {
 				t.Errorf("got %+v\nwant %+v", *got, tt.want)
 			}
