@@ -13,6 +13,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
 	"net/http"
 	"net/url"
@@ -45,9 +46,11 @@ const (
 	shardedJob    = "whatsapp-sharded"
 	shards        = 3
 
-	// The datasets hold an hour of scrapes, a sample every 5 minutes.
+	// The datasets hold an hour of scrapes, a sample a minute: the
+	// webhook panels' increase() over 5 minutes needs two samples in its
+	// window.
 	datasetSpan = time.Hour
-	datasetStep = 5 * time.Minute
+	datasetStep = time.Minute
 )
 
 // perReplicaPanels answer per replica by design: what each replica is and
@@ -59,6 +62,15 @@ var perReplicaPanels = map[string]bool{
 	"Cycle duration per replica, against its interval": true,
 	"Refreshes waiting and running, per replica":       true,
 	"API requests per cycle, per replica":              true,
+	// Each replica serves a webhook endpoint of its own: what it answered,
+	// refused and skipped, its dedup window and its latency are that
+	// process's, whichever replica Meta's POSTs reach.
+	"Webhook requests by answer":                      true,
+	"Refused webhook requests by reason":              true,
+	"Skipped parts of webhooks by reason":             true,
+	"Duplicate statuses by status":                    true,
+	"Dedup window: messages remembered and forgotten": true,
+	"Webhook POST latency (99th percentile)":          true,
 }
 
 // perReplicaRules are judged per replica by design: whether a replica is
@@ -460,13 +472,36 @@ func fleetSamples(t *testing.T, d wa.Discovery, f wa.Fleet) []sample {
 	return out
 }
 
-// samplesOf flattens a metric family of counters and gauges.
+// samplesOf flattens a metric family of counters, gauges and histograms.
+// A histogram's buckets, sum and count are counted up as counters are
+// (openMetrics writes them as series of their own), so that rate() and
+// histogram_quantile() read them.
 func samplesOf(mf *dto.MetricFamily) []sample {
 	var out []sample
 	for _, m := range mf.GetMetric() {
 		s := sample{name: mf.GetName(), labels: map[string]string{}}
 		for _, l := range m.GetLabel() {
 			s.labels[l.GetName()] = l.GetValue()
+		}
+		if h := m.GetHistogram(); mf.GetType() == dto.MetricType_HISTOGRAM && h != nil {
+			part := func(suffix string, value float64, le string) {
+				p := sample{name: s.name + suffix, labels: maps.Clone(s.labels), value: value, counter: true}
+				if le != "" {
+					p.labels["le"] = le
+				}
+				out = append(out, p)
+			}
+			inf := false
+			for _, b := range h.GetBucket() {
+				inf = inf || math.IsInf(b.GetUpperBound(), 1)
+				part("_bucket", float64(b.GetCumulativeCount()), strconv.FormatFloat(b.GetUpperBound(), 'g', -1, 64))
+			}
+			if !inf { // the text parser may leave the +Inf bucket implicit
+				part("_bucket", float64(h.GetSampleCount()), "+Inf")
+			}
+			part("_sum", h.GetSampleSum(), "")
+			part("_count", float64(h.GetSampleCount()), "")
+			continue
 		}
 		switch mf.GetType() {
 		case dto.MetricType_COUNTER:
