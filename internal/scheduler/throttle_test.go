@@ -255,9 +255,13 @@ func TestOrderedAdmission(t *testing.T) {
 		})
 	}
 	small, large := firstData[20], firstData[200]
-	t.Logf("first data of the 15th account: %s of 20, %s of 200; of the last of 200: %s", small[14], large[14], large[199])
-	if large[14] > small[14]+2*time.Second {
-		t.Errorf("the 15th account got its first data after %s in a fleet of 200, %s in one of 20: it waits for the fleet's size", large[14], small[14])
+	// The first accounts refresh side by side, in whatever order their
+	// requests get through: the time by which the first 15 all have
+	// data is what the fleet's size must not change.
+	first15 := func(at []time.Duration) time.Duration { return slices.Max(at[:15]) }
+	t.Logf("first data of the first 15 accounts: within %s of 20, %s of 200; of the last of 200: %s", first15(small), first15(large), large[199])
+	if first15(large) > first15(small)+2*time.Second {
+		t.Errorf("the first 15 accounts had their data after %s in a fleet of 200, %s in one of 20: they wait for the fleet's size", first15(large), first15(small))
 	}
 	// In order: no account gets its data much before one ahead of it
 	// (places run side by side, so by a few refreshes at most).
@@ -266,7 +270,7 @@ func TestOrderedAdmission(t *testing.T) {
 			t.Errorf("account %d got its first data (%s) before account %d (%s)", i, large[i], i-40, large[i-40])
 		}
 	}
-	if large[199] < 10*large[14] {
-		t.Errorf("the last of 200 accounts got its data after %s, the 15th after %s: want the last well after", large[199], large[14])
+	if large[199] < 5*first15(large) {
+		t.Errorf("the last of 200 accounts got its data after %s, the first 15 within %s: want the last well after", large[199], first15(large))
 	}
 }
