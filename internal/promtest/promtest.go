@@ -40,6 +40,13 @@ func Tools(t *testing.T) (prometheus, promtool string) {
 	return paths[0], paths[1]
 }
 
+// Promtool returns the path of promtool, or skips the test (fails it, when
+// Required).
+func Promtool(t *testing.T) string {
+	t.Helper()
+	return lookPath(t, "promtool")[0]
+}
+
 func lookPath(t *testing.T, tools ...string) []string {
 	t.Helper()
 	var paths, missing []string
