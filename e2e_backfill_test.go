@@ -59,25 +59,11 @@ func TestEndToEndBackfill(t *testing.T) {
 	api := e2eAPI{promtest.StartPrometheus(t, prometheusBin, dir, promAddr,
 		fmt.Sprintf("global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: whatsapp\n    static_configs:\n      - targets: [%q]\n", exporterAddr),
 		"--storage.tsdb.path="+data, "--storage.tsdb.retention.time=400d")}
-	api.WaitFor(t, 30*time.Second, "live scrapes", func() error {
-		res, err := api.Query(`count_over_time(up{job="whatsapp"}[1m]) >= 3`)
-		if err == nil && len(res) == 0 {
-			err = fmt.Errorf("not three scrapes yet")
-		}
-		return err
-	})
+	api.waitForSeries(t, 30*time.Second, "three live scrapes", `count_over_time(up{job="whatsapp"}[1m]) >= 3`)
 	time.Sleep(3 * time.Second)
 
 	// The fake API the demos serve, read with the exporter's own clients.
-	fake, err := demo.Start(demo.Healthy, nil, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer fake.Close()
-	targets, err := scheduler.Targets(fake.Config)
-	if err != nil {
-		t.Fatal(err)
-	}
+	targets := e2eDemoTargets(t, nil)
 	sent := func(target scheduler.Target, from, to time.Time) float64 {
 		// Every message sent in the half hours that end in (from, to].
 		points, err := target.Source.Messaging(context.Background(), provider.MessagingQuery{WABAID: target.Account.WABAID,

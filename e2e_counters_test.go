@@ -39,13 +39,7 @@ func TestEndToEndCountersAddUp(t *testing.T) {
 	api := e2eAPI{promtest.StartPrometheus(t, prometheusBin, dir, addrs[1],
 		fmt.Sprintf("global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nscrape_configs:\n  - job_name: counters\n    static_configs:\n      - targets: [%q]\n", addrs[0]),
 		"--storage.tsdb.path="+filepath.Join(dir, "data"))}
-	api.WaitFor(t, 30*time.Second, "the counters scraped", func() error {
-		res, err := api.Query(`count(whatsapp_messages_sent_total)`)
-		if err == nil && len(res) == 0 {
-			err = fmt.Errorf("no series yet")
-		}
-		return err
-	})
+	api.waitForSeries(t, 30*time.Second, "the counters scraped", `count(whatsapp_messages_sent_total)`)
 
 	// Run, stop for a while (an hour and a half of demo time), run again.
 	time.Sleep(8 * time.Second)
@@ -68,15 +62,7 @@ func TestEndToEndCountersAddUp(t *testing.T) {
 	// end at to the one the last scrape's end at: the API of a demo that
 	// started afresh, whose data are the same, read with the exporter's
 	// own clients.
-	d, err := demo.Start(demo.Healthy, func() time.Time { return clock.start.AddDate(0, 0, 20) }, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
-	targets, err := scheduler.Targets(d.Config)
-	if err != nil {
-		t.Fatal(err)
-	}
+	targets := e2eDemoTargets(t, func() time.Time { return clock.start.AddDate(0, 0, 20) })
 	for _, target := range targets {
 		waba := target.Account.WABAID
 		from := api.valueAt(t, fmt.Sprintf(`whatsapp_bucket_end_timestamp_seconds{family="messaging",waba_id=%q}`, waba), first)
@@ -108,6 +94,23 @@ func TestEndToEndCountersAddUp(t *testing.T) {
 			}
 		}
 	}
+}
+
+// e2eDemoTargets starts the fake API the demos serve, on the clock now
+// (nil: the wall clock), and returns its accounts as the exporter's own
+// clients read them: what Prometheus' answers are held against.
+func e2eDemoTargets(t *testing.T, now func() time.Time) []scheduler.Target {
+	t.Helper()
+	fake, err := demo.Start(demo.Healthy, now, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { fake.Close() })
+	targets, err := scheduler.Targets(fake.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return targets
 }
 
 // scrapeTimes returns the times of the first and the last scrape that have

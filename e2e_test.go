@@ -508,6 +508,18 @@ func e2eWriteHistory(t *testing.T, path string, at time.Time, targets []e2eTarge
 // not: questions that only these tests ask.
 type e2eAPI struct{ *promtest.Prometheus }
 
+// waitForSeries waits until q returns series, or fails the test.
+func (a e2eAPI) waitForSeries(t *testing.T, timeout time.Duration, what, q string) {
+	t.Helper()
+	a.WaitFor(t, timeout, what, func() error {
+		res, err := a.Query(q)
+		if err == nil && len(res) == 0 {
+			err = fmt.Errorf("%s returns no series yet", q)
+		}
+		return err
+	})
+}
+
 // queryEventually runs an instant query until it returns series, for a few
 // scrapes at most: a scrape that failed (under load, it may time out) marks
 // the target's series stale until the next one succeeds.
