@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/whatsapp-exporter/whatsapp_exporter/internal/demo"
+	"github.com/whatsapp-exporter/whatsapp_exporter/internal/promtest"
 	"github.com/whatsapp-exporter/whatsapp_exporter/internal/scheduler"
 	"github.com/whatsapp-exporter/whatsapp_exporter/provider"
 	"github.com/whatsapp-exporter/whatsapp_exporter/provider/bucket"
@@ -27,8 +28,8 @@ import (
 func TestEndToEndBackfill(t *testing.T) {
 	prometheusBin, promtoolBin := e2eTools(t)
 	dir := t.TempDir()
-	bin := e2eBuild(t, dir)
-	addrs := e2eFreeAddrs(t, 2)
+	bin := promtest.BuildExporter(t, dir)
+	addrs := promtest.FreeAddrs(t, 2)
 	exporterAddr, promAddr := addrs[0], addrs[1]
 	labels := []string{"--label=job=whatsapp", "--label=instance=" + exporterAddr}
 	data := filepath.Join(dir, "data")
@@ -53,32 +54,16 @@ func TestEndToEndBackfill(t *testing.T) {
 		}
 	}
 
-	exporter := e2eStart(t, dir, "exporter", bin, "--demo", "--web.listen-address="+exporterAddr)
-	exporter.waitRefreshed(t)
-	cfg := filepath.Join(dir, "prometheus.yml")
-	e2eWriteFile(t, cfg, fmt.Sprintf("global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: whatsapp\n    static_configs:\n      - targets: [%q]\n", exporterAddr))
-	prom := e2eStart(t, dir, "prometheus", prometheusBin, "--config.file="+cfg, "--storage.tsdb.path="+data,
-		"--storage.tsdb.retention.time=400d", "--web.listen-address="+promAddr)
-	api := &e2eAPI{base: "http://" + promAddr, proc: prom}
-	api.waitFor(t, 30*time.Second, "live scrapes", func() error {
-		res, err := api.query(`count_over_time(up{job="whatsapp"}[1m]) >= 3`)
-		if err == nil && len(res) == 0 {
-			err = fmt.Errorf("not three scrapes yet")
-		}
-		return err
-	})
+	exporter := promtest.Start(t, dir, "exporter", bin, "--demo", "--web.listen-address="+exporterAddr)
+	promtest.WaitDemoRefreshed(t, exporter)
+	api := e2eAPI{promtest.StartPrometheus(t, prometheusBin, dir, promAddr,
+		fmt.Sprintf("global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: whatsapp\n    static_configs:\n      - targets: [%q]\n", exporterAddr),
+		"--storage.tsdb.path="+data, "--storage.tsdb.retention.time=400d")}
+	api.waitForSeries(t, 30*time.Second, "three live scrapes", `count_over_time(up{job="whatsapp"}[1m]) >= 3`)
 	time.Sleep(3 * time.Second)
 
 	// The fake API the demos serve, read with the exporter's own clients.
-	fake, err := demo.Start(demo.Healthy, nil, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer fake.Close()
-	targets, err := scheduler.Targets(fake.Config)
-	if err != nil {
-		t.Fatal(err)
-	}
+	targets := e2eDemoTargets(t, nil)
 	sent := func(target scheduler.Target, from, to time.Time) float64 {
 		// Every message sent in the half hours that end in (from, to].
 		points, err := target.Source.Messaging(context.Background(), provider.MessagingQuery{WABAID: target.Account.WABAID,
@@ -114,7 +99,7 @@ func TestEndToEndBackfill(t *testing.T) {
 		}
 		// The partner-billed WABA has no cost series; the others have.
 		for waba, want := range map[string]bool{demo.TravelWABA: false, demo.RetailWABA: true} {
-			res, err := api.query(fmt.Sprintf(`count(last_over_time(whatsapp_pricing_cost_total{waba_id=%q}[1h] @ %d))`, waba, at.Unix()))
+			res, err := api.Query(fmt.Sprintf(`count(last_over_time(whatsapp_pricing_cost_total{waba_id=%q}[1h] @ %d))`, waba, at.Unix()))
 			if err != nil {
 				t.Fatal(err)
 			}

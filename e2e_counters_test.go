@@ -12,11 +12,11 @@ import (
 	"math"
 	"net/url"
 	"path/filepath"
-	"strconv"
 	"testing"
 	"time"
 
 	"github.com/whatsapp-exporter/whatsapp_exporter/internal/demo"
+	"github.com/whatsapp-exporter/whatsapp_exporter/internal/promtest"
 	"github.com/whatsapp-exporter/whatsapp_exporter/internal/scheduler"
 	"github.com/whatsapp-exporter/whatsapp_exporter/provider"
 )
@@ -24,45 +24,37 @@ import (
 func TestEndToEndCountersAddUp(t *testing.T) {
 	prometheusBin, _ := e2eTools(t)
 	dir := t.TempDir()
-	bin := e2eBuild(t, dir)
+	bin := promtest.BuildExporter(t, dir)
 
 	// The demo's clock runs 600 times faster than the wall clock (a half
 	// hour every 3 s) from the 3rd of this month, so that the run (hours of
 	// demo time) stays within one month whatever today's date.
 	now := time.Now().UTC()
 	clock := e2eClock{start: time.Date(now.Year(), now.Month(), 3, 0, 0, 0, 0, time.UTC), since: now, speed: 600}
-	addrs := e2eFreeAddrs(t, 2)
+	addrs := promtest.FreeAddrs(t, 2)
 	args := append([]string{"--demo", "--web.listen-address=" + addrs[0]}, clock.args()...)
-	exporter := e2eStart(t, dir, "exporter-1", bin, args...)
-	exporter.waitRefreshed(t)
+	exporter := promtest.Start(t, dir, "exporter-1", bin, args...)
+	promtest.WaitDemoRefreshed(t, exporter)
 
-	cfg := filepath.Join(dir, "prometheus.yml")
-	e2eWriteFile(t, cfg, fmt.Sprintf("global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nscrape_configs:\n  - job_name: counters\n    static_configs:\n      - targets: [%q]\n", addrs[0]))
-	prom := e2eStart(t, dir, "prometheus", prometheusBin, "--config.file="+cfg,
-		"--storage.tsdb.path="+filepath.Join(dir, "data"), "--web.listen-address="+addrs[1])
-	api := &e2eAPI{base: "http://" + addrs[1], proc: prom}
-	api.waitFor(t, 30*time.Second, "the counters scraped", func() error {
-		res, err := api.query(`count(whatsapp_messages_sent_total)`)
-		if err == nil && len(res) == 0 {
-			err = fmt.Errorf("no series yet")
-		}
-		return err
-	})
+	api := e2eAPI{promtest.StartPrometheus(t, prometheusBin, dir, addrs[1],
+		fmt.Sprintf("global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nscrape_configs:\n  - job_name: counters\n    static_configs:\n      - targets: [%q]\n", addrs[0]),
+		"--storage.tsdb.path="+filepath.Join(dir, "data"))}
+	api.waitForSeries(t, 30*time.Second, "the counters scraped", `count(whatsapp_messages_sent_total)`)
 
 	// Run, stop for a while (an hour and a half of demo time), run again.
 	time.Sleep(8 * time.Second)
-	exporter.stop()
+	exporter.Stop()
 	time.Sleep(9 * time.Second)
-	exporter = e2eStart(t, dir, "exporter-2", bin, args...)
-	exporter.waitRefreshed(t)
+	exporter = promtest.Start(t, dir, "exporter-2", bin, args...)
+	promtest.WaitDemoRefreshed(t, exporter)
 	time.Sleep(8 * time.Second)
 
 	// The samples of one scrape share a timestamp. The range from the first
 	// scrape with counters to the last one, taken exactly, leaves increase()
 	// nothing to extrapolate.
 	first, last := api.scrapeTimes(t, `whatsapp_messages_sent_total`)
-	if !first.Before(exporter.started) || !last.After(exporter.started) {
-		t.Fatalf("the scrapes from %s to %s do not span the restart at %s", first, last, exporter.started)
+	if !first.Before(exporter.Started) || !last.After(exporter.Started) {
+		t.Fatalf("the scrapes from %s to %s do not span the restart at %s", first, last, exporter.Started)
 	}
 	span := last.Sub(first).Milliseconds()
 
@@ -70,15 +62,7 @@ func TestEndToEndCountersAddUp(t *testing.T) {
 	// end at to the one the last scrape's end at: the API of a demo that
 	// started afresh, whose data are the same, read with the exporter's
 	// own clients.
-	d, err := demo.Start(demo.Healthy, func() time.Time { return clock.start.AddDate(0, 0, 20) }, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
-	targets, err := scheduler.Targets(d.Config)
-	if err != nil {
-		t.Fatal(err)
-	}
+	targets := e2eDemoTargets(t, func() time.Time { return clock.start.AddDate(0, 0, 20) })
 	for _, target := range targets {
 		waba := target.Account.WABAID
 		from := api.valueAt(t, fmt.Sprintf(`whatsapp_bucket_end_timestamp_seconds{family="messaging",waba_id=%q}`, waba), first)
@@ -112,16 +96,33 @@ func TestEndToEndCountersAddUp(t *testing.T) {
 	}
 }
 
+// e2eDemoTargets starts the fake API the demos serve, on the clock now
+// (nil: the wall clock), and returns its accounts as the exporter's own
+// clients read them: what Prometheus' answers are held against.
+func e2eDemoTargets(t *testing.T, now func() time.Time) []scheduler.Target {
+	t.Helper()
+	fake, err := demo.Start(demo.Healthy, now, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { fake.Close() })
+	targets, err := scheduler.Targets(fake.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return targets
+}
+
 // scrapeTimes returns the times of the first and the last scrape that have
 // the metric: all samples of one scrape share its timestamp.
-func (a *e2eAPI) scrapeTimes(t *testing.T, metric string) (first, last time.Time) {
+func (a e2eAPI) scrapeTimes(t *testing.T, metric string) (first, last time.Time) {
 	t.Helper()
 	var res struct {
 		Result []struct {
 			Values [][2]any `json:"values"`
 		} `json:"result"`
 	}
-	if err := a.get("/api/v1/query", url.Values{"query": {metric + "[5m]"}}, &res); err != nil {
+	if err := a.API("/api/v1/query", url.Values{"query": {metric + "[5m]"}}, &res); err != nil {
 		t.Fatal(err)
 	}
 	if len(res.Result) == 0 || len(res.Result[0].Values) < 2 {
@@ -133,22 +134,14 @@ func (a *e2eAPI) scrapeTimes(t *testing.T, metric string) (first, last time.Time
 }
 
 // valueAt evaluates q at at and returns its one value.
-func (a *e2eAPI) valueAt(t *testing.T, q string, at time.Time) float64 {
+func (a e2eAPI) valueAt(t *testing.T, q string, at time.Time) float64 {
 	t.Helper()
-	var res struct {
-		Result []struct {
-			Value [2]any `json:"value"`
-		} `json:"result"`
-	}
-	if err := a.get("/api/v1/query", url.Values{"query": {q}, "time": {strconv.FormatFloat(float64(at.UnixMilli())/1000, 'f', 3, 64)}}, &res); err != nil {
-		t.Fatal(err)
-	}
-	if len(res.Result) != 1 {
-		t.Fatalf("%s at %s: %d results, want 1", q, at, len(res.Result))
-	}
-	v, err := strconv.ParseFloat(res.Result[0].Value[1].(string), 64)
+	res, err := a.QueryAt(q, at)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return v
+	if len(res) != 1 {
+		t.Fatalf("%s at %s: %d results, want 1", q, at, len(res))
+	}
+	return res[0].Value
 }

@@ -18,12 +18,8 @@ package main
 // them it skips, unless WHATSAPP_EXPORTER_E2E=required.
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"net"
-	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
@@ -32,15 +28,14 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/prometheus/common/model"
-	"gopkg.in/yaml.v3"
 
 	"github.com/whatsapp-exporter/whatsapp_exporter/internal/demo"
 	"github.com/whatsapp-exporter/whatsapp_exporter/internal/fakeapi"
+	"github.com/whatsapp-exporter/whatsapp_exporter/internal/promtest"
 )
 
 const (
@@ -56,42 +51,26 @@ const (
 	e2eDropWABA = "109259195336416"
 )
 
-// e2eTools returns the paths of prometheus and promtool, or skips the test
-// (fails it when WHATSAPP_EXPORTER_E2E=required, as in CI, so that a missing
-// install cannot pass for a green run).
+// e2eTools returns the paths of prometheus and promtool (promtest.Tools).
+// Under -short it skips, as these tests run exporters and a Prometheus for
+// minutes, unless WHATSAPP_EXPORTER_E2E=required.
 func e2eTools(t *testing.T) (prometheus, promtool string) {
 	t.Helper()
-	required := os.Getenv("WHATSAPP_EXPORTER_E2E") == "required"
-	var missing []string
-	paths := map[string]string{}
-	for _, tool := range []string{"prometheus", "promtool"} {
-		p, err := exec.LookPath(tool)
-		if err != nil {
-			missing = append(missing, tool)
-		}
-		paths[tool] = p
-	}
-	if len(missing) > 0 {
-		msg := fmt.Sprintf("%s not found on PATH; install with: apt-get install -y --no-install-recommends prometheus", strings.Join(missing, " and "))
-		if required {
-			t.Fatal(msg + " (WHATSAPP_EXPORTER_E2E=required)")
-		}
-		t.Skip(msg)
-	}
-	if testing.Short() && !required {
+	prometheus, promtool = promtest.Tools(t)
+	if testing.Short() && !promtest.Required() {
 		t.Skip("end-to-end test: runs two exporters and a Prometheus")
 	}
-	return paths["prometheus"], paths["promtool"]
+	return prometheus, promtool
 }
 
 func TestEndToEnd(t *testing.T) {
 	prometheusBin, promtoolBin := e2eTools(t)
 	dir := t.TempDir()
-	bin := e2eBuild(t, dir)
+	bin := promtest.BuildExporter(t, dir)
 
 	// Two exporters, two jobs, one Prometheus: the delivery-rate alerts must
 	// fire on the one and not on the other in the same evaluation.
-	addrs := e2eFreeAddrs(t, 3)
+	addrs := promtest.FreeAddrs(t, 3)
 	targets := []e2eTarget{{job: e2eHealthyJob, addr: addrs[0]}, {job: e2eDropJob, addr: addrs[1]}}
 
 	// A week of history does not fit in a test, but the week-over-week
@@ -106,34 +85,28 @@ func TestEndToEnd(t *testing.T) {
 
 	// Prometheus first, so that it scrapes each counter from the exporters'
 	// first value on: increase() counts from there.
-	ruleFiles := e2eRuleFiles(t)
-	promAddr := addrs[2]
-	cfg := filepath.Join(dir, "prometheus.yml")
-	e2eWriteFile(t, cfg, e2ePrometheusConfig(ruleFiles, targets))
-	prom := e2eStart(t, dir, "prometheus", prometheusBin,
-		"--config.file="+cfg,
+	ruleFiles := promtest.RuleFiles(t, "examples/rules")
+	api := e2eAPI{promtest.StartPrometheus(t, prometheusBin, dir, addrs[2], e2ePrometheusConfig(ruleFiles, targets),
 		"--storage.tsdb.path="+data,
-		"--storage.tsdb.retention.time=30d",
-		"--web.listen-address="+promAddr)
-	api := &e2eAPI{base: "http://" + promAddr, proc: prom}
+		"--storage.tsdb.retention.time=30d")}
 
 	clock := e2eFastClock(time.Now())
-	healthy := e2eStart(t, dir, "healthy", bin, append(clock.args(), "--demo", "--web.listen-address="+addrs[0])...)
-	drop := e2eStart(t, dir, "drop", bin, append(clock.args(), "--demo", "--demo.scenario=delivery-drop", "--web.listen-address="+addrs[1])...)
-	healthy.waitRefreshed(t)
-	drop.waitRefreshed(t)
+	healthy := promtest.Start(t, dir, "healthy", bin, append(clock.args(), "--demo", "--web.listen-address="+addrs[0])...)
+	drop := promtest.Start(t, dir, "drop", bin, append(clock.args(), "--demo", "--demo.scenario=delivery-drop", "--web.listen-address="+addrs[1])...)
+	promtest.WaitDemoRefreshed(t, healthy)
+	promtest.WaitDemoRefreshed(t, drop)
 
 	// Data: both jobs' counters moved (a template day too, which lands
 	// about 17 s in: see e2eFastClock), the recording rules evaluated, and
 	// every rule evaluated once on that data.
-	api.waitFor(t, 60*time.Second, "both jobs' counters moving, a template day in, rules evaluated", func() error {
+	api.WaitFor(t, 60*time.Second, "both jobs' counters moving, a template day in, rules evaluated", func() error {
 		for _, q := range []string{
 			`count by (job) (increase(whatsapp_messages_sent_total[1h]) > 0)`,
 			`count by (job) (increase(whatsapp_template_sent_total[1h]) > 0)`,
 			`count by (job) (rate(whatsapp_exporter_api_requests_total[1m]))`,
 			`count by (job) (waba:whatsapp_messages_delivered_per_sent:ratio_rate1h)`,
 		} {
-			res, err := api.query(q)
+			res, err := api.Query(q)
 			if err != nil {
 				return err
 			}
@@ -141,7 +114,7 @@ func TestEndToEnd(t *testing.T) {
 				return fmt.Errorf("%s: %d jobs, want 2", q, len(res))
 			}
 		}
-		return api.rulesEvaluatedSince(time.Now().Add(-time.Second))
+		return api.RulesEvaluatedSince(time.Now().Add(-time.Second))
 	})
 
 	t.Run("dashboards", func(t *testing.T) { e2eCheckDashboards(t, api) })
@@ -149,16 +122,6 @@ func TestEndToEnd(t *testing.T) {
 	t.Run("rules health", func(t *testing.T) { e2eCheckRulesHealth(t, api, ruleFiles) })
 	t.Run("alert metrics exist", func(t *testing.T) { e2eCheckAlertMetrics(t, api, ruleFiles) })
 	t.Run("alerts", func(t *testing.T) { e2eCheckAlerts(t, api) })
-}
-
-// e2eBuild builds the exporter into dir.
-func e2eBuild(t *testing.T, dir string) string {
-	t.Helper()
-	bin := filepath.Join(dir, "whatsapp_exporter")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
 }
 
 // e2eClock is a demo clock for exporters started together: the same start
@@ -199,7 +162,7 @@ func (c e2eClock) args() []string {
 // e2eCheckDashboards resolves each dashboard's variables as Grafana would
 // (All of every one), then runs every panel query: each must be valid and
 // return at least one series on the demo.
-func e2eCheckDashboards(t *testing.T, api *e2eAPI) {
+func e2eCheckDashboards(t *testing.T, api e2eAPI) {
 	files, err := filepath.Glob("dashboards/*.json")
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no dashboards: %v", err)
@@ -295,7 +258,7 @@ func e2eCheckDashboards(t *testing.T, api *e2eAPI) {
 			// ALERTS exist only while alerts do: the annotation query must be
 			// valid, it need not return anything.
 			for _, a := range d.Annotations.List {
-				if _, err := api.query(e2eSubstitute(a.Expr, vars)); err != nil {
+				if _, err := api.Query(e2eSubstitute(a.Expr, vars)); err != nil {
 					t.Errorf("annotation %q: %v", a.Name, err)
 				}
 			}
@@ -334,61 +297,9 @@ func e2eSubstitute(expr string, vars map[string]string) string {
 	})
 }
 
-type e2eRule struct {
-	Alert  string `yaml:"alert"`
-	Record string `yaml:"record"`
-	Expr   string `yaml:"expr"`
-}
-
-func e2eRuleFiles(t *testing.T) []string {
-	t.Helper()
-	files, err := filepath.Glob("examples/rules/*.yml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []string
-	for _, f := range files {
-		if strings.HasSuffix(f, ".test.yml") {
-			continue // promtool unit tests, not rules
-		}
-		abs, err := filepath.Abs(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, abs)
-	}
-	if len(out) == 0 {
-		t.Fatal("no rule files in examples/rules")
-	}
-	return out
-}
-
-func e2eRules(t *testing.T, files []string) []e2eRule {
-	t.Helper()
-	var rules []e2eRule
-	for _, f := range files {
-		raw, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var doc struct {
-			Groups []struct {
-				Rules []e2eRule `yaml:"rules"`
-			} `yaml:"groups"`
-		}
-		if err := yaml.Unmarshal(raw, &doc); err != nil {
-			t.Fatalf("%s: %v", f, err)
-		}
-		for _, g := range doc.Groups {
-			rules = append(rules, g.Rules...)
-		}
-	}
-	return rules
-}
-
-func e2eCheckRecordingRules(t *testing.T, api *e2eAPI, files []string) {
+func e2eCheckRecordingRules(t *testing.T, api e2eAPI, files []string) {
 	n := 0
-	for _, r := range e2eRules(t, files) {
+	for _, r := range promtest.Rules(t, files...) {
 		if r.Record == "" {
 			continue
 		}
@@ -408,8 +319,8 @@ func e2eCheckRecordingRules(t *testing.T, api *e2eAPI, files []string) {
 
 // e2eCheckRulesHealth asks Prometheus itself: every rule of the files is
 // loaded and its last evaluation went without error.
-func e2eCheckRulesHealth(t *testing.T, api *e2eAPI, files []string) {
-	groups, err := api.rules()
+func e2eCheckRulesHealth(t *testing.T, api e2eAPI, files []string) {
+	groups, err := api.Rules()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -422,8 +333,8 @@ func e2eCheckRulesHealth(t *testing.T, api *e2eAPI, files []string) {
 			}
 		}
 	}
-	for _, r := range e2eRules(t, files) {
-		if name := r.Alert + r.Record; !loaded[name] {
+	for _, r := range promtest.Rules(t, files...) {
+		if name := r.Name(); !loaded[name] {
 			t.Errorf("rule %s is not loaded", name)
 		}
 	}
@@ -463,8 +374,8 @@ func e2eMetricNames(expr string) []string {
 // e2eCheckAlertMetrics: alert expressions return nothing on healthy data by
 // design, so instead every metric they read must exist in Prometheus: a
 // renamed metric would otherwise silence an alert for good.
-func e2eCheckAlertMetrics(t *testing.T, api *e2eAPI, files []string) {
-	for _, r := range e2eRules(t, files) {
+func e2eCheckAlertMetrics(t *testing.T, api e2eAPI, files []string) {
+	for _, r := range promtest.Rules(t, files...) {
 		if r.Alert == "" {
 			continue
 		}
@@ -475,7 +386,7 @@ func e2eCheckAlertMetrics(t *testing.T, api *e2eAPI, files []string) {
 		for _, name := range names {
 			// Over a minute: a scrape that failed leaves the series stale
 			// until the next.
-			res, err := api.query(fmt.Sprintf(`count(last_over_time({__name__=%q}[1m]))`, name))
+			res, err := api.Query(fmt.Sprintf(`count(last_over_time({__name__=%q}[1m]))`, name))
 			if err != nil || len(res) == 0 {
 				t.Errorf("alert %s reads %s, which Prometheus does not have (err %v)", r.Alert, name, err)
 			}
@@ -487,7 +398,7 @@ func e2eCheckAlertMetrics(t *testing.T, api *e2eAPI, files []string) {
 // health and webhook alerts are pending (or firing) for the dropping WABA,
 // and nothing else is; on the healthy demo no alert is, in the same
 // evaluations of the same rules.
-func e2eCheckAlerts(t *testing.T, api *e2eAPI) {
+func e2eCheckAlerts(t *testing.T, api e2eAPI) {
 	want := []string{
 		e2eDropJob + "/" + e2eDropWABA + "/WhatsAppDeliveryRateDrop",
 		e2eDropJob + "/" + e2eDropWABA + "/WhatsAppDeliveryRateLow",
@@ -502,8 +413,8 @@ func e2eCheckAlerts(t *testing.T, api *e2eAPI) {
 		e2eDropJob + "/" + e2eDropWABA + "/WhatsAppWebhookErrorCodeSpike",
 	}
 	var got []string
-	api.waitFor(t, 30*time.Second, "the delivery-rate and health alerts for the dropping WABA", func() error {
-		alerts, err := api.alerts()
+	api.WaitFor(t, 30*time.Second, "the delivery-rate and health alerts for the dropping WABA", func() error {
+		alerts, err := api.Alerts()
 		if err != nil {
 			return err
 		}
@@ -526,10 +437,10 @@ func e2eCheckAlerts(t *testing.T, api *e2eAPI) {
 	// evaluations pass all the same, so that an alert of the healthy job, if
 	// there is one, has certainly shown.
 	mark := time.Now().Add(2 * time.Second)
-	api.waitFor(t, 15*time.Second, "two more rule evaluations", func() error {
-		return api.rulesEvaluatedSince(mark)
+	api.WaitFor(t, 15*time.Second, "two more rule evaluations", func() error {
+		return api.RulesEvaluatedSince(mark)
 	})
-	alerts, err := api.alerts()
+	alerts, err := api.Alerts()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -593,129 +504,29 @@ func e2eWriteHistory(t *testing.T, path string, at time.Time, targets []e2eTarge
 	e2eWriteFile(t, path, b.String())
 }
 
-// e2eProc is a process the test started; its output goes to a log file.
-// stop ends it, as the test's cleanup does if the test has not.
-type e2eProc struct {
-	name, addr, log string
-	cmd             *exec.Cmd
-	started         time.Time
-	stop            func()
-}
+// e2eAPI asks the end-to-end tests' Prometheus what promtest's client does
+// not: questions that only these tests ask.
+type e2eAPI struct{ *promtest.Prometheus }
 
-func e2eStart(t *testing.T, dir, name, bin string, args ...string) *e2eProc {
+// waitForSeries waits until q returns series, or fails the test.
+func (a e2eAPI) waitForSeries(t *testing.T, timeout time.Duration, what, q string) {
 	t.Helper()
-	p := &e2eProc{name: name, log: filepath.Join(dir, name+".log"), started: time.Now()}
-	for _, a := range args {
-		if v, ok := strings.CutPrefix(a, "--web.listen-address="); ok {
-			p.addr = v
+	a.WaitFor(t, timeout, what, func() error {
+		res, err := a.Query(q)
+		if err == nil && len(res) == 0 {
+			err = fmt.Errorf("%s returns no series yet", q)
 		}
-	}
-	out, err := os.Create(p.log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	p.cmd = exec.CommandContext(ctx, bin, args...)
-	p.cmd.Stdout, p.cmd.Stderr = out, out
-	if err := p.cmd.Start(); err != nil {
-		cancel()
-		t.Fatalf("start %s: %v", name, err)
-	}
-	var once sync.Once
-	p.stop = func() {
-		once.Do(func() {
-			cancel()
-			p.cmd.Wait()
-			out.Close()
-		})
-	}
-	t.Cleanup(p.stop)
-	return p
-}
-
-// tail returns the last lines of the process' log, for failure messages.
-func (p *e2eProc) tail() string {
-	raw, _ := os.ReadFile(p.log)
-	lines := strings.Split(strings.TrimRight(string(raw), "\n"), "\n")
-	if len(lines) > 30 {
-		lines = lines[len(lines)-30:]
-	}
-	return fmt.Sprintf("last lines of the %s log:\n%s", p.name, strings.Join(lines, "\n"))
-}
-
-// waitRefreshed waits until every account of a demo exporter has finished
-// its first refresh (demo.Refreshed: every family's result and month-to-date
-// counters), and returns that scrape.
-func (p *e2eProc) waitRefreshed(t *testing.T) []byte {
-	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	var lastErr error
-	for time.Now().Before(deadline) {
-		body, err := e2eGet("http://" + p.addr + "/metrics")
-		if err == nil {
-			if err = demo.Refreshed(body); err == nil {
-				return body
-			}
-		}
-		lastErr = err
-		time.Sleep(200 * time.Millisecond)
-	}
-	t.Fatalf("exporter %s did not finish its first refreshes in 60s: %v\n%s", p.name, lastErr, p.tail())
-	return nil
-}
-
-// e2eAPI queries Prometheus' HTTP API.
-type e2eAPI struct {
-	base string
-	proc *e2eProc
-}
-
-type e2eSeries struct {
-	Metric map[string]string `json:"metric"`
-}
-
-func (a *e2eAPI) get(path string, params url.Values, data any) error {
-	body, err := e2eGet(a.base + path + "?" + params.Encode())
-	if err != nil {
 		return err
-	}
-	var resp struct {
-		Status string          `json:"status"`
-		Error  string          `json:"error"`
-		Data   json.RawMessage `json:"data"`
-	}
-	if err := json.Unmarshal(body, &resp); err != nil {
-		return fmt.Errorf("%s: %v", path, err)
-	}
-	if resp.Status != "success" {
-		return fmt.Errorf("%s: %s", path, resp.Error)
-	}
-	return json.Unmarshal(resp.Data, data)
-}
-
-// query runs an instant query now; a scalar counts as one series.
-func (a *e2eAPI) query(q string) ([]e2eSeries, error) {
-	var data struct {
-		ResultType string          `json:"resultType"`
-		Result     json.RawMessage `json:"result"`
-	}
-	if err := a.get("/api/v1/query", url.Values{"query": {q}}, &data); err != nil {
-		return nil, err
-	}
-	if data.ResultType != "vector" && data.ResultType != "matrix" {
-		return []e2eSeries{{}}, nil
-	}
-	var res []e2eSeries
-	return res, json.Unmarshal(data.Result, &res)
+	})
 }
 
 // queryEventually runs an instant query until it returns series, for a few
 // scrapes at most: a scrape that failed (under load, it may time out) marks
 // the target's series stale until the next one succeeds.
-func (a *e2eAPI) queryEventually(q string) ([]e2eSeries, error) {
+func (a e2eAPI) queryEventually(q string) ([]promtest.Series, error) {
 	deadline := time.Now().Add(3 * e2eScrapeInterval)
 	for {
-		res, err := a.query(q)
+		res, err := a.Query(q)
 		if err != nil || len(res) > 0 || time.Now().After(deadline) {
 			return res, err
 		}
@@ -731,14 +542,14 @@ var (
 // variableValues runs a Grafana Prometheus variable query (label_values or
 // query_result) and applies its regex, as Grafana does: the named groups
 // "value" and "text" pick what the option filters on and what it shows.
-func (a *e2eAPI) variableValues(q, regex string) (values, texts []string, err error) {
+func (a e2eAPI) variableValues(q, regex string) (values, texts []string, err error) {
 	var candidates []string
 	switch {
 	case e2eLabelValues.MatchString(q):
 		m := e2eLabelValues.FindStringSubmatch(q)
 		var series []map[string]string
 		params := url.Values{"match[]": {m[1]}, "start": {fmt.Sprint(time.Now().Add(-5 * time.Minute).Unix())}}
-		if err := a.get("/api/v1/series", params, &series); err != nil {
+		if err := a.API("/api/v1/series", params, &series); err != nil {
 			return nil, nil, err
 		}
 		for _, s := range series {
@@ -748,7 +559,7 @@ func (a *e2eAPI) variableValues(q, regex string) (values, texts []string, err er
 		}
 	case e2eQueryResult.MatchString(q):
 		// Grafana lists each series as name{labels in API order} value ts.
-		res, err := a.query(e2eQueryResult.FindStringSubmatch(q)[1])
+		res, err := a.Query(e2eQueryResult.FindStringSubmatch(q)[1])
 		if err != nil {
 			return nil, nil, err
 		}
@@ -793,105 +604,6 @@ func (a *e2eAPI) variableValues(q, regex string) (values, texts []string, err er
 		}
 	}
 	return values, texts, nil
-}
-
-type e2eRuleGroup struct {
-	Rules []struct {
-		Name           string    `json:"name"`
-		Health         string    `json:"health"`
-		LastError      string    `json:"lastError"`
-		LastEvaluation time.Time `json:"lastEvaluation"`
-	} `json:"rules"`
-}
-
-func (a *e2eAPI) rules() ([]e2eRuleGroup, error) {
-	var data struct {
-		Groups []e2eRuleGroup `json:"groups"`
-	}
-	return data.Groups, a.get("/api/v1/rules", nil, &data)
-}
-
-// rulesEvaluatedSince reports an error unless every rule was evaluated after t.
-func (a *e2eAPI) rulesEvaluatedSince(t time.Time) error {
-	groups, err := a.rules()
-	if err != nil {
-		return err
-	}
-	if len(groups) == 0 {
-		return fmt.Errorf("no rule groups loaded")
-	}
-	for _, g := range groups {
-		for _, r := range g.Rules {
-			if r.LastEvaluation.Before(t) {
-				return fmt.Errorf("rule %s last evaluated at %s", r.Name, r.LastEvaluation)
-			}
-		}
-	}
-	return nil
-}
-
-type e2eAlert struct {
-	Labels map[string]string `json:"labels"`
-	State  string            `json:"state"`
-}
-
-func (a *e2eAPI) alerts() ([]e2eAlert, error) {
-	var data struct {
-		Alerts []e2eAlert `json:"alerts"`
-	}
-	return data.Alerts, a.get("/api/v1/alerts", nil, &data)
-}
-
-// waitFor polls cond until it returns nil, or fails the test with its last
-// error and the end of Prometheus' log.
-func (a *e2eAPI) waitFor(t *testing.T, timeout time.Duration, what string, cond func() error) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		err := cond()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("waited %s for %s: %v\n%s", timeout, what, err, a.proc.tail())
-		}
-		time.Sleep(250 * time.Millisecond)
-	}
-}
-
-func e2eGet(u string) ([]byte, error) {
-	resp, err := http.Get(u)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return nil, err
-	}
-	// The query API answers errors with 400 and 422 and a JSON body that
-	// says why: let the caller read it.
-	if resp.StatusCode >= 500 || resp.StatusCode == http.StatusNotFound {
-		return nil, fmt.Errorf("GET %s: %s: %s", u, resp.Status, body)
-	}
-	return body, nil
-}
-
-// e2eFreeAddrs returns n distinct free loopback addresses. The listeners
-// are held until all are picked: closed one by one, the kernel may hand out
-// the same port twice.
-func e2eFreeAddrs(t *testing.T, n int) []string {
-	t.Helper()
-	var addrs []string
-	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer l.Close()
-		addrs = append(addrs, l.Addr().String())
-	}
-	return addrs
 }
 
 func e2eWriteFile(t *testing.T, path, content string) {

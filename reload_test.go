@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/whatsapp-exporter/whatsapp_exporter/internal/fakeapi"
+	"github.com/whatsapp-exporter/whatsapp_exporter/internal/promtest"
 )
 
 func TestReload(t *testing.T) {
@@ -49,11 +50,11 @@ func TestReload(t *testing.T) {
 	}
 	writeConfig(kept, removed)
 
-	bin := e2eBuild(t, dir)
-	addr := e2eFreeAddrs(t, 1)[0]
-	exporter := e2eStart(t, dir, "exporter", bin, "--config.file="+cfg, "--web.enable-lifecycle", "--web.listen-address="+addr)
+	bin := promtest.BuildExporter(t, dir)
+	addr := promtest.FreeAddrs(t, 1)[0]
+	exporter := promtest.Start(t, dir, "exporter", bin, "--config.file="+cfg, "--web.enable-lifecycle", "--web.listen-address="+addr)
 	scrape := func() string {
-		body, _ := e2eGet("http://" + addr + "/metrics")
+		body, _ := promtest.Scrape(addr)
 		return string(body)
 	}
 	waitFor := func(what string, cond func(string) bool) string {
@@ -63,7 +64,7 @@ func TestReload(t *testing.T) {
 				return s
 			}
 		}
-		raw, _ := os.ReadFile(exporter.log)
+		raw, _ := os.ReadFile(exporter.Log)
 		t.Fatalf("timed out waiting until %s; the exporter's log:\n%s\nits last scrape:\n%s", what, raw, scrape())
 		return ""
 	}
@@ -78,7 +79,7 @@ func TestReload(t *testing.T) {
 	graph.SetToken(kept, "rotated-"+kept)
 	e2eWriteFile(t, filepath.Join(dir, kept+".token"), "rotated-"+kept+"\n")
 	writeConfig(kept, added)
-	if err := exporter.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+	if err := exporter.Cmd.Process.Signal(syscall.SIGHUP); err != nil {
 		t.Fatal(err)
 	}
 	after := waitFor("the added account has counters and the removed one is gone", func(s string) bool {
@@ -122,7 +123,7 @@ func TestReload(t *testing.T) {
 	if !strings.Contains(s, "whatsapp_exporter_config_last_reload_successful 0") || !has(s, kept) || !has(s, added) {
 		t.Errorf("after a bad reload: want last_reload_successful 0 and both accounts still exported:\n%s", grep(s, "reload|messages_sent_total"))
 	}
-	raw, _ := os.ReadFile(exporter.log)
+	raw, _ := os.ReadFile(exporter.Log)
 	if !strings.Contains(string(raw), "config.yml:3: accounts[0].interval: must be positive") {
 		t.Errorf("the log does not say why the reload failed:\n%s", raw)
 	}

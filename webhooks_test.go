@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/whatsapp-exporter/whatsapp_exporter/internal/fakeapi"
+	"github.com/whatsapp-exporter/whatsapp_exporter/internal/promtest"
 	"github.com/whatsapp-exporter/whatsapp_exporter/internal/webhook/webhooktest"
 )
 
@@ -28,7 +29,7 @@ import (
 // account, and the webhook endpoint on an address of its own, signed with
 // the secret in the file app_secret of the returned directory. It returns
 // the directory, the exporter and its two addresses.
-func startWebhookExporter(t *testing.T, extraConfig string) (dir string, p *e2eProc, metricsAddr, webhookAddr string) {
+func startWebhookExporter(t *testing.T, extraConfig string) (dir string, p *promtest.Process, metricsAddr, webhookAddr string) {
 	t.Helper()
 	graph := fakeapi.NewGraph([]fakeapi.WABA{{WABAID: "4001", Token: "token-4001", Volume: 50, DeliveryRate: 0.9,
 		Phones:    []fakeapi.Phone{{Number: "15550004001", Display: "+1 555-000-4001", Weight: 1}},
@@ -51,9 +52,9 @@ webhooks:
   verify_token_file: verify_token
   app_secret_files: [app_secret]
 %s`, api.URL, extraConfig))
-	bin := e2eBuild(t, dir)
-	addrs := e2eFreeAddrs(t, 2)
-	p = e2eStart(t, dir, "exporter", bin, "--config.file="+filepath.Join(dir, "config.yml"),
+	bin := promtest.BuildExporter(t, dir)
+	addrs := promtest.FreeAddrs(t, 2)
+	p = promtest.Start(t, dir, "exporter", bin, "--config.file="+filepath.Join(dir, "config.yml"),
 		"--web.listen-address="+addrs[0], "--webhooks.listen-address="+addrs[1], "--log.level=debug")
 	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
 		if resp, err := http.Get("http://" + addrs[1] + "/webhooks"); err == nil {
@@ -61,7 +62,7 @@ webhooks:
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("the webhook endpoint did not come up\n%s", p.tail())
+			t.Fatalf("the webhook endpoint did not come up\n%s", p.Tail())
 		}
 	}
 	return dir, p, addrs[0], addrs[1]
@@ -108,7 +109,7 @@ func TestWebhookSecretRotation(t *testing.T) {
 	raw, _ := os.ReadFile(config)
 	e2eWriteFile(t, config, strings.Replace(string(raw), "app_secret_files: [app_secret]", "app_secret_files: [next_secret, app_secret]", 1))
 	reload := func() {
-		if err := exporter.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		if err := exporter.Cmd.Process.Signal(syscall.SIGHUP); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -117,7 +118,7 @@ func TestWebhookSecretRotation(t *testing.T) {
 		t.Helper()
 		for deadline := time.Now().Add(10 * time.Second); post(secret, id) != want; time.Sleep(50 * time.Millisecond) {
 			if time.Now().After(deadline) {
-				t.Fatalf("a POST signed with %s is not answered %d after the reload\n%s", secret, want, exporter.tail())
+				t.Fatalf("a POST signed with %s is not answered %d after the reload\n%s", secret, want, exporter.Tail())
 			}
 		}
 	}
@@ -126,7 +127,7 @@ func TestWebhookSecretRotation(t *testing.T) {
 		t.Errorf("the old secret during the rotation: %d", code)
 	}
 	// What was refused was not counted.
-	metrics, err := e2eGet("http://" + metricsAddr + "/metrics")
+	metrics, err := promtest.Scrape(metricsAddr)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,7 +144,7 @@ func TestWebhookSecretRotation(t *testing.T) {
 	} else {
 		resp.Body.Close()
 	}
-	log, _ := os.ReadFile(exporter.log)
+	log, _ := os.ReadFile(exporter.Log)
 	for _, secret := range []string{"the-first-secret", "the-next-secret", "verify-me"} {
 		if strings.Contains(string(log), secret) {
 			t.Errorf("the log holds %q", secret)
@@ -167,7 +168,7 @@ func TestWebhookLoad(t *testing.T) {
 	const posts, perPost, senders = 500, 100, 16
 	bodies := webhooktest.LoadBodies(posts, perPost, time.Unix(1750857384, 0))
 	rss := func(field string) string {
-		raw, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", exporter.cmd.Process.Pid))
+		raw, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", exporter.Cmd.Process.Pid))
 		m := regexp.MustCompile(`(?m)^` + field + `:\s+(\d+) kB`).FindSubmatch(raw)
 		if m == nil {
 			return "?"
@@ -182,7 +183,7 @@ func TestWebhookLoad(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	metrics, err := e2eGet("http://" + metricsAddr + "/metrics")
+	metrics, err := promtest.Scrape(metricsAddr)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/whatsapp-exporter/whatsapp_exporter/internal/promtest"
 )
 
 // staleData is the exporter's health at 3h (10800 s), from one that started
@@ -77,13 +79,7 @@ func oneIf(b bool) string {
 // the right one: each must return exactly what its title and description
 // say, and agree with the alert it names.
 func TestPanelsAnswerTheirTitles(t *testing.T) {
-	tool, err := exec.LookPath("promtool")
-	if err != nil {
-		if os.Getenv("WHATSAPP_EXPORTER_E2E") == "required" {
-			t.Fatal("promtool not found on PATH (WHATSAPP_EXPORTER_E2E=required)")
-		}
-		t.Skip("promtool not found on PATH; install it with: apt-get install -y --no-install-recommends prometheus")
-	}
+	tool := promtest.Promtool(t)
 	staleAlert := alertExpr(t, "../examples/rules/whatsapp-alerts.yml", "WhatsAppExporterDataStale")
 	type sample struct {
 		Labels string  `yaml:"labels"`
@@ -222,12 +218,7 @@ func panelQuery(t *testing.T, board, title, refID string) string {
 		if i < 0 {
 			t.Fatalf("%s: panel %q has no query %q (it has %d)", board, title, refID, len(p.Targets))
 		}
-		return grafanaVariable.ReplaceAllStringFunc(p.Targets[i].Expr, func(m string) string {
-			if strings.HasPrefix(strings.Trim(m, "${"), "__") {
-				return "1h"
-			}
-			return ".*"
-		})
+		return substituteAll(p.Targets[i].Expr, nil, nil)
 	}
 	t.Fatalf("%s: no panel %q", board, title)
 	return ""
@@ -236,26 +227,9 @@ func panelQuery(t *testing.T, board, title, refID string) string {
 // alertExpr is the expression of an alert of a rule file.
 func alertExpr(t *testing.T, file, alert string) string {
 	t.Helper()
-	raw, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var doc struct {
-		Groups []struct {
-			Rules []struct {
-				Alert string `yaml:"alert"`
-				Expr  string `yaml:"expr"`
-			} `yaml:"rules"`
-		} `yaml:"groups"`
-	}
-	if err := yaml.Unmarshal(raw, &doc); err != nil {
-		t.Fatalf("%s: %v", file, err)
-	}
-	for _, g := range doc.Groups {
-		for _, r := range g.Rules {
-			if r.Alert == alert {
-				return r.Expr
-			}
+	for _, r := range promtest.Rules(t, file) {
+		if r.Alert == alert {
+			return r.Expr
 		}
 	}
 	t.Fatalf("%s: no alert %s", file, alert)

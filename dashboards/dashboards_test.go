@@ -3,14 +3,9 @@ package dashboards
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"net"
-	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -22,10 +17,9 @@ import (
 	"github.com/grafana/grafana-foundation-sdk/go/cog/plugins"
 	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
 	"github.com/prometheus/common/model"
-	"gopkg.in/yaml.v3"
 
 	wa "github.com/whatsapp-exporter/whatsapp_exporter/internal/analytics"
-	"github.com/whatsapp-exporter/whatsapp_exporter/internal/demo"
+	"github.com/whatsapp-exporter/whatsapp_exporter/internal/promtest"
 )
 
 // The variables each dashboard must offer, beyond the datasource.
@@ -613,32 +607,10 @@ func nameRegexps(expr string) []*regexp.Regexp {
 
 func recordedNames(t *testing.T) []string {
 	t.Helper()
-	files, err := filepath.Glob("../examples/rules/*.yml")
-	if err != nil {
-		t.Fatal(err)
-	}
 	var names []string
-	for _, f := range files {
-		raw, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var doc struct {
-			Groups []struct {
-				Rules []struct {
-					Record string `yaml:"record"`
-				} `yaml:"rules"`
-			} `yaml:"groups"`
-		}
-		if err := yaml.Unmarshal(raw, &doc); err != nil {
-			t.Fatalf("%s: %v", f, err)
-		}
-		for _, g := range doc.Groups {
-			for _, r := range g.Rules {
-				if r.Record != "" {
-					names = append(names, r.Record)
-				}
-			}
+	for _, r := range promtest.Rules(t, promtest.RuleFiles(t, "../examples/rules")...) {
+		if r.Record != "" {
+			names = append(names, r.Record)
 		}
 	}
 	if len(names) == 0 {
@@ -680,7 +652,7 @@ var demoScrapeCache struct {
 // first refresh (demo.Refreshed).
 func demoScrape(t *testing.T) []byte {
 	t.Helper()
-	if testing.Short() && os.Getenv("WHATSAPP_EXPORTER_E2E") != "required" {
+	if testing.Short() && !promtest.Required() {
 		t.Skip("builds and runs the exporter")
 	}
 	demoScrapeCache.Lock()
@@ -689,71 +661,13 @@ func demoScrape(t *testing.T) []byte {
 		return demoScrapeCache.body
 	}
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "whatsapp_exporter")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	build.Dir = ".."
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	addr := freeAddr(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	cmd := exec.CommandContext(ctx, bin, "--demo", "--demo.scenario=delivery-drop", "--web.listen-address="+addr)
-	logFile, err := os.Create(filepath.Join(dir, "exporter.log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stdout, cmd.Stderr = logFile, logFile
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		cancel()
-		cmd.Wait()
-		logFile.Close()
-	}()
-
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		body, err := scrape("http://" + addr + "/metrics")
-		if err == nil {
-			if err = demo.Refreshed(body); err == nil {
-				demoScrapeCache.body = body
-				return body
-			}
-		}
-		if time.Now().After(deadline) {
-			log, _ := os.ReadFile(logFile.Name())
-			t.Fatalf("the demo exporter did not finish its first refreshes in 60s (last error: %v); its log:\n%s", err, log)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-}
-
-// scrape returns the body of one scrape.
-func scrape(url string) ([]byte, error) {
-	resp, err := http.Get(url)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return nil, err
-	}
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("%s: %s: %s", url, resp.Status, body)
-	}
-	return body, nil
-}
-
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
+	bin := promtest.BuildExporter(t, dir)
+	exporter := promtest.Start(t, dir, "exporter", bin, "--demo", "--demo.scenario=delivery-drop",
+		"--web.listen-address="+promtest.FreeAddrs(t, 1)[0])
+	// The scrape is all the tests want of it.
+	defer exporter.Stop()
+	demoScrapeCache.body = promtest.WaitDemoRefreshed(t, exporter)
+	return demoScrapeCache.body
 }
 
 // TestPanelRules shows that the checks of TestConventions catch each

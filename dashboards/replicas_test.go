@@ -10,13 +10,9 @@ package dashboards
 
 import (
 	"bytes"
-	"context"
-	"encoding/json"
 	"fmt"
 	"maps"
 	"math"
-	"net/http"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -32,11 +28,11 @@ import (
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
-	"gopkg.in/yaml.v3"
 
 	"github.com/whatsapp-exporter/whatsapp_exporter/collector"
 	wa "github.com/whatsapp-exporter/whatsapp_exporter/internal/analytics"
 	"github.com/whatsapp-exporter/whatsapp_exporter/internal/fleet"
+	"github.com/whatsapp-exporter/whatsapp_exporter/internal/promtest"
 )
 
 const (
@@ -90,7 +86,7 @@ var perReplicaRules = map[string]bool{
 // must instead give, for each of the three replicas, series of the labels
 // one replica gives.
 func TestReplicasGiveTheSameAnswers(t *testing.T) {
-	prometheusBin, promtoolBin := prometheusTools(t)
+	prometheusBin, promtoolBin := promtest.Tools(t)
 	body := demoScrape(t)
 	end := time.Now().Truncate(time.Second)
 	one, sharded := replicaDatasets(t, body, end)
@@ -104,14 +100,16 @@ func TestReplicasGiveTheSameAnswers(t *testing.T) {
 	if out, err := exec.Command(promtoolBin, "tsdb", "create-blocks-from", "openmetrics", om, data).CombinedOutput(); err != nil {
 		t.Fatalf("promtool tsdb create-blocks-from openmetrics: %v\n%s", err, out)
 	}
-	rules := ruleFilesOf(t)
-	prom := startPrometheus(t, prometheusBin, dir, data, rules)
+	ruleFiles := promtest.RuleFiles(t, "../examples/rules")
+	rules := promtest.Rules(t, ruleFiles...)
+	prom := promtest.StartPrometheus(t, prometheusBin, dir, promtest.FreeAddrs(t, 1)[0], rulesOnlyConfig(ruleFiles),
+		"--storage.tsdb.path="+data, "--storage.tsdb.retention.time=30d")
 
 	// The recording rules run from Prometheus' start, on the datasets' last
 	// samples. Every query is asked at one instant, once every rule
 	// evaluation at or before it has landed, so that both datasets are
 	// read at the same time and the same evaluation.
-	prom.waitFor(t, "every rule evaluated once", func() error { return prom.rulesEvaluatedSince(end) })
+	prom.WaitFor(t, 30*time.Second, "every rule evaluated once", func() error { return prom.RulesEvaluatedSince(end) })
 	at := time.Now()
 	time.Sleep(2 * time.Second) // two evaluation intervals
 
@@ -130,12 +128,12 @@ func TestReplicasGiveTheSameAnswers(t *testing.T) {
 				what := fmt.Sprintf("%s: panel %q, query %c", name, p.Title, 'A'+i)
 				q1 := substituteAll(tg.Expr, vars(oneReplicaJob), allValues)
 				q3 := substituteAll(tg.Expr, vars(shardedJob), allValues)
-				r1, err := prom.query(q1, at)
+				r1, err := prom.QueryAt(q1, at)
 				if err != nil {
 					t.Errorf("%s: %v\n  query: %s", what, err, q1)
 					continue
 				}
-				r3, err := prom.query(q3, at)
+				r3, err := prom.QueryAt(q3, at)
 				if err != nil {
 					t.Errorf("%s: %v\n  query: %s", what, err, q3)
 					continue
@@ -146,14 +144,14 @@ func TestReplicasGiveTheSameAnswers(t *testing.T) {
 		}
 	}
 
-	for _, r := range rules.rules {
-		name := r.Alert + r.Record
-		res, err := prom.query(r.Expr, at)
+	for _, r := range rules {
+		name := r.Name()
+		res, err := prom.QueryAt(r.Expr, at)
 		if err != nil {
 			t.Errorf("rule %s: %v", name, err)
 			continue
 		}
-		var r1, r3 []promSeries
+		var r1, r3 []promtest.Series
 		for _, s := range res {
 			switch s.Metric["job"] {
 			case oneReplicaJob:
@@ -185,7 +183,7 @@ func TestReplicasGiveTheSameAnswers(t *testing.T) {
 		}
 	}
 	for name := range perReplicaRules {
-		if !slices.ContainsFunc(rules.rules, func(r fileRule) bool { return r.Alert+r.Record == name }) {
+		if !slices.ContainsFunc(rules, func(r promtest.Rule) bool { return r.Name() == name }) {
 			t.Errorf("perReplicaRules names %s, which no rule file has", name)
 		}
 	}
@@ -194,7 +192,7 @@ func TestReplicasGiveTheSameAnswers(t *testing.T) {
 
 // compareReplicas compares a query's answers on one replica (r1) and on
 // three (r3).
-func compareReplicas(t *testing.T, what, query string, perReplica, mustAnswer bool, r1, r3 []promSeries) {
+func compareReplicas(t *testing.T, what, query string, perReplica, mustAnswer bool, r1, r3 []promtest.Series) {
 	t.Helper()
 	if mustAnswer && len(r1) == 0 {
 		t.Errorf("%s gives nothing on one replica, so its answers over replicas are not compared\n  query: %s", what, query)
@@ -204,7 +202,7 @@ func compareReplicas(t *testing.T, what, query string, perReplica, mustAnswer bo
 		// Each replica answers for itself, with labels of its own (its
 		// shard): the shape of its answer is one replica's.
 		want := shapes(r1)
-		byInstance := map[string][]promSeries{}
+		byInstance := map[string][]promtest.Series{}
 		for _, s := range r3 {
 			byInstance[s.Metric["instance"]] = append(byInstance[s.Metric["instance"]], s)
 		}
@@ -239,7 +237,7 @@ type keyedValue struct {
 
 // fleetKey is a series' labels but job and instance, which name the
 // replica that answered, not what the answer is about.
-func fleetKey(s promSeries) string {
+func fleetKey(s promtest.Series) string {
 	var parts []string
 	for k, v := range s.Metric {
 		if k != "job" && k != "instance" {
@@ -251,7 +249,7 @@ func fleetKey(s promSeries) string {
 }
 
 // shapes are the label names of each series but job and instance.
-func shapes(res []promSeries) []string {
+func shapes(res []promtest.Series) []string {
 	var out []string
 	for _, s := range res {
 		var names []string
@@ -270,10 +268,10 @@ func shapes(res []promSeries) []string {
 // normalize sorts a query's answer by labels (job and instance set aside)
 // and value, keeping duplicates: a figure split per replica shows as
 // several series of the same labels.
-func normalize(res []promSeries) []keyedValue {
+func normalize(res []promtest.Series) []keyedValue {
 	out := make([]keyedValue, 0, len(res))
 	for _, s := range res {
-		out = append(out, keyedValue{fleetKey(s), s.value})
+		out = append(out, keyedValue{fleetKey(s), s.Value})
 	}
 	sort.Slice(out, func(i, j int) bool {
 		if out[i].key != out[j].key {
@@ -560,245 +558,13 @@ var labelValueEscaper = strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`)
 
 func escapeLabelValue(v string) string { return labelValueEscaper.Replace(v) }
 
-// fileRule is a rule of ../examples/rules.
-type fileRule struct {
-	Alert  string `yaml:"alert"`
-	Record string `yaml:"record"`
-	Expr   string `yaml:"expr"`
-}
-
-type ruleSet struct {
-	files []string
-	rules []fileRule
-}
-
-// ruleFilesOf returns the rule files of ../examples/rules (not their
-// tests) and their rules.
-func ruleFilesOf(t *testing.T) ruleSet {
-	t.Helper()
-	all, err := filepath.Glob("../examples/rules/*.yml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var rs ruleSet
-	for _, f := range all {
-		if strings.HasSuffix(f, ".test.yml") {
-			continue
-		}
-		abs, err := filepath.Abs(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rs.files = append(rs.files, abs)
-		raw, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var doc struct {
-			Groups []struct {
-				Rules []fileRule `yaml:"rules"`
-			} `yaml:"groups"`
-		}
-		if err := yaml.Unmarshal(raw, &doc); err != nil {
-			t.Fatalf("%s: %v", f, err)
-		}
-		for _, g := range doc.Groups {
-			rs.rules = append(rs.rules, g.Rules...)
-		}
-	}
-	if len(rs.rules) == 0 {
-		t.Fatal("no rules in ../examples/rules")
-	}
-	return rs
-}
-
-// prometheusTools returns the paths of prometheus and promtool, or skips
-// the test (fails it when WHATSAPP_EXPORTER_E2E=required, as in CI).
-func prometheusTools(t *testing.T) (prometheusBin, promtoolBin string) {
-	t.Helper()
-	var missing []string
-	paths := map[string]string{}
-	for _, tool := range []string{"prometheus", "promtool"} {
-		p, err := exec.LookPath(tool)
-		if err != nil {
-			missing = append(missing, tool)
-		}
-		paths[tool] = p
-	}
-	if len(missing) > 0 {
-		msg := strings.Join(missing, " and ") + " not found on PATH; install with: apt-get install -y --no-install-recommends prometheus"
-		if os.Getenv("WHATSAPP_EXPORTER_E2E") == "required" {
-			t.Fatal(msg + " (WHATSAPP_EXPORTER_E2E=required)")
-		}
-		t.Skip(msg)
-	}
-	return paths["prometheus"], paths["promtool"]
-}
-
-// promServer is a Prometheus the test started, on loopback.
-type promServer struct {
-	base, log string
-}
-
-// startPrometheus runs Prometheus on data, evaluating the rule files every
-// second; it scrapes nothing.
-func startPrometheus(t *testing.T, bin, dir, data string, rules ruleSet) *promServer {
-	t.Helper()
+// rulesOnlyConfig is a Prometheus configuration that evaluates the rule
+// files every second and scrapes nothing: the datasets are backfilled.
+func rulesOnlyConfig(ruleFiles []string) string {
 	var cfg strings.Builder
 	cfg.WriteString("global:\n  evaluation_interval: 1s\nrule_files:\n")
-	for _, f := range rules.files {
+	for _, f := range ruleFiles {
 		fmt.Fprintf(&cfg, "  - %q\n", f)
 	}
-	cfgFile := filepath.Join(dir, "prometheus.yml")
-	if err := os.WriteFile(cfgFile, []byte(cfg.String()), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	addr := freeAddr(t)
-	p := &promServer{base: "http://" + addr, log: filepath.Join(dir, "prometheus.log")}
-	logFile, err := os.Create(p.log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	cmd := exec.CommandContext(ctx, bin, "--config.file="+cfgFile, "--storage.tsdb.path="+data,
-		"--storage.tsdb.retention.time=30d", "--web.listen-address="+addr)
-	cmd.Stdout, cmd.Stderr = logFile, logFile
-	if err := cmd.Start(); err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cancel()
-		cmd.Wait()
-		logFile.Close()
-	})
-	p.waitFor(t, "Prometheus ready", func() error {
-		resp, err := http.Get(p.base + "/-/ready")
-		if err != nil {
-			return err
-		}
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			return fmt.Errorf("/-/ready: %s", resp.Status)
-		}
-		return nil
-	})
-	return p
-}
-
-func (p *promServer) waitFor(t *testing.T, what string, cond func() error) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		err := cond()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			log, _ := os.ReadFile(p.log)
-			t.Fatalf("waited 30s for %s: %v\nPrometheus' log:\n%s", what, err, log)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-}
-
-// api calls Prometheus' HTTP API and decodes its data: by POST where it
-// takes parameters (queries are long), else by GET.
-func (p *promServer) api(path string, params url.Values, data any) error {
-	var resp *http.Response
-	var err error
-	if params == nil {
-		resp, err = http.Get(p.base + path)
-	} else {
-		resp, err = http.PostForm(p.base+path, params)
-	}
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	var body struct {
-		Status string          `json:"status"`
-		Error  string          `json:"error"`
-		Data   json.RawMessage `json:"data"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
-		return fmt.Errorf("%s: %s: %v", path, resp.Status, err)
-	}
-	if body.Status != "success" {
-		return fmt.Errorf("%s: %s", path, body.Error)
-	}
-	return json.Unmarshal(body.Data, data)
-}
-
-// rulesEvaluatedSince reports an error unless every rule was evaluated
-// after since.
-func (p *promServer) rulesEvaluatedSince(since time.Time) error {
-	var data struct {
-		Groups []struct {
-			Rules []struct {
-				Name           string    `json:"name"`
-				Health         string    `json:"health"`
-				LastError      string    `json:"lastError"`
-				LastEvaluation time.Time `json:"lastEvaluation"`
-			} `json:"rules"`
-		} `json:"groups"`
-	}
-	if err := p.api("/api/v1/rules", nil, &data); err != nil {
-		return err
-	}
-	if len(data.Groups) == 0 {
-		return fmt.Errorf("no rule groups loaded")
-	}
-	for _, g := range data.Groups {
-		for _, r := range g.Rules {
-			if r.LastEvaluation.Before(since) {
-				return fmt.Errorf("rule %s last evaluated at %s", r.Name, r.LastEvaluation)
-			}
-		}
-	}
-	return nil
-}
-
-// promSeries is one series of an instant query's answer.
-type promSeries struct {
-	Metric map[string]string `json:"metric"`
-	Value  [2]any            `json:"value"`
-	value  float64
-}
-
-// query runs an instant query at a time; a scalar is one series without
-// labels.
-func (p *promServer) query(q string, at time.Time) ([]promSeries, error) {
-	var data struct {
-		ResultType string          `json:"resultType"`
-		Result     json.RawMessage `json:"result"`
-	}
-	params := url.Values{"query": {q}, "time": {strconv.FormatFloat(float64(at.UnixMilli())/1000, 'f', 3, 64)}}
-	if err := p.api("/api/v1/query", params, &data); err != nil {
-		return nil, err
-	}
-	var res []promSeries
-	switch data.ResultType {
-	case "vector":
-		if err := json.Unmarshal(data.Result, &res); err != nil {
-			return nil, err
-		}
-	case "scalar":
-		var v [2]any
-		if err := json.Unmarshal(data.Result, &v); err != nil {
-			return nil, err
-		}
-		res = []promSeries{{Metric: map[string]string{}, Value: v}}
-	default:
-		return nil, fmt.Errorf("result type %s, want an instant vector", data.ResultType)
-	}
-	for i := range res {
-		s, _ := res[i].Value[1].(string)
-		v, err := strconv.ParseFloat(s, 64)
-		if err != nil {
-			return nil, fmt.Errorf("value %v: %v", res[i].Value, err)
-		}
-		res[i].value = v
-	}
-	return res, nil
+	return cfg.String()
 }

@@ -2,11 +2,8 @@ package examples
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"io"
-	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,37 +13,19 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"gopkg.in/yaml.v3"
 
 	"github.com/whatsapp-exporter/whatsapp_exporter/config"
 	"github.com/whatsapp-exporter/whatsapp_exporter/internal/cli"
-	"github.com/whatsapp-exporter/whatsapp_exporter/internal/demo"
+	"github.com/whatsapp-exporter/whatsapp_exporter/internal/promtest"
 	"github.com/whatsapp-exporter/whatsapp_exporter/provider/meta"
 	"github.com/whatsapp-exporter/whatsapp_exporter/provider/vonage"
 )
 
-// promtool returns the path of promtool. Without it the test skips, unless
-// WHATSAPP_EXPORTER_E2E=required (as in CI), where a missing tool must fail
-// rather than let the rules go untested.
-func promtool(t *testing.T) string {
-	t.Helper()
-	path, err := exec.LookPath("promtool")
-	if err == nil {
-		return path
-	}
-	msg := "promtool not found on PATH; install it with: apt-get install -y --no-install-recommends prometheus"
-	if os.Getenv("WHATSAPP_EXPORTER_E2E") == "required" {
-		t.Fatal(msg + " (WHATSAPP_EXPORTER_E2E=required)")
-	}
-	t.Skip(msg)
-	return ""
-}
-
 func runPromtool(t *testing.T, stdin io.Reader, args ...string) {
 	t.Helper()
-	cmd := exec.Command(promtool(t), args...)
+	cmd := exec.Command(promtest.Promtool(t), args...)
 	cmd.Stdin = stdin
 	out, err := cmd.CombinedOutput()
 	if err != nil {
@@ -801,7 +780,7 @@ func TestComposeStack(t *testing.T) {
 // TestScrapePassesPromtool lints a real scrape of the demo exporter with
 // promtool check metrics (names, units, help, counter suffixes).
 func TestScrapePassesPromtool(t *testing.T) {
-	tool := promtool(t)
+	tool := promtest.Promtool(t)
 	scrape := scrapeDemo(t)
 	cmd := exec.Command(tool, "check", "metrics")
 	cmd.Stdin = bytes.NewReader(scrape)
@@ -827,66 +806,9 @@ func TestScrapePassesPromtool(t *testing.T) {
 func scrapeDemo(t *testing.T) []byte {
 	t.Helper()
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "whatsapp_exporter")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	build.Dir = ".."
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	addr := freeAddr(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	cmd := exec.CommandContext(ctx, bin, "--demo", "--web.listen-address="+addr)
-	var log bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &log, &log
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cancel()
-		cmd.Wait()
-	})
-	deadline := time.Now().Add(60 * time.Second)
-	var lastErr error
-	for time.Now().Before(deadline) {
-		body, err := get("http://" + addr + "/metrics")
-		if err == nil {
-			if err = demo.Refreshed(body); err == nil {
-				return body
-			}
-		}
-		lastErr = err
-		time.Sleep(200 * time.Millisecond)
-	}
-	cancel()
-	cmd.Wait()
-	t.Fatalf("the demo exporter did not finish its first refreshes in 60s (last error: %v); its log:\n%s", lastErr, log.String())
-	return nil
-}
-
-func get(url string) ([]byte, error) {
-	resp, err := http.Get(url)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return nil, err
-	}
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("%s: %s", url, resp.Status)
-	}
-	return body, nil
-}
-
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
+	bin := promtest.BuildExporter(t, dir)
+	exporter := promtest.Start(t, dir, "exporter", bin, "--demo", "--web.listen-address="+promtest.FreeAddrs(t, 1)[0])
+	return promtest.WaitDemoRefreshed(t, exporter)
 }
 
 func hostOf(url string) string {
