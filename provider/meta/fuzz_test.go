@@ -266,7 +266,8 @@ func FuzzGraphErrors(f *testing.F) {
 // FuzzUsageHeaders feeds arbitrary X-Business-Use-Case-Usage and X-App-Usage
 // values to the usage parser: every report names its budget, its wait is
 // within provider.MaxUpstreamWait, the business header gives one report per
-// budget type, in order (a gauge must not flap with map order), and the wait
+// object and budget type, in order (a gauge must not flap with map order;
+// each WABA's own budget is its own), and the wait
 // Graph's errors take is the longest reported.
 func FuzzUsageHeaders(f *testing.F) {
 	f.Add(`{"`+wabaID+`":[{"type":"whatsapp_business_management","call_count":100,"total_cputime":20,"total_time":30,"estimated_time_to_regain_access":3}]}`,
@@ -279,8 +280,12 @@ func FuzzUsageHeaders(f *testing.F) {
 		h.Set("X-Business-Use-Case-Usage", business)
 		fromBusiness := usageReports(h)
 		for i, u := range fromBusiness {
-			if i > 0 && fromBusiness[i-1].Type >= u.Type {
-				t.Errorf("reports %+v: types not unique and in order", fromBusiness)
+			if i == 0 {
+				continue
+			}
+			prev := fromBusiness[i-1]
+			if prev.Object > u.Object || prev.Object == u.Object && prev.Type >= u.Type {
+				t.Errorf("reports %+v: (object, type) not unique and in order", fromBusiness)
 			}
 		}
 		h.Set("X-App-Usage", app)
