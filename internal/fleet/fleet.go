@@ -48,6 +48,10 @@ type Fleet struct {
 	listings []*listing
 	// wake makes Run list what is due now (a reload).
 	wake chan struct{}
+	// configured and discovered count the accounts of the last targets
+	// built, for State: a scrape reads them rather than building every
+	// account again.
+	configured, discovered int
 }
 
 // listing is one business and what its last listings gave.
@@ -77,6 +81,7 @@ func New(cfg *config.Config, connector *scheduler.Connector, apply func([]schedu
 	}
 	f := &Fleet{opts: opts, connector: connector, apply: apply, wake: make(chan struct{}, 1)}
 	f.cfg, f.listings = cfg, f.listingsOf(cfg, nil)
+	f.accounts() // counts what the configuration lists
 	return f
 }
 
@@ -108,7 +113,8 @@ func (f *Fleet) Targets() ([]scheduler.Target, error) {
 	return f.connector.Build(f.cfg.Global, f.accounts())
 }
 
-// accounts lists the accounts of Targets. Called with f.mu held.
+// accounts lists the accounts of Targets, and counts them for State.
+// Called with f.mu held.
 func (f *Fleet) accounts() []scheduler.Account {
 	var out []scheduler.Account
 	seen := map[string]bool{}
@@ -118,6 +124,7 @@ func (f *Fleet) accounts() []scheduler.Account {
 			out = append(out, scheduler.Account{Config: a})
 		}
 	}
+	f.configured = len(out)
 	for _, l := range f.listings {
 		for i := range l.wabas {
 			w := &l.wabas[i]
@@ -130,6 +137,7 @@ func (f *Fleet) accounts() []scheduler.Account {
 			}
 		}
 	}
+	f.discovered = len(out) - f.configured
 	return out
 }
 
@@ -143,6 +151,7 @@ func (f *Fleet) Reload(cfg *config.Config) error {
 	targets, err := f.connector.Build(cfg.Global, f.accounts())
 	if err != nil {
 		f.cfg, f.listings = prevCfg, prevListings
+		f.accounts() // the counts of the configuration that stays
 		f.mu.Unlock()
 		return err
 	}
@@ -298,19 +307,14 @@ func sameWABAs(a, b []provider.DiscoveredWABA) bool {
 func (f *Fleet) State() analytics.Discovery {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	d := analytics.Discovery{ShardIndex: f.opts.Shard.Index, ShardCount: max(f.opts.Shard.Count, 1)}
-	for _, a := range f.cfg.Accounts {
-		if f.opts.Shard.Owns(a.WABAID) {
-			d.Configured++
-		}
-	}
+	d := analytics.Discovery{ShardIndex: f.opts.Shard.Index, ShardCount: max(f.opts.Shard.Count, 1),
+		Configured: f.configured, Discovered: f.discovered}
 	for _, l := range f.listings {
 		d.Businesses = append(d.Businesses, analytics.Business{
 			Label: l.business.Label(), Provider: l.business.Connection().Provider,
 			Listed: l.listed, Kept: len(l.wabas), Success: l.ok, LastSuccess: l.lastSuccess, Listings: !l.lastSuccess.IsZero() || l.failures > 0,
 		})
 	}
-	d.Discovered = len(f.accounts()) - d.Configured
 	return d
 }
 
